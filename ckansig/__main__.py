@@ -1,0 +1,5 @@
+"""``python -m ckansig``."""
+
+from ckansig.cli import main
+
+main()

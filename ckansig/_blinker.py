@@ -1,0 +1,75 @@
+"""The one place that reads blinker's bookkeeping, for blinker 1.5 to 1.9.
+
+blinker's public API tells which receivers a send would call
+(``receivers_for``) but not which sender each receiver was connected for.
+``list`` and ``doctor`` need that for receivers connected at import time, which
+ckansig did not connect itself, so this module reads ``Signal._by_receiver``
+and ``Signal._weak_senders`` (unchanged from 1.5 to 1.9). Where they are
+missing, every receiver is reported as connected for ANY.
+"""
+
+from __future__ import annotations
+
+import inspect
+import weakref
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from blinker import ANY, Signal
+
+ANY_ID: Hashable = 0  # blinker's bookkeeping id of ANY
+
+
+def make_id(obj: object) -> Hashable:
+    """blinker's identity rule (documented behaviour): a bound method is its
+    function and instance; ``str`` and ``int`` (so ``bool``) are their value;
+    everything else its ``id()``."""
+    if inspect.ismethod(obj):
+        return id(obj.__func__), id(obj.__self__)
+    if isinstance(obj, (str, int)):
+        return obj
+    return id(obj)
+
+
+def sender_id(sender: object) -> Hashable:
+    """The bookkeeping id blinker files ``sender`` under."""
+    return ANY_ID if sender is ANY else make_id(sender)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One live entry of a signal: a receiver and the sender ids it listens for."""
+
+    receiver_id: Hashable
+    receiver: Callable[..., Any] | None  # None: weakly held and already collected
+    weak: bool
+    sender_ids: tuple[Hashable, ...]
+
+
+def connections(signal: Signal) -> Iterator[Connection]:
+    """Every receiver connected to ``signal``, with its sender ids (ANY first)."""
+    by_receiver = getattr(signal, "_by_receiver", None)
+    for rid, held in list(signal.receivers.items()):
+        if isinstance(held, weakref.ref):
+            receiver, weak = held(), True
+        else:
+            receiver, weak = held, False
+        ids = list(by_receiver.get(rid, ())) if by_receiver is not None else [ANY_ID]
+        ids.sort(key=lambda sid: (sid != ANY_ID, type(sid).__name__, repr(sid)))
+        yield Connection(rid, receiver, weak, tuple(ids))
+
+
+UNKNOWN = object()  # a sender blinker files by id() and holds no reference to
+
+
+def sender_for_id(signal: Signal, sid: Hashable) -> object:
+    """The sender object behind ``sid``: ANY, the value itself for str/int, the
+    object when blinker holds a weak reference to it, else :data:`UNKNOWN`."""
+    if sid == ANY_ID and not isinstance(sid, bool):
+        return ANY
+    if isinstance(sid, (str, int)):
+        return sid
+    ref = getattr(signal, "_weak_senders", {}).get(sid)
+    obj = ref() if ref is not None else None
+    return UNKNOWN if obj is None else obj

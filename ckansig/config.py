@@ -1,0 +1,302 @@
+"""Find and parse the ckansig configuration (TOML) into frozen dataclasses.
+
+The configuration lives in ``plugins.toml`` under ``[ckansig]`` or in
+``pyproject.toml`` under ``[tool.ckansig]``::
+
+    [ckansig]
+    paths = ["examples"]          # put first on sys.path, relative to this file
+    plugins = [
+      "ckanext.custom.plugin:CustomPlugin",   # module:attribute
+      "ckanext.ext.listeners",                # a whole module
+      "example_isignal",                      # an entry-point name (ckan.plugins)
+    ]
+
+    [ckansig.doctor]
+    ignore = ["SIG014"]
+    ckan_version = "2.11"
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ckansig.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+__all__ = [
+    "CONFIG_ENV",
+    "Config",
+    "DoctorSettings",
+    "PluginSpec",
+    "find_config",
+    "load_config",
+    "parse_config",
+]
+
+CONFIG_ENV = "CKANSIG_CONFIG"
+
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+_ENTRY_POINT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
+_VERSION = re.compile(r"(\d+)\.(\d+)\Z")
+_LEVELS = ("error", "warning", "info")
+
+PluginKind = Literal["object", "module", "name"]
+
+
+@dataclass(frozen=True)
+class PluginSpec:
+    """One entry of ``plugins``.
+
+    ``kind`` is "object" for ``module:attribute``, "module" for a dotted module
+    path, and "name" for a bare name, which is looked up in the ``ckan.plugins``
+    and ``ckan.test_plugins`` entry-point groups first and imported as a module
+    when no entry point has that name.
+    """
+
+    text: str
+    kind: PluginKind
+    module: str
+    attribute: str | None = None
+    line: int | None = None
+
+    @classmethod
+    def parse(cls, text: str, line: int | None = None) -> PluginSpec:
+        """Parse one entry, raising ``ValueError`` with the reason if it is malformed."""
+        text = text.strip()
+        if not text:
+            raise ValueError("empty plugin name")
+        if ":" in text:
+            module, _, attribute = text.partition(":")
+            if not _DOTTED.match(module):
+                raise ValueError(f"{text!r}: {module!r} is not a dotted module path")
+            if not _DOTTED.match(attribute):
+                raise ValueError(f"{text!r}: {attribute!r} is not an attribute path")
+            return cls(text, "object", module, attribute, line)
+        if "." in text:
+            if not _DOTTED.match(text):
+                raise ValueError(f"{text!r} is not a dotted module path")
+            return cls(text, "module", text, None, line)
+        if not _ENTRY_POINT_NAME.match(text):
+            raise ValueError(f"{text!r} is neither a module path nor a plugin name")
+        return cls(text, "name", text, None, line)
+
+
+@dataclass(frozen=True)
+class DoctorSettings:
+    """``[ckansig.doctor]``: defaults for ``ckansig doctor``."""
+
+    ignore: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()
+    ckan_version: tuple[int, int] | None = None
+    fail_level: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """A parsed configuration. ``path`` is None when no file was found."""
+
+    path: Path | None = None
+    paths: tuple[Path, ...] = ()
+    plugins: tuple[PluginSpec, ...] = ()
+    doctor: DoctorSettings = field(default_factory=DoctorSettings)
+
+
+def find_config(
+    explicit: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Path | None:
+    """The config file to use, or None when there is none.
+
+    Order: ``explicit`` (``-c``), the ``CKANSIG_CONFIG`` variable,
+    ``./plugins.toml``, then ``./pyproject.toml`` if it has ``[tool.ckansig]``.
+    A path given explicitly or through the environment must exist.
+    """
+    environ = os.environ if environ is None else environ
+    cwd = Path.cwd() if cwd is None else cwd
+    for source, given in (("--config", explicit), (CONFIG_ENV, environ.get(CONFIG_ENV))):
+        if given:
+            path = cwd / Path(given)
+            if not path.is_file():
+                raise ConfigError(f"config file not found (from {source})", path=Path(given))
+            return path
+    plugins_toml = cwd / "plugins.toml"
+    if plugins_toml.is_file():
+        return plugins_toml
+    pyproject = cwd / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            text = pyproject.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        if re.search(r"^\s*\[\s*tool\s*\.\s*ckansig\s*[\].]", text, re.MULTILINE):
+            return pyproject
+    return None
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and parse the config at ``path`` (an empty config for None)."""
+    if path is None:
+        return Config()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", path=path) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 (byte {exc.start})", path=path) from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Parse config ``text`` read from ``path`` (used to name errors and resolve paths)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = re.search(r"\(at line (\d+), column \d+\)", message)
+        line = int(match.group(1)) if match else None
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message) or "invalid TOML"
+        raise ConfigError(f"invalid TOML: {message}", path=path, line=line) from None
+    return _Parser(text, path).parse(data)
+
+
+class _Parser:
+    def __init__(self, text: str, path: Path) -> None:
+        self.lines = text.splitlines()
+        self.path = path
+        self.pyproject = path.name == "pyproject.toml"
+        self.table = "tool.ckansig" if self.pyproject else "ckansig"
+
+    def fail(self, key: str, message: str, *, table: str | None = None) -> ConfigError:
+        table = self.table if table is None else table
+        full = f"{table}.{key}" if table and key else (key or table)
+        return ConfigError(message, path=self.path, line=self._line_of(table, key), key=full)
+
+    def _line_of(self, table: str, key: str) -> int | None:
+        """The line where ``key`` is set in ``[table]`` (best effort; None if unknown)."""
+        current = ""
+        bare_key = key.split("[", 1)[0]
+        key_re = re.compile(rf"""\s*(["']?){re.escape(bare_key)}\1\s*=""")
+        header_line = None
+        for number, line in enumerate(self.lines, 1):
+            header = re.match(r"\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$", line)
+            if header:
+                current = re.sub(r"\s*\.\s*", ".", header.group(1)).replace('"', "")
+                if current == table:
+                    header_line = number
+                continue
+            if current == table and bare_key and key_re.match(line):
+                return number
+        return header_line
+
+    def parse(self, data: dict[str, Any]) -> Config:
+        if self.pyproject:
+            section = data.get("tool", {}).get("ckansig") if isinstance(
+                data.get("tool"), dict) else None
+            if section is None:
+                raise ConfigError("no [tool.ckansig] table", path=self.path)
+        else:
+            for key in data:
+                if key != "ckansig":
+                    raise self.fail(key, "unknown table or key (expected [ckansig])", table="")
+            section = data.get("ckansig")
+            if section is None:
+                raise ConfigError("no [ckansig] table", path=self.path)
+        if not isinstance(section, dict):
+            raise self.fail("", f"must be a table, not {_type_name(section)}")
+        known = {"paths", "plugins", "doctor"}
+        for key in section:
+            if key not in known:
+                raise self.fail(key, f"unknown key (expected one of {', '.join(sorted(known))})")
+        return Config(
+            path=self.path,
+            paths=self._paths(section.get("paths", [])),
+            plugins=self._plugins(section.get("plugins", [])),
+            doctor=self._doctor(section.get("doctor", {})),
+        )
+
+    def _strings(self, key: str, value: object, *, table: str | None = None) -> list[str]:
+        if not isinstance(value, list):
+            raise self.fail(key, f"must be an array of strings, not {_type_name(value)}",
+                            table=table)
+        for index, item in enumerate(value):
+            if not isinstance(item, str):
+                raise self.fail(f"{key}[{index}]",
+                                f"must be a string, not {_type_name(item)} {item!r}", table=table)
+        return value
+
+    def _paths(self, value: object) -> tuple[Path, ...]:
+        base = self.path.parent
+        result = []
+        for index, item in enumerate(self._strings("paths", value)):
+            folder = (base / item).resolve() if item else base.resolve()
+            if not folder.is_dir():
+                raise self.fail(f"paths[{index}]", f"{item!r} is not a folder (looked in {folder})")
+            result.append(folder)
+        return tuple(result)
+
+    def _plugins(self, value: object) -> tuple[PluginSpec, ...]:
+        specs: list[PluginSpec] = []
+        seen: set[str] = set()
+        line = self._line_of(self.table, "plugins")
+        for index, item in enumerate(self._strings("plugins", value)):
+            try:
+                spec = PluginSpec.parse(item, line)
+            except ValueError as exc:
+                raise self.fail(f"plugins[{index}]", str(exc)) from None
+            if spec.text in seen:
+                raise self.fail(f"plugins[{index}]", f"{spec.text!r} is listed twice")
+            seen.add(spec.text)
+            specs.append(spec)
+        return tuple(specs)
+
+    def _doctor(self, value: object) -> DoctorSettings:
+        table = f"{self.table}.doctor"
+        if not isinstance(value, dict):
+            raise self.fail("doctor", f"must be a table, not {_type_name(value)}")
+        known = {"ignore", "select", "ckan_version", "fail_level"}
+        for key in value:
+            if key not in known:
+                raise self.fail(key, f"unknown key (expected one of {', '.join(sorted(known))})",
+                                table=table)
+        ignore = self._check_ids("ignore", value.get("ignore", []), table)
+        select = self._check_ids("select", value.get("select", []), table)
+        version = value.get("ckan_version")
+        parsed_version = None
+        if version is not None:
+            match = _VERSION.match(version) if isinstance(version, str) else None
+            if not match:
+                raise self.fail("ckan_version", f"must be a string like \"2.11\", not {version!r}",
+                                table=table)
+            parsed_version = (int(match.group(1)), int(match.group(2)))
+        level = value.get("fail_level")
+        if level is not None and level not in _LEVELS:
+            raise self.fail("fail_level", f"must be one of {', '.join(_LEVELS)}, not {level!r}",
+                            table=table)
+        return DoctorSettings(tuple(ignore), tuple(select), parsed_version, level)
+
+    def _check_ids(self, key: str, value: object, table: str) -> list[str]:
+        ids = self._strings(key, value, table=table)
+        for index, item in enumerate(ids):
+            if not re.fullmatch(r"SIG\d{3}", item):
+                raise self.fail(f"{key}[{index}]", f"{item!r} is not a check ID like SIG014",
+                                table=table)
+        return ids
+
+
+def _type_name(value: object) -> str:
+    names = {str: "string", int: "integer", float: "float", bool: "boolean", list: "array",
+             dict: "table"}
+    return names.get(type(value), type(value).__name__)

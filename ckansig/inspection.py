@@ -1,0 +1,71 @@
+"""Describe callables: name, module, source file and line, sync or async."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CallableInfo:
+    """Where a receiver comes from. ``kind`` is one of function, lambda,
+    closure, method, classmethod, partial, callable (an object with
+    ``__call__``), builtin."""
+
+    name: str
+    qualname: str
+    module: str | None
+    file: str | None
+    line: int | None
+    kind: str
+    is_async: bool
+
+
+def _target(obj: Any) -> tuple[Any, str]:
+    """The function whose code describes ``obj``, and the kind of ``obj``."""
+    if isinstance(obj, functools.partial):
+        return _target(obj.func)[0], "partial"
+    if inspect.ismethod(obj):
+        kind = "classmethod" if isinstance(obj.__self__, type) else "method"
+        return obj.__func__, kind
+    if inspect.isfunction(obj):
+        if obj.__name__ == "<lambda>":
+            return obj, "lambda"
+        if "<locals>" in obj.__qualname__:
+            return obj, "closure"
+        return obj, "function"
+    if inspect.isbuiltin(obj):
+        return obj, "builtin"
+    call = getattr(type(obj), "__call__", None)
+    if call is not None and not isinstance(obj, type):
+        return call, "callable"
+    return obj, "callable"
+
+
+def describe(obj: Any) -> CallableInfo:
+    """Describe ``obj`` without importing or calling anything."""
+    func, kind = _target(obj)
+    try:
+        func = inspect.unwrap(func)
+    except ValueError:  # a __wrapped__ cycle
+        pass
+    code = getattr(func, "__code__", None)
+    qualname = getattr(func, "__qualname__", None) or type(obj).__qualname__
+    module = getattr(func, "__module__", None)
+    if kind == "callable" and not inspect.isfunction(func):
+        qualname = type(obj).__qualname__
+        module = type(obj).__module__
+    name = f"{module}.{qualname}" if module else qualname
+    if kind == "partial":
+        name = f"partial({name})"
+    return CallableInfo(
+        name=name,
+        qualname=qualname,
+        module=module,
+        file=code.co_filename if code is not None else None,
+        line=code.co_firstlineno if code is not None else None,
+        kind=kind,
+        is_async=inspect.iscoroutinefunction(obj),
+    )

@@ -1,0 +1,544 @@
+"""Load plugins and connect their subscriptions exactly as CKAN does.
+
+For every entry of the config: import it, instantiate the plugin, call
+``get_signal_subscriptions()`` and ``signal.connect(**options)`` each entry (a
+bare callable means ``{"receiver": it}``). Along the way record where every
+receiver came from, and every failure, without letting one bad plugin stop the
+others. The result is a :class:`~ckansig.registry.Registry`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+import traceback
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from blinker import ANY, Namespace, Signal
+
+from ckansig import _blinker
+from ckansig.catalog import CORE_SIGNALS, core_signal
+from ckansig.config import Config, PluginSpec
+from ckansig.inspection import CallableInfo, describe
+from ckansig.registry import LoadedPlugin, LoadError, Registry, Sender, SignalInfo, Subscription
+
+__all__ = ["ENTRY_POINT_GROUPS", "load"]
+
+#: Where CKAN looks plugin names up, in order.
+ENTRY_POINT_GROUPS = ("ckan.plugins", "ckan.test_plugins")
+
+_CONNECT_OPTIONS = frozenset({"receiver", "sender", "weak"})
+
+# Plugins stay alive for the whole process, as CKAN's SingletonPlugin cache
+# keeps them: bound-method receivers connected weakly must not vanish.
+_KEEP_ALIVE: list[Any] = []
+
+
+class _PluginFailure(Exception):
+    def __init__(self, error: LoadError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+@dataclass
+class _Record:
+    """A connection ckansig made itself, from an ISignal mapping."""
+
+    signal: Signal
+    receiver_id: Hashable
+    plugin: str
+    info: CallableInfo
+    sender: Sender
+    sender_id: Hashable
+    weak: bool
+    declared: tuple[str | None, int | None]
+
+
+class _Tracker:
+    """Notices the signals, receivers and modules that appear while code runs."""
+
+    def __init__(self, namespaces: Mapping[str, Namespace]) -> None:
+        self.namespaces = namespaces
+        self.sizes = {name: len(ns) for name, ns in namespaces.items()}
+        self.known: dict[int, set[Hashable]] = {
+            id(sig): set(sig.receivers) for ns in namespaces.values() for sig in ns.values()
+        }
+        self.module_count = len(sys.modules)
+
+    def new_signals(self) -> list[Signal]:
+        found: list[Signal] = []
+        for name, ns in self.namespaces.items():
+            if len(ns) != self.sizes[name]:
+                for signal_name in list(ns)[self.sizes[name]:]:
+                    found.append(ns[signal_name])
+                    self.known[id(ns[signal_name])] = set()
+                self.sizes[name] = len(ns)
+        return found
+
+    def new_receivers(self) -> list[tuple[Signal, Hashable]]:
+        found: list[tuple[Signal, Hashable]] = []
+        for ns in self.namespaces.values():
+            for sig in ns.values():
+                known = self.known[id(sig)]
+                if len(sig.receivers) != len(known):
+                    current = set(sig.receivers)
+                    found.extend((sig, rid) for rid in current - known)
+                    self.known[id(sig)] = current
+        return found
+
+    def add(self, signal: Signal, receiver_id: Hashable) -> None:
+        known = self.known.get(id(signal))
+        if known is not None:
+            known.add(receiver_id)
+
+    def new_modules(self) -> list[ModuleType]:
+        names = list(sys.modules)[self.module_count:]
+        self.module_count = len(sys.modules)
+        return [m for m in (sys.modules.get(n) for n in names) if isinstance(m, ModuleType)]
+
+
+class _Loader:
+    def __init__(self, config: Config, namespaces: Mapping[str, Namespace]) -> None:
+        self.config = config
+        self.namespaces = namespaces
+        self.errors: list[LoadError] = []
+        self.plugins: list[LoadedPlugin] = []
+        self.records: list[_Record] = []
+        self.imported: dict[tuple[int, Hashable], str] = {}
+        self.defined_by: dict[int, tuple[str, str | None]] = {}
+        self.mentioned_by: dict[int, list[str]] = {}
+        self.extra: dict[int, Signal] = {}
+        self.ns_of: dict[int, tuple[str, str]] = {}
+        self.preexisting = {
+            id(sig) for ns in namespaces.values() for sig in ns.values()
+        }
+        self.tracker = _Tracker(namespaces)
+
+    # -- the steps -----------------------------------------------------------
+
+    def run(self) -> Registry:
+        for folder in reversed(self.config.paths):
+            entry = str(folder)
+            if entry in sys.path:
+                sys.path.remove(entry)
+            sys.path.insert(0, entry)
+        for spec in self.config.plugins:
+            try:
+                objects = self._resolve(spec)
+            except _PluginFailure as failure:
+                self.errors.append(failure.error)
+                self._after_import(spec)
+                continue
+            self._after_import(spec)
+            for name, obj in objects:
+                self._subscribe(name, spec, obj)
+        return self._build()
+
+    def _after_import(self, spec: PluginSpec) -> None:
+        """Attribute what the import of ``spec`` created to it."""
+        modules = self.tracker.new_modules()
+        for sig in self.tracker.new_signals():
+            self.defined_by[id(sig)] = (spec.text, _defining_module(sig, modules) or spec.module)
+        for sig, rid in self.tracker.new_receivers():
+            self.imported.setdefault((id(sig), rid), spec.text)
+        # A signal first created by a subscriber's lookup is still defined by
+        # the module that binds it at import time, whatever the load order.
+        pending = [sig for sig_id, sig in self._namespace_signals() if sig_id in
+                   self.mentioned_by and sig_id not in self.defined_by]
+        for sig in pending:
+            module = _defining_module(sig, modules)
+            if module:
+                self.defined_by[id(sig)] = (spec.text, module)
+
+    def _namespace_signals(self) -> Iterable[tuple[int, Signal]]:
+        for ns in self.namespaces.values():
+            for sig in ns.values():
+                yield id(sig), sig
+
+    def _resolve(self, spec: PluginSpec) -> list[tuple[str, Any]]:
+        """Import ``spec`` and return its plugin objects as (name, object)."""
+        if spec.kind == "name":
+            entry_point = _find_entry_point(spec.text)
+            if entry_point is not None:
+                try:
+                    plugin_class = entry_point.load()
+                except BaseException as exc:
+                    raise _PluginFailure(_import_failure(spec.text, entry_point.module, exc))
+                return [(spec.text, self._instantiate(spec.text, plugin_class,
+                                                      {"name": spec.text}))]
+            try:
+                module = _import(spec.text, spec.module)
+            except _PluginFailure as failure:
+                if failure.error.kind == "module_not_found" and failure.error.missing_module \
+                        == spec.module:
+                    groups = " or ".join(ENTRY_POINT_GROUPS)
+                    raise _PluginFailure(LoadError(
+                        spec.text, "module_not_found",
+                        f"no plugin named {spec.text!r}: no entry point in {groups} "
+                        "and no module of that name",
+                        missing_module=spec.module)) from None
+                raise
+            return self._module_plugins(spec, module)
+        module = _import(spec.text, spec.module)
+        if spec.kind == "module":
+            return self._module_plugins(spec, module)
+        obj: Any = module
+        assert spec.attribute is not None
+        for part in spec.attribute.split("."):
+            try:
+                obj = getattr(obj, part)
+            except AttributeError:
+                raise _PluginFailure(LoadError(
+                    spec.text, "attribute_missing",
+                    f"module {spec.module!r} has no attribute {spec.attribute!r}",
+                    file=getattr(module, "__file__", None))) from None
+        if isinstance(obj, type):
+            return [(spec.text, self._instantiate(spec.text, obj, {}))]
+        if callable(getattr(obj, "get_signal_subscriptions", None)):
+            return [(spec.text, obj)]
+        if inspect.isfunction(obj):
+            return [(spec.text, obj)]
+        raise _PluginFailure(LoadError(
+            spec.text, "not_a_plugin",
+            f"{spec.text!r} is a {type(obj).__name__}, not a plugin class, plugin or function "
+            "returning subscriptions"))
+
+    def _module_plugins(self, spec: PluginSpec, module: ModuleType) -> list[tuple[str, Any]]:
+        found: list[tuple[str, Any]] = []
+        for attr, value in list(vars(module).items()):
+            if (
+                isinstance(value, type)
+                and value.__module__ == module.__name__
+                and callable(getattr(value, "get_signal_subscriptions", None))
+                and not _is_interface(value)
+            ):
+                name = f"{module.__name__}:{attr}"
+                try:
+                    found.append((name, self._instantiate(name, value, {})))
+                except _PluginFailure as failure:
+                    self.errors.append(failure.error)
+        function = vars(module).get("get_signal_subscriptions")
+        if inspect.isfunction(function):
+            found.append((f"{module.__name__}:get_signal_subscriptions", function))
+        return found
+
+    def _instantiate(self, name: str, cls: Any, kwargs: dict[str, Any]) -> Any:
+        try:
+            obj = cls(**kwargs)
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            file, line = _raise_site(exc)
+            raise _PluginFailure(LoadError(
+                name, "plugin_init_failed",
+                f"creating the plugin raised {_exc_text(exc)}", file=file, line=line)) from None
+        _KEEP_ALIVE.append(obj)
+        self.plugins.append(LoadedPlugin(name, name, obj))
+        return obj
+
+    def _subscribe(self, name: str, spec: PluginSpec, obj: Any) -> None:
+        if inspect.isfunction(obj):
+            method = obj
+            _KEEP_ALIVE.append(obj)
+            self.plugins.append(LoadedPlugin(name, spec.text, obj))
+        else:
+            method = getattr(obj, "get_signal_subscriptions", None)
+            if not callable(method):
+                self.errors.append(LoadError(
+                    name, "not_a_plugin", f"{type(obj).__name__} has no get_signal_subscriptions()"))
+                return
+        declared = _code_site(method)
+        try:
+            mapping = method()
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            file, line = _raise_site(exc, default=declared)
+            self.errors.append(LoadError(
+                name, "subscriptions_raised",
+                f"get_signal_subscriptions() raised {_exc_text(exc)}", file=file, line=line))
+            mapping = None
+        for sig in self.tracker.new_signals():
+            self.mentioned_by.setdefault(id(sig), []).append(name)
+        # Receivers connected by the plugin's constructor or by the call itself.
+        for sig, rid in self.tracker.new_receivers():
+            self.imported.setdefault((id(sig), rid), name)
+        if mapping is None:
+            return
+        items = getattr(mapping, "items", None)
+        if not callable(items):
+            self.errors.append(LoadError(
+                name, "subscriptions_malformed",
+                f"get_signal_subscriptions() returned a {type(mapping).__name__}, "
+                "not a mapping of signal to receivers", file=declared[0], line=declared[1]))
+            return
+        for key, listeners in list(items()):
+            self._connect_all(name, key, listeners, declared)
+
+    def _connect_all(
+        self, name: str, key: Any, listeners: Any, declared: tuple[str | None, int | None]
+    ) -> None:
+        file, line = declared
+        if not isinstance(key, Signal):
+            hint = " (the name of a signal; use the signal object, e.g. " \
+                "toolkit.signals.ckanext.signal(name))" if isinstance(key, str) else ""
+            self.errors.append(LoadError(
+                name, "bad_signal_key", f"subscription key {_brief(key)} is not a blinker "
+                f"signal{hint}", signal=str(key), file=file, line=line))
+            return
+        ns, signal_name = self._where(key)
+        if isinstance(listeners, (str, bytes, Mapping)) or not isinstance(listeners, Iterable):
+            self.errors.append(LoadError(
+                name, "subscriptions_malformed",
+                f"receivers of {signal_name!r} must be a list, not a {type(listeners).__name__}",
+                signal=signal_name, namespace=ns, file=file, line=line))
+            return
+        for entry in listeners:
+            self._connect_one(name, key, ns, signal_name, entry, declared)
+
+    def _connect_one(
+        self, name: str, signal: Signal, ns: str | None, signal_name: str, entry: Any,
+        declared: tuple[str | None, int | None],
+    ) -> None:
+        file, line = declared
+
+        def fail(kind: str, message: str, receiver: str | None = None,
+                 where: tuple[str | None, int | None] = declared) -> None:
+            self.errors.append(LoadError(name, kind, message, signal=signal_name, namespace=ns,
+                                         receiver=receiver, file=where[0], line=where[1]))
+
+        options = dict(entry) if isinstance(entry, dict) else {"receiver": entry}
+        if "receiver" not in options:
+            fail("entry_malformed", f"subscription to {signal_name!r} is a dict without "
+                 f"'receiver' (keys: {', '.join(map(str, options)) or 'none'})")
+            return
+        receiver = options["receiver"]
+        unknown = sorted(str(k) for k in options if k not in _CONNECT_OPTIONS)
+        info = describe(receiver) if callable(receiver) else None
+        label = info.name if info else _brief(receiver)
+        site = (info.file, info.line) if info and info.file else declared
+        if unknown:
+            fail("entry_malformed", f"subscription of {label} to {signal_name!r} has option(s) "
+                 f"{', '.join(unknown)} that Signal.connect() does not take "
+                 "(CKAN passes them on and fails at load)", label, site)
+            return
+        sender = options.get("sender", ANY)
+        if isinstance(sender, int) and sender == 0:
+            fail("entry_malformed", f"subscription of {label} to {signal_name!r} uses sender "
+                 f"{sender!r}, which blinker cannot tell from ANY (it asserts)", label, site)
+            return
+        if not callable(receiver):
+            fail("not_callable", f"receiver {_brief(receiver)} of {signal_name!r} is not "
+                 "callable", label)
+            return
+        assert info is not None
+        weak = bool(options.get("weak", True))
+        try:
+            signal.connect(**options)
+        except Exception as exc:
+            fail("connect_failed", f"connecting {label} to {signal_name!r} raised "
+                 f"{_exc_text(exc)}", label, site)
+            return
+        rid = _blinker.make_id(receiver)
+        self.tracker.add(signal, rid)
+        if ns is None:
+            self.extra.setdefault(id(signal), signal)
+        self.records.append(_Record(signal, rid, name, info, Sender.of(sender),
+                                    _blinker.sender_id(sender), weak, (file, line)))
+
+    def _where(self, signal: Signal) -> tuple[str | None, str]:
+        if not self.ns_of or id(signal) not in self.ns_of:
+            self.ns_of = {
+                id(sig): (ns_name, sig_name)
+                for ns_name, ns in self.namespaces.items() for sig_name, sig in ns.items()
+            }
+        found = self.ns_of.get(id(signal))
+        if found:
+            return found
+        return None, getattr(signal, "name", None) or f"<anonymous signal {id(signal):#x}>"
+
+    # -- the result ----------------------------------------------------------
+
+    def _build(self) -> Registry:
+        records: dict[tuple[int, Hashable, Hashable], _Record] = {}
+        by_signal: dict[int, list[_Record]] = {}
+        for rec in self.records:
+            key = (id(rec.signal), rec.receiver_id, rec.sender_id)
+            records.setdefault(key, rec)
+            by_signal.setdefault(id(rec.signal), []).append(rec)
+        infos: list[SignalInfo] = []
+        all_signals: list[tuple[str | None, str, Signal]] = [
+            (ns_name, sig_name, sig)
+            for ns_name, ns in self.namespaces.items() for sig_name, sig in ns.items()
+        ]
+        all_signals += [(None, self._where(sig)[1], sig) for sig in self.extra.values()]
+        for ns_name, sig_name, sig in all_signals:
+            info = SignalInfo(ns_name, sig_name, sig, core_signal(ns_name, sig_name))
+            if info.core is not None:
+                info.defined_by = "core"
+            elif id(sig) in self.defined_by:
+                info.defined_by, info.defined_module = self.defined_by[id(sig)]
+            elif id(sig) in self.preexisting:
+                info.defined_by = "preloaded"
+            info.mentioned_by = self.mentioned_by.get(id(sig), [])
+            live: set[Hashable] = set()
+            for conn in _blinker.connections(sig):
+                live.add(conn.receiver_id)
+                for sid in conn.sender_ids:
+                    info.subscriptions.append(
+                        self._subscription(info, sig, conn, sid, records))
+            for rec in by_signal.get(id(sig), ()):
+                if rec.receiver_id not in live:
+                    live.add(rec.receiver_id)  # report a dropped receiver once
+                    info.subscriptions.append(Subscription(
+                        ns_name, sig_name, rec.info, rec.plugin, "isignal", rec.sender,
+                        rec.weak, False, rec.receiver_id, rec.declared[0], rec.declared[1]))
+            infos.append(info)
+        infos.sort(key=_display_order)
+        return Registry(infos, self.errors, self.plugins,
+                        str(self.config.path) if self.config.path else None)
+
+    def _subscription(
+        self, info: SignalInfo, sig: Signal, conn: _blinker.Connection, sid: Hashable,
+        records: dict[tuple[int, Hashable, Hashable], _Record],
+    ) -> Subscription:
+        rec = records.get((id(sig), conn.receiver_id, sid))
+        holder = Subscription.holder(conn.receiver, conn.weak)
+        if rec is not None:
+            return Subscription(
+                info.namespace, info.name, rec.info, rec.plugin, "isignal", rec.sender,
+                conn.weak, conn.receiver is not None, conn.receiver_id, rec.declared[0],
+                rec.declared[1], holder)
+        plugin = self.imported.get((id(sig), conn.receiver_id))
+        described = describe(conn.receiver) if conn.receiver is not None else CallableInfo(
+            f"<collected receiver {conn.receiver_id!r}>", "?", None, None, None, "unknown",
+            False)
+        sender = _blinker.sender_for_id(sig, sid)
+        return Subscription(
+            info.namespace, info.name, described, plugin, "import" if plugin else "unknown",
+            Sender.of(sender) if sender is not _blinker.UNKNOWN else Sender(
+                "object", "object", f"<object id {sid!r}>"),
+            conn.weak, conn.receiver is not None, conn.receiver_id,
+            _ref=holder)
+
+
+_NS_ORDER = {"ckan": 0, "ckanext": 1}
+_CORE_ORDER = {(s.namespace, s.name): i for i, s in enumerate(CORE_SIGNALS)}
+
+
+def _display_order(info: SignalInfo) -> tuple[int, str, int, str]:
+    ns_rank = _NS_ORDER.get(info.namespace or "", 2 if info.namespace else 3)
+    core_rank = _CORE_ORDER.get((info.namespace or "", info.name), len(_CORE_ORDER))
+    return ns_rank, info.namespace or "", core_rank, info.name
+
+
+def load(config: Config, namespaces: Mapping[str, Namespace] | None = None) -> Registry:
+    """Load the plugins of ``config`` and return the subscription map.
+
+    Never raises for a bad plugin: each failure is in ``Registry.errors``.
+    ``namespaces`` defaults to :data:`ckansig.signals.NAMESPACES`.
+    """
+    if namespaces is None:
+        from ckansig.signals import NAMESPACES
+
+        namespaces = NAMESPACES
+    return _Loader(config, namespaces).run()
+
+
+# -- helpers -------------------------------------------------------------------
+
+
+def _find_entry_point(name: str) -> Any:
+    from importlib.metadata import entry_points  # slow; only for bare plugin names
+
+    for group in ENTRY_POINT_GROUPS:
+        found = entry_points(group=group, name=name)
+        for entry_point in found:
+            return entry_point
+    return None
+
+
+def _import(plugin: str, module_name: str) -> ModuleType:
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or module_name
+        if module_name == missing or module_name.startswith(missing + "."):
+            raise _PluginFailure(LoadError(
+                plugin, "module_not_found", f"module {module_name!r} not found"
+                + (f" (no package {missing!r})" if missing != module_name else ""),
+                missing_module=missing)) from None
+        raise _PluginFailure(_import_failure(plugin, module_name, exc)) from None
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise _PluginFailure(_import_failure(plugin, module_name, exc)) from None
+
+
+def _import_failure(plugin: str, module_name: str, exc: BaseException) -> LoadError:
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        file, line = _raise_site(exc)
+        return LoadError(
+            plugin, "import_error",
+            f"importing {module_name!r} failed: it needs module {exc.name!r}, which is not "
+            "installed", file=file, line=line, missing_module=exc.name)
+    if isinstance(exc, SyntaxError):
+        return LoadError(plugin, "import_error",
+                         f"importing {module_name!r} failed: SyntaxError: {exc.msg}",
+                         file=exc.filename, line=exc.lineno)
+    file, line = _raise_site(exc)
+    return LoadError(plugin, "import_error",
+                     f"importing {module_name!r} raised {_exc_text(exc)}", file=file, line=line)
+
+
+def _raise_site(
+    exc: BaseException, default: tuple[str | None, int | None] = (None, None)
+) -> tuple[str | None, int | None]:
+    """The file and line where ``exc`` was raised, outside ckansig and importlib."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if "importlib" not in f.filename and "/ckansig/" not in f.filename.replace(
+                  "\\", "/")]
+    if not frames:
+        return default
+    return frames[-1].filename, frames[-1].lineno
+
+
+def _code_site(func: Callable[..., Any]) -> tuple[str | None, int | None]:
+    code = getattr(getattr(func, "__func__", func), "__code__", None)
+    return (code.co_filename, code.co_firstlineno) if code is not None else (None, None)
+
+
+def _exc_text(exc: BaseException) -> str:
+    message = str(exc).strip()
+    first = message.splitlines()[0] if message else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def _brief(value: object) -> str:
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _is_interface(cls: type) -> bool:
+    """An interface class (ckansig's or CKAN's), as opposed to a plugin class
+    that inherits one (plugins carry ``_implements``)."""
+    return (any(base.__name__ == "Interface" for base in cls.__mro__)
+            and not hasattr(cls, "_implements"))
+
+
+def _defining_module(signal: Signal, modules: list[ModuleType]) -> str | None:
+    for module in modules:
+        try:
+            values = list(vars(module).values())
+        except TypeError:
+            continue
+        if any(value is signal for value in values):
+            return module.__name__
+    return None

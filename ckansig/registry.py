@@ -1,0 +1,239 @@
+"""The subscription map: every known signal, its receivers and their provenance.
+
+A :class:`Registry` is what the loader builds and what ``list``, ``fire`` and
+``doctor`` read. It is data: rendering and checking live elsewhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import fnmatch
+import weakref
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from blinker import ANY, Signal
+
+from ckansig.catalog import CoreSignal
+from ckansig.errors import AmbiguousSignal, SignalNotFound
+from ckansig.inspection import CallableInfo
+
+Via = Literal["isignal", "import", "unknown"]
+
+
+@dataclass(frozen=True)
+class Sender:
+    """A sender filter. ``kind`` is "any" (no filter), "value" (a str or int,
+    matched by value) or "object" (anything else, matched by identity)."""
+
+    kind: Literal["any", "value", "object"]
+    type: str
+    repr: str
+    value: str | int | None = None
+
+    @classmethod
+    def of(cls, sender: object) -> Sender:
+        if sender is ANY:
+            return cls("any", "ANY", "ANY")
+        if isinstance(sender, (str, int)):
+            return cls("value", type(sender).__name__, repr(sender), sender)
+        return cls("object", type(sender).__name__, _short_repr(sender))
+
+    def to_json(self) -> str | int | None:
+        """None for ANY, the value for str/int senders, the repr otherwise."""
+        if self.kind == "any":
+            return None
+        return self.value if self.kind == "value" else self.repr
+
+
+@dataclass(frozen=True)
+class LoadError:
+    """Something that went wrong while loading one plugin. ``kind`` is one of
+    module_not_found, import_error, attribute_missing, not_a_plugin,
+    plugin_init_failed, subscriptions_raised, subscriptions_malformed,
+    bad_signal_key, entry_malformed, not_callable, connect_failed."""
+
+    plugin: str
+    kind: str
+    message: str
+    signal: str | None = None
+    namespace: str | None = None
+    receiver: str | None = None
+    file: str | None = None
+    line: int | None = None
+    missing_module: str | None = None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One receiver connected to one signal for one sender."""
+
+    namespace: str | None
+    signal: str
+    receiver: CallableInfo
+    plugin: str | None
+    via: Via
+    sender: Sender
+    weak: bool
+    alive: bool
+    receiver_id: Hashable = field(compare=False)
+    # Where the subscription was declared (get_signal_subscriptions) when known.
+    declared_file: str | None = None
+    declared_line: int | None = None
+    _ref: Callable[[], Any] = field(default=lambda: None, compare=False, repr=False)
+
+    @property
+    def callable(self) -> Any:
+        """The receiver itself, or None when it has been garbage-collected."""
+        return self._ref()
+
+    @staticmethod
+    def holder(receiver: Any, weak: bool) -> Callable[[], Any]:
+        """A reference to ``receiver`` that keeps it alive only if ``weak`` is False."""
+        if receiver is None:
+            return lambda: None
+        if weak:
+            try:
+                if hasattr(receiver, "__self__") and hasattr(receiver, "__func__"):
+                    return weakref.WeakMethod(receiver)
+                return weakref.ref(receiver)
+            except TypeError:
+                pass
+        return lambda: receiver
+
+
+@dataclass
+class SignalInfo:
+    """A signal with its receivers. ``defined_by`` is the plugin whose import
+    created the signal ("core" for the catalogue, "preloaded" for signals that
+    existed before loading); ``mentioned_by`` lists plugins that only looked it
+    up while returning their subscriptions."""
+
+    namespace: str | None
+    name: str
+    signal: Signal = field(repr=False)
+    core: CoreSignal | None
+    subscriptions: list[Subscription] = field(default_factory=list)
+    defined_by: str | None = None
+    mentioned_by: list[str] = field(default_factory=list)
+    defined_module: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}:{self.name}" if self.namespace else self.name
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        return self.core.args if self.core else ()
+
+    @property
+    def doc(self) -> str | None:
+        if self.core:
+            return self.core.doc
+        doc = self.signal.__doc__
+        if doc and doc != type(self.signal).__doc__:
+            return doc.strip().splitlines()[0]
+        return None
+
+
+@dataclass
+class LoadedPlugin:
+    """A plugin object ckansig loaded, kept alive as CKAN keeps its plugins."""
+
+    name: str
+    spec: str
+    obj: Any = field(repr=False)
+
+
+@dataclass
+class Registry:
+    """Everything the loader found."""
+
+    signals: list[SignalInfo]
+    errors: list[LoadError]
+    plugins: list[LoadedPlugin]
+    config_path: str | None = None
+
+    def __post_init__(self) -> None:
+        self._index: dict[tuple[int, Hashable], Subscription] | None = None
+
+    def subscriptions(self) -> Iterable[tuple[SignalInfo, Subscription]]:
+        for info in self.signals:
+            for sub in info.subscriptions:
+                yield info, sub
+
+    def provenance(self, signal: Signal, receiver_id: Hashable) -> Subscription | None:
+        """The subscription that connected ``receiver_id`` to ``signal``, if known."""
+        if self._index is None:
+            self._index = {}
+            for info in self.signals:
+                for sub in info.subscriptions:
+                    self._index.setdefault((id(info.signal), sub.receiver_id), sub)
+        return self._index.get((id(signal), receiver_id))
+
+    def names(self) -> list[str]:
+        return sorted({info.name for info in self.signals})
+
+    def find(self, name: str, namespace: str | None = None) -> SignalInfo:
+        """The signal called ``name`` (in ``namespace``), or a domain error with
+        suggestions."""
+        matches = [
+            info for info in self.signals
+            if info.name == name and (namespace is None or info.namespace == namespace)
+        ]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise AmbiguousSignal(name, [str(m.namespace) for m in matches])
+        pool = [i.name for i in self.signals if namespace is None or i.namespace == namespace]
+        # Let people type the attribute name of a core signal (action_succeeded).
+        for info in self.signals:
+            if info.core and info.core.attribute == name and info.name != name and (
+                namespace is None or info.namespace == namespace
+            ):
+                return info
+        raise SignalNotFound(name, namespace, difflib.get_close_matches(name, pool, n=3))
+
+    def select(
+        self,
+        pattern: str | None = None,
+        namespace: str | None = None,
+        plugin: str | None = None,
+        subscribed: bool = False,
+    ) -> list[SignalInfo]:
+        """Signals matching ``pattern`` (a glob, else a substring), ``namespace``,
+        having a receiver from ``plugin``, or any receiver at all."""
+        result = []
+        for info in self.signals:
+            if namespace is not None and info.namespace != namespace:
+                continue
+            if pattern and not _matches(pattern, info):
+                continue
+            subs = info.subscriptions
+            if plugin is not None:
+                subs = [s for s in subs if s.plugin == plugin]
+                if not subs:
+                    continue
+            if subscribed and not subs:
+                continue
+            if subs is not info.subscriptions:
+                info = dataclasses.replace(info, subscriptions=subs)
+            result.append(info)
+        return result
+
+
+def _matches(pattern: str, info: SignalInfo) -> bool:
+    names = [info.name] + ([info.core.attribute] if info.core else [])
+    if any(ch in pattern for ch in "*?["):
+        return any(fnmatch.fnmatchcase(n, pattern) for n in names)
+    return any(pattern in n for n in names)
+
+
+def _short_repr(value: object, limit: int = 80) -> str:
+    try:
+        text = repr(value)
+    except Exception as exc:  # a broken __repr__ is the plugin's problem, not ours
+        text = f"<unrepresentable {type(value).__name__}: {type(exc).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,1 @@
+"""ckanext-custom: an extension that provides its own signal."""

@@ -1,0 +1,1 @@
+"""ckanext-ext: an extension that subscribes to core and custom signals."""
