@@ -167,6 +167,8 @@ def parse_config(text: str, path: Path) -> Config:
         message = str(exc)
         match = re.search(r"\(at line (\d+), column \d+\)", message)
         line = int(match.group(1)) if match else None
+        if line is None and "end of document" in message:
+            line = max(1, len(text.splitlines()))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message) or "invalid TOML"
         raise ConfigError(f"invalid TOML: {message}", path=path, line=line) from None
     return _Parser(text, path).parse(data)
@@ -185,21 +187,25 @@ class _Parser:
         return ConfigError(message, path=self.path, line=self._line_of(table, key), key=full)
 
     def _line_of(self, table: str, key: str) -> int | None:
-        """The line where ``key`` is set in ``[table]`` (best effort; None if unknown)."""
+        """The line that sets ``table.key`` (best effort; the table's header, else None)."""
+        target = ".".join(part for part in (table, key.split("[", 1)[0]) if part)
         current = ""
-        bare_key = key.split("[", 1)[0]
-        key_re = re.compile(rf"""\s*(["']?){re.escape(bare_key)}\1\s*=""")
-        header_line = None
+        table_line = None
         for number, line in enumerate(self.lines, 1):
             header = re.match(r"\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$", line)
             if header:
                 current = re.sub(r"\s*\.\s*", ".", header.group(1)).replace('"', "")
+                if current == target or current.startswith(target + "."):
+                    return number
                 if current == table:
-                    header_line = number
+                    table_line = number
                 continue
-            if current == table and bare_key and key_re.match(line):
-                return number
-        return header_line
+            assignment = re.match(r"""\s*["']?([A-Za-z0-9_.\-]+?)["']?\s*=""", line)
+            if assignment:
+                full = ".".join(p for p in (current, assignment.group(1)) if p)
+                if full == target or target.startswith(full + "."):
+                    return number
+        return table_line
 
     def parse(self, data: dict[str, Any]) -> Config:
         if self.pyproject:

@@ -213,7 +213,7 @@ class Registry:
                 continue
             subs = info.subscriptions
             if plugin is not None:
-                subs = [s for s in subs if s.plugin == plugin]
+                subs = [s for s in subs if _from_plugin(s.plugin, plugin)]
                 if not subs:
                     continue
             if subscribed and not subs:
@@ -222,6 +222,11 @@ class Registry:
                 info = dataclasses.replace(info, subscriptions=subs)
             result.append(info)
         return result
+
+
+def _from_plugin(name: str | None, wanted: str) -> bool:
+    # A module entry "pkg.mod" names its plugins "pkg.mod:Class"; either selects.
+    return name is not None and (name == wanted or name.startswith(wanted + ":"))
 
 
 def _matches(pattern: str, info: SignalInfo) -> bool:

@@ -1,0 +1,79 @@
+"""Shared fixtures: fixture plugins on disk, configs, and a clean slate per test.
+
+Every test leaves signals, sys.modules, sys.path and the plugin caches as it
+found them, so that fixture plugins can be loaded again by the next test.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ckansig import loader, signals
+from ckansig.plugins import SingletonPlugin
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).parent.parent
+_TRANSIENT = ("fx_", "ckanext", "bench_")
+
+
+def _clear(sig: object) -> None:
+    for name in ("receivers", "_by_sender", "_by_receiver", "_weak_senders"):
+        getattr(sig, name).clear()
+
+
+@pytest.fixture(autouse=True)
+def clean_slate(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("CKANSIG_CONFIG", raising=False)
+    monkeypatch.delenv("CKAN_INI", raising=False)
+    names = {ns: set(space) for ns, space in signals.NAMESPACES.items()}
+    path = list(sys.path)
+    instances = dict(SingletonPlugin._instances)
+    keep = list(loader._KEEP_ALIVE)
+    yield
+    for ns, space in signals.NAMESPACES.items():
+        for name in list(space):
+            if name not in names[ns]:
+                del space[name]
+            else:
+                _clear(space[name])
+    for name in list(sys.modules):
+        if name.startswith(_TRANSIENT) and name not in ("ckanext",) or name == "ckanext" and (
+            not signals.REAL_CKAN
+        ):
+            del sys.modules[name]
+    sys.path[:] = path
+    SingletonPlugin._instances.clear()
+    SingletonPlugin._instances.update(instances)
+    loader._KEEP_ALIVE[:] = keep
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[..., Path]:
+    """Write a plugins.toml naming ``plugins`` (fixtures on the path) and return it."""
+
+    def write(*plugins: str, extra: str = "", paths: list[str] | None = None) -> Path:
+        folders = [str(FIXTURES)] if paths is None else paths
+        text = (
+            "[ckansig]\n"
+            f"paths = {json.dumps(folders)}\n"
+            f"plugins = {json.dumps(list(plugins))}\n" + extra
+        )
+        config = tmp_path / "plugins.toml"
+        config.write_text(text, encoding="utf-8")
+        return config
+
+    return write
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    try:
+        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
+    except TypeError:
+        return CliRunner()  # click 8.2+ keeps stderr apart already
