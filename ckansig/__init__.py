@@ -7,17 +7,36 @@ The library under the ``ckansig`` command::
     registry = load(load_config(find_config()))
     for info in registry.select(subscribed=True):
         print(info.namespace, info.name, [s.receiver.name for s in info.subscriptions])
+
+Names are imported from their modules on first use, so that plugin code that
+only needs ``ckansig.signals`` or ``ckansig.plugins`` does not load the rest.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from ckansig.catalog import CORE_SIGNALS, CoreSignal
-from ckansig.config import Config, DoctorSettings, PluginSpec, find_config, load_config
-from ckansig.errors import AmbiguousSignal, CkansigError, ConfigError, SignalNotFound
-from ckansig.loader import load
-from ckansig.registry import LoadError, Registry, Sender, SignalInfo, Subscription
+_EXPORTS = {
+    "CORE_SIGNALS": "catalog",
+    "CoreSignal": "catalog",
+    "Config": "config",
+    "DoctorSettings": "config",
+    "PluginSpec": "config",
+    "find_config": "config",
+    "load_config": "config",
+    "AmbiguousSignal": "errors",
+    "CkansigError": "errors",
+    "ConfigError": "errors",
+    "SignalNotFound": "errors",
+    "load": "loader",
+    "LoadError": "registry",
+    "Registry": "registry",
+    "Sender": "registry",
+    "SignalInfo": "registry",
+    "Subscription": "registry",
+}
 
 __all__ = [
     "CORE_SIGNALS",
@@ -39,3 +58,21 @@ __all__ = [
     "load",
     "load_config",
 ]
+
+if TYPE_CHECKING:
+    from ckansig.catalog import CORE_SIGNALS, CoreSignal
+    from ckansig.config import Config, DoctorSettings, PluginSpec, find_config, load_config
+    from ckansig.errors import AmbiguousSignal, CkansigError, ConfigError, SignalNotFound
+    from ckansig.loader import load
+    from ckansig.registry import LoadError, Registry, Sender, SignalInfo, Subscription
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ckansig' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"ckansig.{module}"), name)
+    globals()[name] = value
+    return value

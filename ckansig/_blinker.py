@@ -8,13 +8,11 @@ and ``Signal._weak_senders`` (unchanged from 1.5 to 1.9). Where they are
 missing, every receiver is reported as connected for ANY.
 """
 
-from __future__ import annotations
 
 import inspect
 import weakref
 from collections.abc import Callable, Hashable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from blinker import ANY, Signal
 
@@ -37,8 +35,7 @@ def sender_id(sender: object) -> Hashable:
     return ANY_ID if sender is ANY else make_id(sender)
 
 
-@dataclass(frozen=True)
-class Connection:
+class Connection(NamedTuple):
     """One live entry of a signal: a receiver and the sender ids it listens for."""
 
     receiver_id: Hashable

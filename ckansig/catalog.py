@@ -5,16 +5,14 @@ releases that send them (2.10, 2.11, 2.12). It is plain data; nothing here
 touches blinker.
 """
 
-from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 #: The CKAN releases ckansig knows about, oldest first.
 KNOWN_RELEASES: tuple[tuple[int, int], ...] = ((2, 10), (2, 11), (2, 12))
 
 
-@dataclass(frozen=True)
-class CoreSignal:
+class CoreSignal(NamedTuple):
     """One core signal: where it is registered and what CKAN sends with it.
 
     ``args`` follows the guide's notation: the first name is the sender, the

@@ -7,6 +7,7 @@ receiver raised, doctor found problems); 2 usage or configuration errors.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import sys
 from collections.abc import Callable
@@ -52,12 +53,24 @@ def load_registry(ctx: click.Context, config: str | None) -> Registry:
         click.echo("ckansig: no config found (-c, $CKANSIG_CONFIG, ./plugins.toml, "
                    "[tool.ckansig] in ./pyproject.toml); showing core signals only", err=True)
     ctx.meta["ckansig.config"] = settings
-    with contextlib.redirect_stdout(sys.stderr):
-        return load(settings)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            return load(settings)
+    finally:
+        if isinstance(ctx.obj, dict) and ctx.obj.pop("gc_paused", False):
+            gc.enable()  # paused by __main__.run for start-up only
+
+
+def quick_exit(ctx: click.Context) -> None:
+    """Tell ``__main__.run`` that no plugin code runs from here on."""
+    if isinstance(ctx.obj, dict) and "quick_exit" in ctx.obj:
+        ctx.obj["quick_exit"] = True
 
 
 def echo_json(document: Any) -> None:
-    click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=repr))
+    """Print ``document``: indented on a terminal, compact (and faster) in a pipe."""
+    indent = 2 if sys.stdout.isatty() else None
+    click.echo(json.dumps(document, indent=indent, ensure_ascii=False, default=repr))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -93,6 +106,7 @@ def list_command(
     from ckansig import render
 
     registry = load_registry(ctx, config)
+    quick_exit(ctx)
     signals = registry.select(pattern, namespace, plugin, subscribed)
     if fmt == "json":
         echo_json(render.list_json(registry, signals))

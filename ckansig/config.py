@@ -1,4 +1,4 @@
-"""Find and parse the ckansig configuration (TOML) into frozen dataclasses.
+"""Find and parse the ckansig configuration (TOML) into immutable records.
 
 The configuration lives in ``plugins.toml`` under ``[ckansig]`` or in
 ``pyproject.toml`` under ``[tool.ckansig]``::
@@ -16,15 +16,12 @@ The configuration lives in ``plugins.toml`` under ``[ckansig]`` or in
     ckan_version = "2.11"
 """
 
-from __future__ import annotations
 
 import os
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ckansig.errors import ConfigError
 
@@ -45,16 +42,31 @@ __all__ = [
 
 CONFIG_ENV = "CKANSIG_CONFIG"
 
-_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
-_ENTRY_POINT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
-_VERSION = re.compile(r"(\d+)\.(\d+)\Z")
+_ENTRY_POINT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def _dotted(text: str) -> bool:
+    """A dotted Python path (a.b.c). String methods, not a regex: this runs
+    for every plugin on every start-up, and compiling patterns costs more."""
+    return all(part.isidentifier() and part.isascii() for part in text.split("."))
+
+
+def _entry_point_name(text: str) -> bool:
+    return text[:1] not in ("", ".", "-") and _ENTRY_POINT_CHARS.issuperset(text)
+
+
+def parse_version(text: str) -> tuple[int, int] | None:
+    """``"2.11"`` → ``(2, 11)``; None when ``text`` is not MAJOR.MINOR."""
+    major, dot, minor = text.partition(".")
+    if dot and major.isdigit() and minor.isdigit() and major.isascii() and minor.isascii():
+        return int(major), int(minor)
+    return None
 _LEVELS = ("error", "warning", "info")
 
 PluginKind = Literal["object", "module", "name"]
 
 
-@dataclass(frozen=True)
-class PluginSpec:
+class PluginSpec(NamedTuple):
     """One entry of ``plugins``.
 
     ``kind`` is "object" for ``module:attribute``, "module" for a dotted module
@@ -70,29 +82,28 @@ class PluginSpec:
     line: int | None = None
 
     @classmethod
-    def parse(cls, text: str, line: int | None = None) -> PluginSpec:
+    def parse(cls, text: str, line: int | None = None) -> "PluginSpec":
         """Parse one entry, raising ``ValueError`` with the reason if it is malformed."""
         text = text.strip()
         if not text:
             raise ValueError("empty plugin name")
         if ":" in text:
             module, _, attribute = text.partition(":")
-            if not _DOTTED.match(module):
+            if not _dotted(module):
                 raise ValueError(f"{text!r}: {module!r} is not a dotted module path")
-            if not _DOTTED.match(attribute):
+            if not _dotted(attribute):
                 raise ValueError(f"{text!r}: {attribute!r} is not an attribute path")
             return cls(text, "object", module, attribute, line)
         if "." in text:
-            if not _DOTTED.match(text):
+            if not _dotted(text):
                 raise ValueError(f"{text!r} is not a dotted module path")
             return cls(text, "module", text, None, line)
-        if not _ENTRY_POINT_NAME.match(text):
+        if not _entry_point_name(text):
             raise ValueError(f"{text!r} is neither a module path nor a plugin name")
         return cls(text, "name", text, None, line)
 
 
-@dataclass(frozen=True)
-class DoctorSettings:
+class DoctorSettings(NamedTuple):
     """``[ckansig.doctor]``: defaults for ``ckansig doctor``."""
 
     ignore: tuple[str, ...] = ()
@@ -101,21 +112,20 @@ class DoctorSettings:
     fail_level: str | None = None
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     """A parsed configuration. ``path`` is None when no file was found."""
 
-    path: Path | None = None
-    paths: tuple[Path, ...] = ()
+    path: str | None = None
+    paths: tuple[str, ...] = ()
     plugins: tuple[PluginSpec, ...] = ()
-    doctor: DoctorSettings = field(default_factory=DoctorSettings)
+    doctor: DoctorSettings = DoctorSettings()
 
 
 def find_config(
     explicit: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
-) -> Path | None:
+    cwd: str | os.PathLike[str] | None = None,
+) -> str | None:
     """The config file to use, or None when there is none.
 
     Order: ``explicit`` (``-c``), the ``CKANSIG_CONFIG`` variable,
@@ -123,20 +133,21 @@ def find_config(
     A path given explicitly or through the environment must exist.
     """
     environ = os.environ if environ is None else environ
-    cwd = Path.cwd() if cwd is None else cwd
+    folder = os.getcwd() if cwd is None else os.fspath(cwd)
     for source, given in (("--config", explicit), (CONFIG_ENV, environ.get(CONFIG_ENV))):
         if given:
-            path = cwd / Path(given)
-            if not path.is_file():
-                raise ConfigError(f"config file not found (from {source})", path=Path(given))
+            path = os.path.join(folder, os.fspath(given))
+            if not os.path.isfile(path):
+                raise ConfigError(f"config file not found (from {source})", path=given)
             return path
-    plugins_toml = cwd / "plugins.toml"
-    if plugins_toml.is_file():
+    plugins_toml = os.path.join(folder, "plugins.toml")
+    if os.path.isfile(plugins_toml):
         return plugins_toml
-    pyproject = cwd / "pyproject.toml"
-    if pyproject.is_file():
+    pyproject = os.path.join(folder, "pyproject.toml")
+    if os.path.isfile(pyproject):
         try:
-            text = pyproject.read_text(encoding="utf-8")
+            with open(pyproject, encoding="utf-8") as stream:
+                text = stream.read()
         except (OSError, UnicodeDecodeError):
             return None
         if re.search(r"^\s*\[\s*tool\s*\.\s*ckansig\s*[\].]", text, re.MULTILINE):
@@ -144,12 +155,14 @@ def find_config(
     return None
 
 
-def load_config(path: Path | None) -> Config:
+def load_config(path: str | os.PathLike[str] | None) -> Config:
     """Read and parse the config at ``path`` (an empty config for None)."""
     if path is None:
         return Config()
+    path = os.fspath(path)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as stream:
+            raw = stream.read()
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", path=path) from None
     try:
@@ -159,7 +172,7 @@ def load_config(path: Path | None) -> Config:
     return parse_config(text, path)
 
 
-def parse_config(text: str, path: Path) -> Config:
+def parse_config(text: str, path: str | os.PathLike[str]) -> Config:
     """Parse config ``text`` read from ``path`` (used to name errors and resolve paths)."""
     try:
         data = tomllib.loads(text)
@@ -171,20 +184,29 @@ def parse_config(text: str, path: Path) -> Config:
             line = max(1, len(text.splitlines()))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message) or "invalid TOML"
         raise ConfigError(f"invalid TOML: {message}", path=path, line=line) from None
-    return _Parser(text, path).parse(data)
+    return _Parser(text, os.fspath(path)).parse(data)
 
 
 class _Parser:
-    def __init__(self, text: str, path: Path) -> None:
+    def __init__(self, text: str, path: str) -> None:
         self.lines = text.splitlines()
         self.path = path
-        self.pyproject = path.name == "pyproject.toml"
+        self.pyproject = os.path.basename(path) == "pyproject.toml"
         self.table = "tool.ckansig" if self.pyproject else "ckansig"
 
     def fail(self, key: str, message: str, *, table: str | None = None) -> ConfigError:
         table = self.table if table is None else table
         full = f"{table}.{key}" if table and key else (key or table)
         return ConfigError(message, path=self.path, line=self._line_of(table, key), key=full)
+
+    def _line_of_string(self, text: str) -> int | None:
+        """The first line holding ``text`` as a quoted TOML string (no regex: this
+        runs for every plugin entry on every start-up)."""
+        quoted = (f'"{text}"', f"'{text}'")
+        for number, line in enumerate(self.lines, 1):
+            if quoted[0] in line or quoted[1] in line:
+                return number
+        return None
 
     def _line_of(self, table: str, key: str) -> int | None:
         """The line that sets ``table.key`` (best effort; the table's header, else None)."""
@@ -243,12 +265,12 @@ class _Parser:
                                 f"must be a string, not {_type_name(item)} {item!r}", table=table)
         return value
 
-    def _paths(self, value: object) -> tuple[Path, ...]:
-        base = self.path.parent
-        result = []
+    def _paths(self, value: object) -> tuple[str, ...]:
+        base = os.path.dirname(os.path.abspath(self.path))
+        result: list[str] = []
         for index, item in enumerate(self._strings("paths", value)):
-            folder = (base / item).resolve() if item else base.resolve()
-            if not folder.is_dir():
+            folder = os.path.realpath(os.path.join(base, item))
+            if not os.path.isdir(folder):
                 raise self.fail(f"paths[{index}]", f"{item!r} is not a folder (looked in {folder})")
             result.append(folder)
         return tuple(result)
@@ -256,10 +278,9 @@ class _Parser:
     def _plugins(self, value: object) -> tuple[PluginSpec, ...]:
         specs: list[PluginSpec] = []
         seen: set[str] = set()
-        line = self._line_of(self.table, "plugins")
         for index, item in enumerate(self._strings("plugins", value)):
             try:
-                spec = PluginSpec.parse(item, line)
+                spec = PluginSpec.parse(item, self._line_of_string(item))
             except ValueError as exc:
                 raise self.fail(f"plugins[{index}]", str(exc)) from None
             if spec.text in seen:
@@ -282,11 +303,10 @@ class _Parser:
         version = value.get("ckan_version")
         parsed_version = None
         if version is not None:
-            match = _VERSION.match(version) if isinstance(version, str) else None
-            if not match:
+            parsed_version = parse_version(version) if isinstance(version, str) else None
+            if parsed_version is None:
                 raise self.fail("ckan_version", f"must be a string like \"2.11\", not {version!r}",
                                 table=table)
-            parsed_version = (int(match.group(1)), int(match.group(2)))
         level = value.get("fail_level")
         if level is not None and level not in _LEVELS:
             raise self.fail("fail_level", f"must be one of {', '.join(_LEVELS)}, not {level!r}",

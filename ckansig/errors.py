@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 
 class CkansigError(Exception):
@@ -16,19 +16,19 @@ class ConfigError(CkansigError):
     """
 
     def __init__(
-        self, message: str, *, path: Path | None = None, line: int | None = None,
+        self, message: str, *, path: str | os.PathLike[str] | None = None, line: int | None = None,
         key: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.path = path
+        self.path = os.fspath(path) if path is not None else None
         self.line = line
         self.key = key
 
     def __str__(self) -> str:
         where = ""
         if self.path is not None:
-            where = str(self.path) + (f":{self.line}" if self.line else "") + ": "
+            where = self.path + (f":{self.line}" if self.line else "") + ": "
         key = f"{self.key}: " if self.key else ""
         return f"{where}{key}{self.message}"
 

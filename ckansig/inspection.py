@@ -1,15 +1,13 @@
 """Describe callables: name, module, source file and line, sync or async."""
 
-from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class CallableInfo:
+class CallableInfo(NamedTuple):
     """Where a receiver comes from. ``kind`` is one of function, lambda,
     closure, method, classmethod, partial, callable (an object with
     ``__call__``), builtin."""
@@ -38,19 +36,16 @@ def _target(obj: Any) -> tuple[Any, str]:
         return obj, "function"
     if inspect.isbuiltin(obj):
         return obj, "builtin"
-    call = getattr(type(obj), "__call__", None)
-    if call is not None and not isinstance(obj, type):
-        return call, "callable"
+    if callable(obj) and not isinstance(obj, type):
+        return type(obj).__call__, "callable"
     return obj, "callable"
 
 
 def describe(obj: Any) -> CallableInfo:
     """Describe ``obj`` without importing or calling anything."""
     func, kind = _target(obj)
-    try:
+    with contextlib.suppress(ValueError):  # a __wrapped__ cycle
         func = inspect.unwrap(func)
-    except ValueError:  # a __wrapped__ cycle
-        pass
     code = getattr(func, "__code__", None)
     qualname = getattr(func, "__qualname__", None) or type(obj).__qualname__
     module = getattr(func, "__module__", None)

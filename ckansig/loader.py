@@ -12,11 +12,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import sys
-import traceback
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 from blinker import ANY, Namespace, Signal
 
@@ -44,8 +42,7 @@ class _PluginFailure(Exception):
         self.error = error
 
 
-@dataclass
-class _Record:
+class _Record(NamedTuple):
     """A connection ckansig made itself, from an ISignal mapping."""
 
     signal: Signal
@@ -121,8 +118,7 @@ class _Loader:
     # -- the steps -----------------------------------------------------------
 
     def run(self) -> Registry:
-        for folder in reversed(self.config.paths):
-            entry = str(folder)
+        for entry in reversed(self.config.paths):
             if entry in sys.path:
                 sys.path.remove(entry)
             sys.path.insert(0, entry)
@@ -167,7 +163,8 @@ class _Loader:
                 try:
                     plugin_class = entry_point.load()
                 except BaseException as exc:
-                    raise _PluginFailure(_import_failure(spec.text, entry_point.module, exc))
+                    raise _PluginFailure(
+                        _import_failure(spec.text, entry_point.module, exc)) from None
                 return [(spec.text, self._instantiate(spec.text, plugin_class,
                                                       {"name": spec.text}))]
             try:
@@ -241,6 +238,7 @@ class _Loader:
         return obj
 
     def _subscribe(self, name: str, spec: PluginSpec, obj: Any) -> None:
+        method: Any
         if inspect.isfunction(obj):
             method = obj
             _KEEP_ALIVE.append(obj)
@@ -249,7 +247,8 @@ class _Loader:
             method = getattr(obj, "get_signal_subscriptions", None)
             if not callable(method):
                 self.errors.append(LoadError(
-                    name, "not_a_plugin", f"{type(obj).__name__} has no get_signal_subscriptions()"))
+                    name, "not_a_plugin",
+                    f"{type(obj).__name__} has no get_signal_subscriptions()"))
                 return
         declared = _code_site(method)
         try:
@@ -400,7 +399,7 @@ class _Loader:
             infos.append(info)
         infos.sort(key=_display_order)
         return Registry(infos, self.errors, self.plugins,
-                        str(self.config.path) if self.config.path else None)
+                        self.config.path)
 
     def _subscription(
         self, info: SignalInfo, sig: Signal, conn: _blinker.Connection, sid: Hashable,
@@ -423,7 +422,7 @@ class _Loader:
             Sender.of(sender) if sender is not _blinker.UNKNOWN else Sender(
                 "object", "object", f"<object id {sid!r}>"),
             conn.weak, conn.receiver is not None, conn.receiver_id,
-            _ref=holder)
+            ref=holder)
 
 
 _NS_ORDER = {"ckan": 0, "ckanext": 1}
@@ -499,6 +498,8 @@ def _raise_site(
     exc: BaseException, default: tuple[str | None, int | None] = (None, None)
 ) -> tuple[str | None, int | None]:
     """The file and line where ``exc`` was raised, outside ckansig and importlib."""
+    import traceback
+
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
               if "importlib" not in f.filename and "/ckansig/" not in f.filename.replace(
                   "\\", "/")]

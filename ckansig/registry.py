@@ -4,15 +4,11 @@ A :class:`Registry` is what the loader builds and what ``list``, ``fire`` and
 ``doctor`` read. It is data: rendering and checking live elsewhere.
 """
 
-from __future__ import annotations
 
-import dataclasses
-import difflib
 import fnmatch
 import weakref
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from blinker import ANY, Signal
 
@@ -23,8 +19,7 @@ from ckansig.inspection import CallableInfo
 Via = Literal["isignal", "import", "unknown"]
 
 
-@dataclass(frozen=True)
-class Sender:
+class Sender(NamedTuple):
     """A sender filter. ``kind`` is "any" (no filter), "value" (a str or int,
     matched by value) or "object" (anything else, matched by identity)."""
 
@@ -34,7 +29,7 @@ class Sender:
     value: str | int | None = None
 
     @classmethod
-    def of(cls, sender: object) -> Sender:
+    def of(cls, sender: object) -> "Sender":
         if sender is ANY:
             return cls("any", "ANY", "ANY")
         if isinstance(sender, (str, int)):
@@ -48,8 +43,7 @@ class Sender:
         return self.value if self.kind == "value" else self.repr
 
 
-@dataclass(frozen=True)
-class LoadError:
+class LoadError(NamedTuple):
     """Something that went wrong while loading one plugin. ``kind`` is one of
     module_not_found, import_error, attribute_missing, not_a_plugin,
     plugin_init_failed, subscriptions_raised, subscriptions_malformed,
@@ -66,9 +60,15 @@ class LoadError:
     missing_module: str | None = None
 
 
-@dataclass(frozen=True)
-class Subscription:
-    """One receiver connected to one signal for one sender."""
+def _nothing() -> None:
+    return None
+
+
+class Subscription(NamedTuple):
+    """One receiver connected to one signal for one sender. ``declared_file``
+    and ``declared_line`` locate the ``get_signal_subscriptions`` that declared
+    it, when it came from ISignal; ``ref`` returns the receiver (None once it
+    has been garbage-collected)."""
 
     namespace: str | None
     signal: str
@@ -78,22 +78,21 @@ class Subscription:
     sender: Sender
     weak: bool
     alive: bool
-    receiver_id: Hashable = field(compare=False)
-    # Where the subscription was declared (get_signal_subscriptions) when known.
+    receiver_id: Hashable
     declared_file: str | None = None
     declared_line: int | None = None
-    _ref: Callable[[], Any] = field(default=lambda: None, compare=False, repr=False)
+    ref: Callable[[], Any] = _nothing
 
     @property
     def callable(self) -> Any:
         """The receiver itself, or None when it has been garbage-collected."""
-        return self._ref()
+        return self.ref()
 
     @staticmethod
     def holder(receiver: Any, weak: bool) -> Callable[[], Any]:
         """A reference to ``receiver`` that keeps it alive only if ``weak`` is False."""
         if receiver is None:
-            return lambda: None
+            return _nothing
         if weak:
             try:
                 if hasattr(receiver, "__self__") and hasattr(receiver, "__func__"):
@@ -104,21 +103,37 @@ class Subscription:
         return lambda: receiver
 
 
-@dataclass
 class SignalInfo:
     """A signal with its receivers. ``defined_by`` is the plugin whose import
     created the signal ("core" for the catalogue, "preloaded" for signals that
-    existed before loading); ``mentioned_by`` lists plugins that only looked it
-    up while returning their subscriptions."""
+    existed before loading) and ``defined_module`` the module that binds it;
+    ``mentioned_by`` lists plugins that only looked it up while returning
+    their subscriptions."""
 
-    namespace: str | None
-    name: str
-    signal: Signal = field(repr=False)
-    core: CoreSignal | None
-    subscriptions: list[Subscription] = field(default_factory=list)
-    defined_by: str | None = None
-    mentioned_by: list[str] = field(default_factory=list)
-    defined_module: str | None = None
+    __slots__ = ("core", "defined_by", "defined_module", "mentioned_by", "name", "namespace",
+                 "signal", "subscriptions")
+
+    def __init__(
+        self, namespace: str | None, name: str, signal: Signal, core: CoreSignal | None,
+        subscriptions: list[Subscription] | None = None, defined_by: str | None = None,
+        mentioned_by: list[str] | None = None, defined_module: str | None = None,
+    ) -> None:
+        self.namespace = namespace
+        self.name = name
+        self.signal = signal
+        self.core = core
+        self.subscriptions: list[Subscription] = subscriptions or []
+        self.defined_by = defined_by
+        self.mentioned_by: list[str] = mentioned_by or []
+        self.defined_module = defined_module
+
+    def __repr__(self) -> str:
+        return f"<SignalInfo {self.key} ({len(self.subscriptions)} receivers)>"
+
+    def with_subscriptions(self, subscriptions: list[Subscription]) -> "SignalInfo":
+        """A copy holding only ``subscriptions``."""
+        return SignalInfo(self.namespace, self.name, self.signal, self.core, subscriptions,
+                          self.defined_by, self.mentioned_by, self.defined_module)
 
     @property
     def key(self) -> str:
@@ -138,25 +153,26 @@ class SignalInfo:
         return None
 
 
-@dataclass
-class LoadedPlugin:
+class LoadedPlugin(NamedTuple):
     """A plugin object ckansig loaded, kept alive as CKAN keeps its plugins."""
 
     name: str
     spec: str
-    obj: Any = field(repr=False)
+    obj: Any
 
 
-@dataclass
 class Registry:
-    """Everything the loader found."""
+    """Everything the loader found: signals (in display order), load errors,
+    plugins, and the config they came from."""
 
-    signals: list[SignalInfo]
-    errors: list[LoadError]
-    plugins: list[LoadedPlugin]
-    config_path: str | None = None
-
-    def __post_init__(self) -> None:
+    def __init__(
+        self, signals: list[SignalInfo], errors: list[LoadError], plugins: list[LoadedPlugin],
+        config_path: str | None = None,
+    ) -> None:
+        self.signals = signals
+        self.errors = errors
+        self.plugins = plugins
+        self.config_path = config_path
         self._index: dict[tuple[int, Hashable], Subscription] | None = None
 
     def subscriptions(self) -> Iterable[tuple[SignalInfo, Subscription]]:
@@ -194,6 +210,8 @@ class Registry:
                 namespace is None or info.namespace == namespace
             ):
                 return info
+        import difflib
+
         raise SignalNotFound(name, namespace, difflib.get_close_matches(name, pool, n=3))
 
     def select(
@@ -219,7 +237,7 @@ class Registry:
             if subscribed and not subs:
                 continue
             if subs is not info.subscriptions:
-                info = dataclasses.replace(info, subscriptions=subs)
+                info = info.with_subscriptions(subs)
             result.append(info)
         return result
 

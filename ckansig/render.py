@@ -9,7 +9,6 @@ only when text output is asked for.
 from __future__ import annotations
 
 import os
-import re
 from typing import IO, TYPE_CHECKING, Any
 
 from ckansig.registry import LoadError, Registry, SignalInfo, Subscription
@@ -19,13 +18,17 @@ if TYPE_CHECKING:
 
 LIST_SCHEMA_VERSION = 1
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Every C0/C1 control character but tab and newline, mapped to its escape.
+_CONTROL = {
+    code: chr(code).encode("unicode_escape").decode("ascii")
+    for code in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))
+}
 
 
 def clean(text: object) -> str:
     """``text`` as a string that is safe to print on a terminal: control
     characters (ESC, BEL, CR, …) are shown escaped instead of being obeyed."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+    return str(text).translate(_CONTROL)
 
 
 def where(file: str | None, line: int | None) -> str:

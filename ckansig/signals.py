@@ -14,7 +14,7 @@ against ckansig subscribe to the same signal objects.
 
 from __future__ import annotations
 
-from blinker import Namespace, NamedSignal
+from blinker import NamedSignal, Namespace
 
 from ckansig.catalog import CORE_SIGNALS
 

@@ -43,9 +43,9 @@ def clean_slate(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             else:
                 _clear(space[name])
     for name in list(sys.modules):
-        if name.startswith(_TRANSIENT) and name not in ("ckanext",) or name == "ckanext" and (
+        if (name.startswith(_TRANSIENT) and name not in ("ckanext",)) or (name == "ckanext" and (
             not signals.REAL_CKAN
-        ):
+        )):
             del sys.modules[name]
     sys.path[:] = path
     SingletonPlugin._instances.clear()

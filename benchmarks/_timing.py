@@ -1,0 +1,54 @@
+"""Shared timing helpers: medians of alternating whole-process runs.
+
+These machines are shared and noisy, so every figure is a ratio against a
+baseline measured in the same run, alternating the two commands.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+
+
+def timing_env() -> dict[str, str]:
+    """The environment for timed runs: bytecode is cached, as a user has it."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "ckansig-bench-pyc")
+    return env
+
+
+def run_once(command: Sequence[str], cwd: str | None, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed: {done.stderr.decode()[-500:]}")
+    return elapsed
+
+
+def compare(
+    baseline: Sequence[str], candidate: Sequence[str], *, runs: int = 41, cwd: str | None = None
+) -> tuple[float, float]:
+    """Median wall times (seconds) of ``baseline`` and ``candidate``, alternated."""
+    env = timing_env()
+    run_once(baseline, cwd, env)  # one untimed run each: warm caches, write bytecode
+    run_once(candidate, cwd, env)
+    base, cand = [], []
+    for _ in range(runs):
+        base.append(run_once(baseline, cwd, env))
+        cand.append(run_once(candidate, cwd, env))
+    return statistics.median(base), statistics.median(cand)
+
+
+def report(label: str, base: float, cand: float, target: float) -> bool:
+    ratio = cand / base
+    verdict = "ok" if ratio <= target else "OVER TARGET"
+    print(f"{label}: baseline {base * 1000:.1f} ms, ckansig {cand * 1000:.1f} ms, "
+          f"ratio {ratio:.2f} (target <= {target}) {verdict}")
+    return ratio <= target
