@@ -55,3 +55,13 @@ class AmbiguousSignal(CkansigError):
             f"signal {name!r} exists in namespaces {', '.join(namespaces)}; "
             "pick one with --namespace"
         )
+
+
+class UsageProblem(CkansigError):
+    """Bad user input for a command (a ``--kw`` entry, ``--kwargs`` JSON, a
+    sender). ``param`` names the option it came from."""
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
