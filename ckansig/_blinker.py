@@ -12,6 +12,7 @@ missing, every receiver is reported as connected for ANY.
 import inspect
 import weakref
 from collections.abc import Callable, Hashable, Iterator
+from types import FunctionType
 from typing import Any, NamedTuple
 
 from blinker import ANY, Signal
@@ -23,6 +24,8 @@ def make_id(obj: object) -> Hashable:
     """blinker's identity rule (documented behaviour): a bound method is its
     function and instance; ``str`` and ``int`` (so ``bool``) are their value;
     everything else its ``id()``."""
+    if type(obj) is FunctionType:  # the common case first: this runs per receiver
+        return id(obj)
     if inspect.ismethod(obj):
         return id(obj.__func__), id(obj.__self__)
     if isinstance(obj, (str, int)):
@@ -36,25 +39,41 @@ def sender_id(sender: object) -> Hashable:
 
 
 class Connection(NamedTuple):
-    """One live entry of a signal: a receiver and the sender ids it listens for."""
+    """One live entry of a signal: a receiver and the sender ids it listens for.
+
+    ``ref()`` returns the receiver, or None once a weakly held receiver has
+    been garbage-collected (for a weak receiver it is blinker's own weakref).
+    """
 
     receiver_id: Hashable
-    receiver: Callable[..., Any] | None  # None: weakly held and already collected
+    ref: Callable[[], Any]
     weak: bool
     sender_ids: tuple[Hashable, ...]
+
+
+def _strong(receiver: Any) -> Callable[[], Any]:
+    return lambda: receiver
 
 
 def connections(signal: Signal) -> Iterator[Connection]:
     """Every receiver connected to ``signal``, with its sender ids (ANY first)."""
     by_receiver = getattr(signal, "_by_receiver", None)
     for rid, held in list(signal.receivers.items()):
-        if isinstance(held, weakref.ref):
-            receiver, weak = held(), True
-        else:
-            receiver, weak = held, False
-        ids = list(by_receiver.get(rid, ())) if by_receiver is not None else [ANY_ID]
-        ids.sort(key=lambda sid: (sid != ANY_ID, type(sid).__name__, repr(sid)))
-        yield Connection(rid, receiver, weak, tuple(ids))
+        weak = isinstance(held, weakref.ref)
+        ids: Any = by_receiver.get(rid, ()) if by_receiver is not None else (ANY_ID,)
+        if len(ids) > 1:
+            ids = sorted(ids, key=lambda sid: (sid != ANY_ID, type(sid).__name__, repr(sid)))
+        yield _make_connection((rid, held if weak else _strong(held), weak, tuple(ids)))
+
+
+_make_connection = Connection._make
+
+
+def reference(signal: Signal, receiver_id: Hashable) -> Callable[[], Any]:
+    """A callable returning the receiver connected as ``receiver_id`` (None once
+    collected): blinker's own weakref for a weak receiver."""
+    held = signal.receivers.get(receiver_id)
+    return held if isinstance(held, weakref.ref) else _strong(held)
 
 
 UNKNOWN = object()  # a sender blinker files by id() and holds no reference to

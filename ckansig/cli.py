@@ -10,7 +10,7 @@ import contextlib
 import gc
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import click
@@ -115,7 +115,12 @@ def load_registry(ctx: click.Context, config: str | None) -> Registry:
             return load(settings)
     finally:
         if isinstance(ctx.obj, dict) and ctx.obj.pop("gc_paused", False):
-            gc.enable()  # paused by __main__.run for start-up only
+            # Paused by __main__.run for start-up. What is loaded now lives as
+            # long as the process: freeze it, so that no later collection (the
+            # one at exit included) walks it again. Garbage that receivers make
+            # afterwards is collected, and finalized, as usual.
+            gc.freeze()
+            gc.enable()
 
 
 def complete_signal(ctx: click.Context, param: click.Parameter,
@@ -143,16 +148,28 @@ def find_signal(registry: Registry, name: str, namespace: str | None) -> SignalI
         raise click.BadParameter(str(exc), param_hint="SIGNAL") from None
 
 
-def quick_exit(ctx: click.Context) -> None:
-    """Tell ``__main__.run`` that no plugin code runs from here on."""
-    if isinstance(ctx.obj, dict) and "quick_exit" in ctx.obj:
-        ctx.obj["quick_exit"] = True
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while ckansig's own code builds output: tens of
+    thousands of short-lived records, no cycles to free."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def echo_json(document: Any) -> None:
-    """Print ``document``: indented on a terminal, compact (and faster) in a pipe."""
-    indent = 2 if sys.stdout.isatty() else None
-    click.echo(json.dumps(document, indent=indent, ensure_ascii=False, default=repr))
+    """Print ``document``: indented on a terminal, compact (and faster) in a pipe,
+    where it is pure ASCII so that any stdout encoding can take it."""
+    tty = sys.stdout.isatty()
+    text = json.dumps(document, indent=2 if tty else None, ensure_ascii=not tty, default=repr,
+                      separators=None if tty else (",", ":"), check_circular=False)
+    # Not click.echo: it scans the whole text for ANSI codes when not on a terminal.
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -188,12 +205,12 @@ def list_command(
     from ckansig import render
 
     registry = load_registry(ctx, config)
-    quick_exit(ctx)
     signals = registry.select(pattern, namespace, plugin, subscribed)
-    if fmt == "json":
-        echo_json(render.list_json(registry, signals))
-    else:
-        render.print_list(render.console(), registry, signals)
+    with gc_paused():
+        if fmt == "json":
+            echo_json(render.list_json(registry, signals))
+        else:
+            render.print_list(render.console(), registry, signals)
     if registry.errors:
         if fmt != "json":
             render.print_errors(render.console(stderr=True), registry.errors)
@@ -256,10 +273,11 @@ def fire_command(
     redactor = Redactor(kwargs, enabled=not no_redact)
     trace = fire(info, sender_value, kwargs, registry=registry, stop_on_error=stop_on_error,
                  dry_run=dry_run, capture_output=True)
-    if fmt == "json":
-        echo_json(render.trace_json(trace, redactor))
-    else:
-        render.print_trace(render.console(), trace, redactor)
+    with gc_paused():
+        if fmt == "json":
+            echo_json(render.trace_json(trace, redactor))
+        else:
+            render.print_trace(render.console(), trace, redactor)
     if registry.errors:
         render.print_errors(render.console(stderr=True), registry.errors)
     if not trace.ok or (strict and trace.mutated):

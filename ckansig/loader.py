@@ -14,7 +14,7 @@ import inspect
 import sys
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from types import ModuleType
-from typing import Any, NamedTuple
+from typing import Any
 
 from blinker import ANY, Namespace, Signal
 
@@ -30,6 +30,7 @@ __all__ = ["ENTRY_POINT_GROUPS", "load"]
 ENTRY_POINT_GROUPS = ("ckan.plugins", "ckan.test_plugins")
 
 _CONNECT_OPTIONS = frozenset({"receiver", "sender", "weak"})
+_ANY_SENDER = Sender.of(ANY)
 
 # Plugins stay alive for the whole process, as CKAN's SingletonPlugin cache
 # keeps them: bound-method receivers connected weakly must not vanish.
@@ -40,19 +41,6 @@ class _PluginFailure(Exception):
     def __init__(self, error: LoadError) -> None:
         super().__init__(error.message)
         self.error = error
-
-
-class _Record(NamedTuple):
-    """A connection ckansig made itself, from an ISignal mapping."""
-
-    signal: Signal
-    receiver_id: Hashable
-    plugin: str
-    info: CallableInfo
-    sender: Sender
-    sender_id: Hashable
-    weak: bool
-    declared: tuple[str | None, int | None]
 
 
 class _Tracker:
@@ -104,7 +92,9 @@ class _Loader:
         self.namespaces = namespaces
         self.errors: list[LoadError] = []
         self.plugins: list[LoadedPlugin] = []
-        self.records: list[_Record] = []
+        # The connections ckansig made itself, from ISignal mappings:
+        # signal id -> receiver id -> [(sender id, subscription)]
+        self.records: dict[int, dict[Hashable, list[tuple[Hashable, Subscription]]]] = {}
         self.imported: dict[tuple[int, Hashable], str] = {}
         self.defined_by: dict[int, tuple[str, str | None]] = {}
         self.mentioned_by: dict[int, list[str]] = {}
@@ -303,51 +293,46 @@ class _Loader:
         self, name: str, signal: Signal, ns: str | None, signal_name: str, entry: Any,
         declared: tuple[str | None, int | None],
     ) -> None:
-        file, line = declared
-
-        def fail(kind: str, message: str, receiver: str | None = None,
-                 where: tuple[str | None, int | None] = declared) -> None:
-            self.errors.append(LoadError(name, kind, message, signal=signal_name, namespace=ns,
-                                         receiver=receiver, file=where[0], line=where[1]))
-
-        options = dict(entry) if isinstance(entry, dict) else {"receiver": entry}
-        if "receiver" not in options:
-            fail("entry_malformed", f"subscription to {signal_name!r} is a dict without "
-                 f"'receiver' (keys: {', '.join(map(str, options)) or 'none'})")
-            return
-        receiver = options["receiver"]
-        unknown = sorted(str(k) for k in options if k not in _CONNECT_OPTIONS)
-        info = describe(receiver) if callable(receiver) else None
-        label = info.name if info else _brief(receiver)
-        site = (info.file, info.line) if info and info.file else declared
-        if unknown:
-            fail("entry_malformed", f"subscription of {label} to {signal_name!r} has option(s) "
-                 f"{', '.join(unknown)} that Signal.connect() does not take "
-                 "(CKAN passes them on and fails at load)", label, site)
-            return
-        sender = options.get("sender", ANY)
-        if isinstance(sender, int) and sender == 0:
-            fail("entry_malformed", f"subscription of {label} to {signal_name!r} uses sender "
-                 f"{sender!r}, which blinker cannot tell from ANY (it asserts)", label, site)
-            return
+        # The common case (a bare callable) is kept short: it runs once per receiver.
+        if isinstance(entry, dict):
+            problem = _check_options(entry, signal_name)
+            if problem is not None:
+                kind, message, receiver_name, site = problem
+                self.errors.append(LoadError(
+                    name, kind, message, signal=signal_name, namespace=ns,
+                    receiver=receiver_name, file=site[0] or declared[0],
+                    line=site[1] if site[0] else declared[1]))
+                return
+            receiver = entry["receiver"]
+            sender = entry.get("sender", ANY)
+            weak = entry.get("weak", True)
+        else:
+            receiver, sender, weak = entry, ANY, True
         if not callable(receiver):
-            fail("not_callable", f"receiver {_brief(receiver)} of {signal_name!r} is not "
-                 "callable", label)
+            self.errors.append(LoadError(
+                name, "not_callable", f"receiver {_brief(receiver)} of {signal_name!r} is not "
+                "callable", signal=signal_name, namespace=ns, receiver=_brief(receiver),
+                file=declared[0], line=declared[1]))
             return
-        assert info is not None
-        weak = bool(options.get("weak", True))
+        info = describe(receiver)
         try:
-            signal.connect(**options)
+            signal.connect(receiver, sender=sender, weak=weak)
         except Exception as exc:
-            fail("connect_failed", f"connecting {label} to {signal_name!r} raised "
-                 f"{_exc_text(exc)}", label, site)
+            self.errors.append(LoadError(
+                name, "connect_failed", f"connecting {info.name} to {signal_name!r} raised "
+                f"{_exc_text(exc)}", signal=signal_name, namespace=ns, receiver=info.name,
+                file=info.file or declared[0], line=info.line if info.file else declared[1]))
             return
         rid = _blinker.make_id(receiver)
         self.tracker.add(signal, rid)
         if ns is None:
             self.extra.setdefault(id(signal), signal)
-        self.records.append(_Record(signal, rid, name, info, Sender.of(sender),
-                                    _blinker.sender_id(sender), weak, (file, line)))
+        sub = Subscription(
+            ns, signal_name, info, name, "isignal",
+            _ANY_SENDER if sender is ANY else Sender.of(sender), bool(weak), True, rid,
+            declared[0], declared[1], _blinker.reference(signal, rid))
+        self.records.setdefault(id(signal), {}).setdefault(rid, []).append(
+            (_blinker.sender_id(sender), sub))
 
     def _where(self, signal: Signal) -> tuple[str | None, str]:
         if not self.ns_of or id(signal) not in self.ns_of:
@@ -363,57 +348,59 @@ class _Loader:
     # -- the result ----------------------------------------------------------
 
     def _build(self) -> Registry:
-        records: dict[tuple[int, Hashable, Hashable], _Record] = {}
-        by_signal: dict[int, list[_Record]] = {}
-        for rec in self.records:
-            key = (id(rec.signal), rec.receiver_id, rec.sender_id)
-            records.setdefault(key, rec)
-            by_signal.setdefault(id(rec.signal), []).append(rec)
-        infos: list[SignalInfo] = []
+        records = self.records
         all_signals: list[tuple[str | None, str, Signal]] = [
             (ns_name, sig_name, sig)
             for ns_name, ns in self.namespaces.items() for sig_name, sig in ns.items()
         ]
         all_signals += [(None, self._where(sig)[1], sig) for sig in self.extra.values()]
-        for ns_name, sig_name, sig in all_signals:
-            info = SignalInfo(ns_name, sig_name, sig, core_signal(ns_name, sig_name))
-            if info.core is not None:
-                info.defined_by = "core"
-            elif id(sig) in self.defined_by:
-                info.defined_by, info.defined_module = self.defined_by[id(sig)]
-            elif id(sig) in self.preexisting:
-                info.defined_by = "preloaded"
-            info.mentioned_by = self.mentioned_by.get(id(sig), [])
-            live: set[Hashable] = set()
-            for conn in _blinker.connections(sig):
-                live.add(conn.receiver_id)
-                for sid in conn.sender_ids:
-                    info.subscriptions.append(
-                        self._subscription(info, sig, conn, sid, records))
-            for rec in by_signal.get(id(sig), ()):
-                if rec.receiver_id not in live:
-                    live.add(rec.receiver_id)  # report a dropped receiver once
-                    info.subscriptions.append(Subscription(
-                        ns_name, sig_name, rec.info, rec.plugin, "isignal", rec.sender,
-                        rec.weak, False, rec.receiver_id, rec.declared[0], rec.declared[1]))
-            infos.append(info)
+        infos = [self._signal_info(ns_name, sig_name, sig, records.get(id(sig), {}))
+                 for ns_name, sig_name, sig in all_signals]
         infos.sort(key=_display_order)
-        return Registry(infos, self.errors, self.plugins,
-                        self.config.path)
+        return Registry(infos, self.errors, self.plugins, self.config.path)
 
-    def _subscription(
-        self, info: SignalInfo, sig: Signal, conn: _blinker.Connection, sid: Hashable,
-        records: dict[tuple[int, Hashable, Hashable], _Record],
+    def _signal_info(
+        self, ns_name: str | None, sig_name: str, sig: Signal,
+        records: dict[Hashable, list[tuple[Hashable, Subscription]]],
+    ) -> SignalInfo:
+        info = SignalInfo(ns_name, sig_name, sig, core_signal(ns_name, sig_name))
+        if info.core is not None:
+            info.defined_by = "core"
+        elif id(sig) in self.defined_by:
+            info.defined_by, info.defined_module = self.defined_by[id(sig)]
+        elif id(sig) in self.preexisting:
+            info.defined_by = "preloaded"
+        info.mentioned_by = self.mentioned_by.get(id(sig), [])
+        subs = info.subscriptions
+        live: set[Hashable] = set()
+        for conn in _blinker.connections(sig):
+            rid, ref, weak, sender_ids = conn
+            live.add(rid)
+            alive = ref() is not None
+            recs = records.get(rid, ())
+            for sid in sender_ids:
+                if len(recs) == 1:  # the common case: one connection, from ISignal
+                    sub = recs[0][1] if recs[0][0] == sid else None
+                else:
+                    sub = next((s for recorded, s in recs if recorded == sid), None)
+                if sub is None:
+                    subs.append(self._foreign(info, sig, conn, sid))
+                elif alive and sub.weak == weak:
+                    subs.append(sub)  # as recorded when ckansig connected it
+                else:
+                    subs.append(sub._replace(weak=weak, alive=alive, ref=ref))
+        for rid, recs in records.items():
+            if rid not in live:  # connected weakly by a plugin, since garbage-collected
+                subs.append(recs[0][1]._replace(alive=False))
+        return info
+
+    def _foreign(
+        self, info: SignalInfo, sig: Signal, conn: _blinker.Connection, sid: Hashable
     ) -> Subscription:
-        rec = records.get((id(sig), conn.receiver_id, sid))
-        holder = Subscription.holder(conn.receiver, conn.weak)
-        if rec is not None:
-            return Subscription(
-                info.namespace, info.name, rec.info, rec.plugin, "isignal", rec.sender,
-                conn.weak, conn.receiver is not None, conn.receiver_id, rec.declared[0],
-                rec.declared[1], holder)
+        """A receiver ckansig did not connect: at a plugin's import, or before loading."""
+        receiver = conn.ref()
         plugin = self.imported.get((id(sig), conn.receiver_id))
-        described = describe(conn.receiver) if conn.receiver is not None else CallableInfo(
+        described = describe(receiver) if receiver is not None else CallableInfo(
             f"<collected receiver {conn.receiver_id!r}>", "?", None, None, None, "unknown",
             False)
         sender = _blinker.sender_for_id(sig, sid)
@@ -421,8 +408,7 @@ class _Loader:
             info.namespace, info.name, described, plugin, "import" if plugin else "unknown",
             Sender.of(sender) if sender is not _blinker.UNKNOWN else Sender(
                 "object", "object", f"<object id {sid!r}>"),
-            conn.weak, conn.receiver is not None, conn.receiver_id,
-            ref=holder)
+            conn.weak, receiver is not None, conn.receiver_id, ref=conn.ref)
 
 
 _NS_ORDER = {"ckan": 0, "ckanext": 1}
@@ -449,6 +435,31 @@ def load(config: Config, namespaces: Mapping[str, Namespace] | None = None) -> R
 
 
 # -- helpers -------------------------------------------------------------------
+
+
+def _check_options(
+    options: dict[Any, Any], signal_name: str
+) -> tuple[str, str, str | None, tuple[str | None, int | None]] | None:
+    """What is wrong with a dict subscription entry, if anything: the kind,
+    the message, the receiver's name and its file and line."""
+    if "receiver" not in options:
+        keys = ", ".join(map(str, options)) or "none"
+        return ("entry_malformed", f"subscription to {signal_name!r} is a dict without "
+                f"'receiver' (keys: {keys})", None, (None, None))
+    receiver = options["receiver"]
+    info = describe(receiver) if callable(receiver) else None
+    label = info.name if info else _brief(receiver)
+    site = (info.file, info.line) if info else (None, None)
+    unknown = sorted(str(k) for k in options if k not in _CONNECT_OPTIONS)
+    if unknown:
+        return ("entry_malformed", f"subscription of {label} to {signal_name!r} has option(s) "
+                f"{', '.join(unknown)} that Signal.connect() does not take "
+                "(CKAN passes them on and fails at load)", label, site)
+    sender = options.get("sender", ANY)
+    if isinstance(sender, int) and sender == 0:
+        return ("entry_malformed", f"subscription of {label} to {signal_name!r} uses sender "
+                f"{sender!r}, which blinker cannot tell from ANY (it asserts)", label, site)
+    return None
 
 
 def _find_entry_point(name: str) -> Any:

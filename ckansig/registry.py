@@ -6,7 +6,6 @@ A :class:`Registry` is what the loader builds and what ``list``, ``fire`` and
 
 
 import fnmatch
-import weakref
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Literal, NamedTuple
 
@@ -88,20 +87,6 @@ class Subscription(NamedTuple):
         """The receiver itself, or None when it has been garbage-collected."""
         return self.ref()
 
-    @staticmethod
-    def holder(receiver: Any, weak: bool) -> Callable[[], Any]:
-        """A reference to ``receiver`` that keeps it alive only if ``weak`` is False."""
-        if receiver is None:
-            return _nothing
-        if weak:
-            try:
-                if hasattr(receiver, "__self__") and hasattr(receiver, "__func__"):
-                    return weakref.WeakMethod(receiver)
-                return weakref.ref(receiver)
-            except TypeError:
-                pass
-        return lambda: receiver
-
 
 class SignalInfo:
     """A signal with its receivers. ``defined_by`` is the plugin whose import
@@ -173,7 +158,7 @@ class Registry:
         self.errors = errors
         self.plugins = plugins
         self.config_path = config_path
-        self._index: dict[tuple[int, Hashable], Subscription] | None = None
+        self._index: dict[int, dict[Hashable, Subscription]] = {}
 
     def subscriptions(self) -> Iterable[tuple[SignalInfo, Subscription]]:
         for info in self.signals:
@@ -182,12 +167,20 @@ class Registry:
 
     def provenance(self, signal: Signal, receiver_id: Hashable) -> Subscription | None:
         """The subscription that connected ``receiver_id`` to ``signal``, if known."""
-        if self._index is None:
-            self._index = {}
+        return self.receivers_of(signal).get(receiver_id)
+
+    def receivers_of(self, signal: Signal) -> dict[Hashable, Subscription]:
+        """``signal``'s subscriptions by receiver id (the first, for a receiver
+        connected for several senders)."""
+        index = self._index.get(id(signal))
+        if index is None:
+            index = {}
             for info in self.signals:
-                for sub in info.subscriptions:
-                    self._index.setdefault((id(info.signal), sub.receiver_id), sub)
-        return self._index.get((id(signal), receiver_id))
+                if info.signal is signal:
+                    for sub in info.subscriptions:
+                        index.setdefault(sub.receiver_id, sub)
+            self._index[id(signal)] = index
+        return index
 
     def names(self) -> list[str]:
         return sorted({info.name for info in self.signals})

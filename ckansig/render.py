@@ -203,8 +203,13 @@ def short(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_SIMPLE = frozenset({int, float, bool, type(None)})
+
+
 def safe_repr(value: Any, redactor: Redactor, limit: int = 200) -> str:
     """The repr of ``value`` (a receiver's result), secrets hidden, shortened."""
+    if type(value) in _SIMPLE:
+        return repr(value)  # nothing to hide, nothing to shorten: the common case
     try:
         text = repr(redactor.value(value))
     except Exception as exc:  # a broken __repr__ belongs to the plugin
@@ -246,7 +251,7 @@ def trace_json(trace: Trace, redactor: Redactor) -> dict[str, Any]:
                 "file": r.error.file,
                 "line": r.error.line,
             },
-            "mutated": r.mutated_keys,
+            "mutated": r.mutated_keys if r.mutated else [],
             "changes": list(r.mutated),
             "reached_by_send": r.reached_by_send,
             "output": None if r.output is None else redactor.text(r.output),

@@ -15,10 +15,8 @@ per-receiver records of :attr:`Trace.receivers` are built on first access.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import sys
-import traceback
 import types
 from collections.abc import Mapping
 from time import perf_counter
@@ -72,19 +70,33 @@ class ReceiverTrace(NamedTuple):
         return keys
 
 
-# One raw record per receiver, as the hot loop appends it:
-# (receiver, status, result, exception, duration, mutated paths, is_async, output)
-_Raw = tuple[Any, str, Any, "BaseException | None", float, tuple[str, ...], bool, "str | None"]
+class _Extra:
+    """The rare facts about one call: kept apart from the hot lists."""
+
+    __slots__ = ("exception", "is_async", "mutated", "output")
+
+    def __init__(self) -> None:
+        self.exception: BaseException | None = None
+        self.is_async = False
+        self.mutated: tuple[str, ...] = ()
+        self.output: str | None = None
 
 
 class Trace:
     """The outcome of one :func:`fire`: the signal, the arguments it was sent
-    with, and a :class:`ReceiverTrace` per receiver in call order."""
+    with, and a :class:`ReceiverTrace` per receiver in call order.
+
+    The hot loop only fills parallel lists (receivers, results, durations) and
+    a sparse map of rare facts; :attr:`receivers` builds the records from them
+    on first access.
+    """
 
     def __init__(
         self, registry: Registry | None, info: SignalInfo, sender: Any, kwargs: dict[str, Any],
-        raw: list[_Raw], *, dry_run: bool, stop_on_error: bool, muted: bool,
-        notes: list[str], unchecked: tuple[str, ...],
+        *, dry_run: bool, stop_on_error: bool, muted: bool, notes: list[str],
+        unchecked: tuple[str, ...] = (), called: list[Any] | None = None,
+        results: list[Any] | None = None, durations: list[float] | None = None,
+        extras: dict[int, _Extra] | None = None,
     ) -> None:
         self.registry = registry
         self.signal = info
@@ -95,7 +107,10 @@ class Trace:
         self.muted = muted
         self.notes = notes
         self.unchecked = unchecked  # arguments whose mutation could not be checked
-        self._raw = raw
+        self._called = called or []  # every receiver, in call order (called or not)
+        self._results = results or []  # one per receiver actually called
+        self._durations = durations or []
+        self._extras = extras or {}
         self._receivers: list[ReceiverTrace] | None = None
 
     @property
@@ -107,31 +122,51 @@ class Trace:
     def _build(self) -> list[ReceiverTrace]:
         out: list[ReceiverTrace] = []
         reached = True
-        signal = self.signal.signal
-        for receiver, status, result, exc, duration, mutated, is_async, output in self._raw:
-            sub = (self.registry.provenance(signal, _blinker.make_id(receiver))
-                   if self.registry is not None else None)
+        provenance = self.registry.receivers_of(self.signal.signal) if self.registry else {}
+        ran = len(self._results)
+        no_extra = _Extra()
+        make_id = _blinker.make_id
+        for index, receiver in enumerate(self._called):
+            sub = provenance.get(make_id(receiver))
             info = sub.receiver if sub is not None else describe(receiver)
-            error = _error_info(exc, info) if exc is not None else None
-            if is_async or (status == "dry_run" and info.is_async):
+            extra = self._extras.get(index, no_extra)
+            exc = extra.exception
+            status: Status
+            if self.dry_run:
+                status = "dry_run"
+            elif index >= ran:
+                status = "not_reached"
+            else:
+                status = "ok" if exc is None else "error"
+            if extra.is_async or (self.dry_run and info.is_async):
                 reached = False  # send() raises RuntimeError on a coroutine function
-            out.append(ReceiverTrace(info, sub, status, is_async, duration, result,  # type: ignore[arg-type]
-                                     error, mutated, reached, output))
+            out.append(ReceiverTrace(
+                info, sub, status, extra.is_async,
+                self._durations[index] if index < ran else 0.0,
+                self._results[index] if index < ran else None,
+                _error_info(exc, info) if exc is not None else None,
+                extra.mutated, reached, extra.output))
             if exc is not None:
                 reached = False
         return out
 
     def count(self, status: Status) -> int:
-        return sum(1 for r in self._raw if r[1] == status)
+        """How many receivers ended with ``status``."""
+        if self.dry_run:
+            return len(self._called) if status == "dry_run" else 0
+        errors = sum(1 for e in self._extras.values() if e.exception is not None)
+        return {"ok": len(self._results) - errors, "error": errors,
+                "not_reached": len(self._called) - len(self._results)}.get(status, 0)
 
     @property
     def mutated(self) -> int:
-        return sum(1 for r in self._raw if r[5])
+        """How many receivers modified their arguments."""
+        return sum(1 for e in self._extras.values() if e.mutated)
 
     @property
     def ok(self) -> bool:
         """True when no receiver raised."""
-        return not any(r[3] is not None for r in self._raw)
+        return all(e.exception is None for e in self._extras.values())
 
 
 def fire(
@@ -156,64 +191,84 @@ def fire(
     kwargs = dict(kwargs or {})
     signal = info.signal
     notes = _sender_notes(info, sender)
-
-    def done(raw: list[_Raw], muted: bool = False, unchecked: tuple[str, ...] = ()) -> Trace:
-        return Trace(registry, info, sender, kwargs, raw, dry_run=dry_run,
-                     stop_on_error=stop_on_error, muted=muted, notes=notes, unchecked=unchecked)
-
+    trace = Trace(registry, info, sender, kwargs, dry_run=dry_run, stop_on_error=stop_on_error,
+                  muted=False, notes=notes)
     if getattr(signal, "is_muted", False):
         notes.append("the signal is muted: Signal.send calls no receiver")
-        return done([], muted=True)
-    raw: list[_Raw] = []
-    append = raw.append
+        trace.muted = True
+        return trace
     if dry_run:
-        for receiver in signal.receivers_for(sender):
-            append((receiver, "dry_run", None, None, 0.0, (), False, None))
-        return done(raw)
+        trace._called = list(signal.receivers_for(sender))
+        return trace
 
     snapshot = Snapshot(sender, kwargs) if check_mutation else None
+    # With plain-data kwargs and a str/int sender, "did anything change" is one
+    # C-level dict comparison against the copy.
+    quick = snapshot is not None and snapshot.all_keys and not snapshot.check_sender
+    copied = snapshot.kwargs if snapshot is not None else None
     capture = _Capture() if capture_output else None
-    loop: asyncio.AbstractEventLoop | None = None
-    stopped = False
+    loop: Any = None  # an asyncio event loop, made at the first coroutine receiver
+    called: list[Any] = []
+    results: list[Any] = []
+    durations: list[float] = []
+    extras: dict[int, _Extra] = {}
+    call, keep, timed = called.append, results.append, durations.append
     clock = perf_counter
+    receivers = signal.receivers_for(sender)
     saved_stdout = sys.stdout
     if capture is not None:
         sys.stdout = capture
     try:
-        for receiver in signal.receivers_for(sender):
-            if stopped:
-                append((receiver, "not_reached", None, None, 0.0, (), False, None))
-                continue
-            is_async = False
-            exc: BaseException | None = None
+        for receiver in receivers:
             if capture is not None:
                 capture.parts = []
+            failed: BaseException | None = None
+            is_async = False
             start = clock()
             try:
                 result = receiver(sender, **kwargs)
                 if type(result) is _COROUTINE and inspect.iscoroutinefunction(receiver):
                     is_async = True
                     if loop is None:
+                        import asyncio  # costs ~30 ms at start-up: only when needed
+
                         loop = asyncio.new_event_loop()
                     result = loop.run_until_complete(result)
             except BaseException as raised:  # recorded, never fatal
-                result, exc = None, raised
-            duration = clock() - start
-            mutated: tuple[str, ...] = ()
-            if snapshot is not None and snapshot.changed(sender, kwargs):
-                mutated = tuple(snapshot.changes(sender, kwargs))
+                result, failed = None, raised
+            timed(clock() - start)
+            call(receiver)
+            keep(result)
+            if snapshot is not None and (
+                kwargs != copied if quick else snapshot.changed(sender, kwargs)
+            ):
+                _extra(extras, len(results)).mutated = tuple(snapshot.changes(sender, kwargs))
                 snapshot.take(sender, kwargs)
-            output = "".join(capture.parts) or None if capture is not None else None
-            append((receiver, "ok" if exc is None else "error", result, exc, duration, mutated,
-                    is_async, output))
-            if exc is not None and stop_on_error:
-                stopped = True
+                copied = snapshot.kwargs
+            if failed is not None or is_async or (capture is not None and capture.parts):
+                extra = _extra(extras, len(results))
+                extra.exception, extra.is_async = failed, is_async
+                if capture is not None and capture.parts:
+                    extra.output = "".join(capture.parts)
+                if failed is not None and stop_on_error:
+                    called.extend(receivers)  # the rest: not reached
+                    break
     finally:
         sys.stdout = saved_stdout
         if loop is not None:
             loop.close()
-    unchecked = snapshot.unchecked if snapshot is not None else ()
-    return done(raw, unchecked=unchecked)
+    trace._called, trace._results, trace._durations, trace._extras = (
+        called, results, durations, extras)
+    trace.unchecked = snapshot.unchecked if snapshot is not None else ()
+    return trace
+
+
+def _extra(extras: dict[int, _Extra], count: int) -> _Extra:
+    """The rare facts of the call just made (the ``count``-th)."""
+    extra = extras.get(count - 1)
+    if extra is None:
+        extra = extras[count - 1] = _Extra()
+    return extra
 
 
 class _Capture:
@@ -246,6 +301,8 @@ def _sender_notes(info: SignalInfo, sender: Any) -> list[str]:
 
 
 def _error_info(exc: BaseException, info: CallableInfo) -> ErrorInfo:
+    import traceback
+
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
     own = [f for f in frames if info.file and f.filename == info.file]
     frame = (own or frames)[-1] if (own or frames) else None

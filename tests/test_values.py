@@ -1,0 +1,176 @@
+"""The parsers of user input (--kw, --kwargs, --sender), redaction and snapshots."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ckansig.catalog import core_signal
+from ckansig.errors import UsageProblem
+from ckansig.values import (
+    AttrDict,
+    Redactor,
+    Snapshot,
+    build_call,
+    is_secret_key,
+    parse_json_object,
+    parse_kw,
+    parse_value,
+    to_objects,
+)
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10)
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=10,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("n=3", ("n", 3)),
+        ('s="3"', ("s", "3")),
+        ("name=bob", ("name", "bob")),
+        ('u={"name": "bob"}', ("u", {"name": "bob"})),
+        ("e=", ("e", "")),
+        ("eq=a=b", ("eq", "a=b")),  # only the first = splits
+        ("x=NaN", ("x", "NaN")),  # not JSON: stays text
+        ("t=true", ("t", True)),
+        ("z=null", ("z", None)),
+    ],
+)
+def test_parse_kw_examples(text: str, expected: tuple[str, object]) -> None:
+    assert parse_kw(text) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=40))
+def test_parse_kw_gives_a_pair_or_a_clean_error(text: str) -> None:
+    try:
+        key, value = parse_kw(text)
+    except UsageProblem as exc:
+        assert exc.param == "--kw"
+        assert "\n" not in exc.message
+    else:
+        assert key.isidentifier()
+        assert text.startswith(key + "=")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True), json_values)
+def test_parse_kw_round_trips_json(key: str, value: object) -> None:
+    if key in ("sender",) or key in {"and", "or", "if", "in", "is", "as", "def", "del", "for"}:
+        return
+    try:
+        parsed = parse_kw(f"{key}={json.dumps(value)}")
+    except UsageProblem:
+        return  # a Python keyword
+    assert parsed == (key, value)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=60))
+def test_parse_json_object_gives_a_dict_or_a_clean_error(text: str) -> None:
+    try:
+        value = parse_json_object(text)
+    except UsageProblem as exc:
+        assert exc.param == "--kwargs"
+        assert "\n" not in exc.message
+    else:
+        assert isinstance(value, dict)
+        assert all(k.isidentifier() for k in value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True), json_values,
+                       max_size=4))
+def test_parse_json_object_round_trips(value: dict[str, object]) -> None:
+    try:
+        assert parse_json_object(json.dumps(value)) == value
+    except UsageProblem as exc:
+        assert "identifier" in exc.message  # a Python keyword such as "if"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_parse_value_never_raises(text: str) -> None:
+    parse_value(text)
+
+
+def test_deeply_nested_json_is_a_clean_error() -> None:
+    with pytest.raises(UsageProblem, match="nested too deeply|invalid JSON"):
+        parse_json_object("[" * 100_000)
+    assert parse_value("[" * 100_000) == "[" * 100_000
+
+
+def test_build_call_takes_the_documented_sender() -> None:
+    core = core_signal("ckan", "user_created")
+    assert build_call(core, kw=[("username", "bob"), ("user", {})]) == ("bob", {"user": {}})
+    with pytest.raises(UsageProblem, match="not both"):
+        build_call(core, sender="al", sender_given=True, kw=[("username", "bob")])
+    assert build_call(None, kw=[("username", "bob")]) == (None, {"username": "bob"})
+    with pytest.raises(UsageProblem, match="given twice"):
+        build_call(None, kw=[("a", 1), ("a", 2)])
+
+
+def test_attr_dict() -> None:
+    user = to_objects({"name": "bob", "groups": [{"id": 1}]})
+    assert isinstance(user, AttrDict)
+    assert user.name == user["name"] == "bob"
+    assert user.groups[0].id == 1
+    with pytest.raises(AttributeError):
+        _ = user.missing
+
+
+@pytest.mark.parametrize(
+    ("key", "secret"),
+    [("password", True), ("user_password", True), ("token", True), ("api_key", True),
+     ("apikey", True), ("Authorization", True), ("key", True), ("private_key", True),
+     ("secret", True), ("keyboard", False), ("monkey", False), ("name", False), (3, False)],
+)
+def test_secret_keys(key: object, secret: bool) -> None:
+    assert is_secret_key(key) is secret
+
+
+def test_redactor_hides_values_and_echoes() -> None:
+    kwargs = {"user": {"name": "bob", "password": "hunter22"}, "token": "abc123"}
+    redactor = Redactor(kwargs)
+    assert redactor.value(kwargs) == {"user": {"name": "bob", "password": "***"},
+                                      "token": "***"}
+    assert redactor.text("pw hunter22 and abc123") == "pw *** and ***"
+    assert kwargs["user"]["password"] == "hunter22"  # never mutates
+    off = Redactor(kwargs, enabled=False)
+    assert off.value(kwargs) == kwargs and off.text("hunter22") == "hunter22"
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values)
+def test_redacted_output_never_contains_a_secret(value: object) -> None:
+    kwargs = {"password": "s3cr3t-value", "data": value}
+    redactor = Redactor(kwargs)
+    assert "s3cr3t-value" not in json.dumps(redactor.value(kwargs))
+
+
+def test_snapshot_names_changed_paths() -> None:
+    kwargs = {"user": {"name": "bob", "tags": [1, 2]}, "n": 1}
+    snap = Snapshot(None, kwargs)
+    assert not snap.changed(None, kwargs)
+    kwargs["user"]["tags"][1] = 3
+    kwargs["user"]["extra"] = True
+    assert snap.changed(None, kwargs)
+    assert snap.changes(None, kwargs) == ["user.extra", "user.tags[1]"]
+
+
+def test_snapshot_skips_values_it_cannot_compare() -> None:
+    class Opaque:
+        pass
+
+    snap = Snapshot(None, {"obj": Opaque(), "n": [1]})
+    assert snap.unchecked == ("obj",)
+    assert snap.keys == ("n",)
