@@ -36,6 +36,9 @@ _EXPORTS = {
     "Sender": "registry",
     "SignalInfo": "registry",
     "Subscription": "registry",
+    "ReceiverTrace": "tracing",
+    "Trace": "tracing",
+    "fire": "tracing",
 }
 
 __all__ = [
@@ -48,13 +51,16 @@ __all__ = [
     "DoctorSettings",
     "LoadError",
     "PluginSpec",
+    "ReceiverTrace",
     "Registry",
     "Sender",
     "SignalInfo",
     "SignalNotFound",
     "Subscription",
+    "Trace",
     "__version__",
     "find_config",
+    "fire",
     "load",
     "load_config",
 ]
@@ -65,6 +71,7 @@ if TYPE_CHECKING:
     from ckansig.errors import AmbiguousSignal, CkansigError, ConfigError, SignalNotFound
     from ckansig.loader import load
     from ckansig.registry import LoadError, Registry, Sender, SignalInfo, Subscription
+    from ckansig.tracing import ReceiverTrace, Trace, fire
 
 
 def __getattr__(name: str) -> Any:

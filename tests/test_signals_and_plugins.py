@@ -108,3 +108,12 @@ def test_implements_rejects_a_non_interface() -> None:
 
         class Bad(p.SingletonPlugin):
             p.implements(dict)  # type: ignore[arg-type]
+
+
+def test_public_api_resolves_every_name() -> None:
+    import ckansig
+
+    for name in ckansig.__all__:
+        assert getattr(ckansig, name) is not None, name
+    with pytest.raises(AttributeError):
+        _ = ckansig.no_such_thing  # type: ignore[attr-defined]
