@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import compare, report  # noqa: E402
+from _timing import compare, report
 
 
 def write_plugin(folder: Path, count: int, name: str) -> None:

@@ -76,6 +76,14 @@ def reference(signal: Signal, receiver_id: Hashable) -> Callable[[], Any]:
     return held if isinstance(held, weakref.ref) else _strong(held)
 
 
+def sender_ids_of(signal: Signal, receiver_id: Hashable) -> set[Hashable]:
+    """The sender ids ``receiver_id`` is connected for (ANY when unknown)."""
+    by_receiver = getattr(signal, "_by_receiver", None)
+    if by_receiver is None:
+        return {ANY_ID}
+    return set(by_receiver.get(receiver_id, ()))
+
+
 UNKNOWN = object()  # a sender blinker files by id() and holds no reference to
 
 

@@ -282,3 +282,98 @@ def fire_command(
         render.print_errors(render.console(stderr=True), registry.errors)
     if not trace.ok or (strict and trace.mutated):
         ctx.exit(1)
+
+
+class CheckIds(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic in click 8.4+
+    """Comma-separated check IDs (SIG007,SIG014)."""
+
+    name = "IDS"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> tuple[str, ...]:
+        if isinstance(value, tuple):
+            return value
+        from ckansig.checks import CHECKS
+
+        ids = tuple(part.strip().upper() for part in str(value).split(",") if part.strip())
+        unknown = [i for i in ids if i not in CHECKS]
+        if unknown:
+            self.fail(f"unknown check ID(s) {', '.join(unknown)} (known: SIG001-SIG"
+                      f"{len(CHECKS):03d})", param, ctx)
+        return ids
+
+
+class Release(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic in click 8.4+
+    """A CKAN release as MAJOR.MINOR."""
+
+    name = "X.Y"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> tuple[int, int]:
+        if isinstance(value, tuple):
+            return value
+        from ckansig.config import parse_version
+
+        parsed = parse_version(str(value))
+        if parsed is None:
+            self.fail(f"{value!r} is not a release like 2.11", param, ctx)
+        return parsed
+
+
+@main.command("doctor")
+@click.option("--fail-level", type=click.Choice(["error", "warning", "info"]), default=None,
+              help="Exit 1 when a problem at or above this level remains (default: error, "
+              "or fail_level in [ckansig.doctor]).")
+@click.option("--select", "select", type=CheckIds(), multiple=True,
+              help="Only these checks (comma-separated IDs). Repeatable.")
+@click.option("--ignore", "ignore", type=CheckIds(), multiple=True,
+              help="Silence these checks (comma-separated IDs). Repeatable.")
+@click.option("--ckan-version", type=Release(), default=None,
+              help="The CKAN release to check against (default: the installed CKAN, else "
+              "the newest known).")
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json", "github"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("--explain", "explain_id", metavar="ID", default=None,
+              help="Explain a check (SIG007), with an example of the mistake and the fix.")
+@_config_option
+@click.pass_context
+def doctor_command(
+    ctx: click.Context, fail_level: str | None, select: tuple[tuple[str, ...], ...],
+    ignore: tuple[tuple[str, ...], ...], ckan_version: tuple[int, int] | None, fmt: str,
+    explain_id: str | None, config: str | None,
+) -> None:
+    """Check every plugin's subscriptions against CKAN's rules and blinker's behaviour.
+
+    Findings have stable IDs (SIG001-SIG016) and severities; silence them with
+    --ignore, with [ckansig.doctor] in the config, or with a
+    "# ckansig: ignore[SIGnnn]" comment on the receiver. Exits 1 when a
+    problem at or above --fail-level remains.
+    """
+    from ckansig import render
+    from ckansig.checks import CHECKS
+    from ckansig.doctor import diagnose
+
+    if explain_id is not None:
+        check = CHECKS.get(explain_id.strip().upper())
+        if check is None:
+            raise click.BadParameter(f"unknown check ID {explain_id!r}",
+                                     param_hint="--explain")
+        click.echo(render.explain(check), nl=False)
+        return
+    registry = load_registry(ctx, config)
+    settings = ctx.meta["ckansig.config"]
+    level = fail_level or settings.doctor.fail_level or "error"
+    report = diagnose(registry, settings, ckan_version=ckan_version,
+                      select=[i for ids in select for i in ids],
+                      ignore=[i for ids in ignore for i in ids])
+    with gc_paused():
+        if fmt == "json":
+            echo_json(render.report_json(report, level))
+        elif fmt == "github":
+            for line in render.github_annotations(report):
+                click.echo(line)
+            click.echo(render.summary_line(report))
+        else:
+            render.print_report(render.console(), report)
+    if report.fails(level):
+        ctx.exit(1)

@@ -110,6 +110,8 @@ class DoctorSettings(NamedTuple):
     select: tuple[str, ...] = ()
     ckan_version: tuple[int, int] | None = None
     fail_level: str | None = None
+    #: receiver name (a glob such as "ckanext.ext.*") -> check IDs silenced for it
+    per_receiver: Mapping[str, tuple[str, ...]] = {}
 
 
 class Config(NamedTuple):
@@ -293,7 +295,7 @@ class _Parser:
         table = f"{self.table}.doctor"
         if not isinstance(value, dict):
             raise self.fail("doctor", f"must be a table, not {_type_name(value)}")
-        known = {"ignore", "select", "ckan_version", "fail_level"}
+        known = {"ignore", "select", "ckan_version", "fail_level", "per_receiver"}
         for key in value:
             if key not in known:
                 raise self.fail(key, f"unknown key (expected one of {', '.join(sorted(known))})",
@@ -311,12 +313,22 @@ class _Parser:
         if level is not None and level not in _LEVELS:
             raise self.fail("fail_level", f"must be one of {', '.join(_LEVELS)}, not {level!r}",
                             table=table)
-        return DoctorSettings(tuple(ignore), tuple(select), parsed_version, level)
+        per_receiver = value.get("per_receiver", {})
+        if not isinstance(per_receiver, dict):
+            raise self.fail("per_receiver", "must be a table of receiver name = [check IDs], "
+                            f"not {_type_name(per_receiver)}", table=table)
+        silenced = {
+            str(name): tuple(self._check_ids(f"per_receiver.{name}", ids, table))
+            for name, ids in per_receiver.items()
+        }
+        return DoctorSettings(tuple(ignore), tuple(select), parsed_version, level, silenced)
 
     def _check_ids(self, key: str, value: object, table: str) -> list[str]:
         ids = self._strings(key, value, table=table)
         for index, item in enumerate(ids):
-            if not re.fullmatch(r"SIG\d{3}", item):
+            if not (item == "*" and key.startswith("per_receiver")) and not (
+                len(item) == 6 and item.startswith("SIG") and item[3:].isdigit()
+            ):
                 raise self.fail(f"{key}[{index}]", f"{item!r} is not a check ID like SIG014",
                                 table=table)
         return ids

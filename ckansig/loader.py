@@ -22,7 +22,15 @@ from ckansig import _blinker
 from ckansig.catalog import CORE_SIGNALS, core_signal
 from ckansig.config import Config, PluginSpec
 from ckansig.inspection import CallableInfo, describe
-from ckansig.registry import LoadedPlugin, LoadError, Registry, Sender, SignalInfo, Subscription
+from ckansig.registry import (
+    Duplicate,
+    LoadedPlugin,
+    LoadError,
+    Registry,
+    Sender,
+    SignalInfo,
+    Subscription,
+)
 
 __all__ = ["ENTRY_POINT_GROUPS", "load"]
 
@@ -95,6 +103,7 @@ class _Loader:
         # The connections ckansig made itself, from ISignal mappings:
         # signal id -> receiver id -> [(sender id, subscription)]
         self.records: dict[int, dict[Hashable, list[tuple[Hashable, Subscription]]]] = {}
+        self.duplicates: list[Duplicate] = []
         self.imported: dict[tuple[int, Hashable], str] = {}
         self.defined_by: dict[int, tuple[str, str | None]] = {}
         self.mentioned_by: dict[int, list[str]] = {}
@@ -315,6 +324,13 @@ class _Loader:
                 file=declared[0], line=declared[1]))
             return
         info = describe(receiver)
+        rid = _blinker.make_id(receiver)
+        sid = _blinker.sender_id(sender)
+        if rid in signal.receivers and sid in _blinker.sender_ids_of(signal, rid):
+            # blinker keeps one connection per receiver and sender: this one is lost
+            self.duplicates.append(Duplicate(
+                ns, signal_name, info, _ANY_SENDER if sender is ANY else Sender.of(sender),
+                self._connected_by(signal, rid, sid), name, declared[0], declared[1]))
         try:
             signal.connect(receiver, sender=sender, weak=weak)
         except Exception as exc:
@@ -323,7 +339,6 @@ class _Loader:
                 f"{_exc_text(exc)}", signal=signal_name, namespace=ns, receiver=info.name,
                 file=info.file or declared[0], line=info.line if info.file else declared[1]))
             return
-        rid = _blinker.make_id(receiver)
         self.tracker.add(signal, rid)
         if ns is None:
             self.extra.setdefault(id(signal), signal)
@@ -331,8 +346,13 @@ class _Loader:
             ns, signal_name, info, name, "isignal",
             _ANY_SENDER if sender is ANY else Sender.of(sender), bool(weak), True, rid,
             declared[0], declared[1], _blinker.reference(signal, rid))
-        self.records.setdefault(id(signal), {}).setdefault(rid, []).append(
-            (_blinker.sender_id(sender), sub))
+        self.records.setdefault(id(signal), {}).setdefault(rid, []).append((sid, sub))
+
+    def _connected_by(self, signal: Signal, rid: Hashable, sid: Hashable) -> str | None:
+        for recorded, sub in self.records.get(id(signal), {}).get(rid, ()):
+            if recorded == sid:
+                return sub.plugin
+        return self.imported.get((id(signal), rid))
 
     def _where(self, signal: Signal) -> tuple[str | None, str]:
         if not self.ns_of or id(signal) not in self.ns_of:
@@ -357,7 +377,7 @@ class _Loader:
         infos = [self._signal_info(ns_name, sig_name, sig, records.get(id(sig), {}))
                  for ns_name, sig_name, sig in all_signals]
         infos.sort(key=_display_order)
-        return Registry(infos, self.errors, self.plugins, self.config.path)
+        return Registry(infos, self.errors, self.plugins, self.config.path, self.duplicates)
 
     def _signal_info(
         self, ns_name: str | None, sig_name: str, sig: Signal,

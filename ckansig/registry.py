@@ -138,6 +138,20 @@ class SignalInfo:
         return None
 
 
+class Duplicate(NamedTuple):
+    """A receiver subscribed a second time to the same signal and sender:
+    blinker keeps one connection, so one of the two is silently lost."""
+
+    namespace: str | None
+    signal: str
+    receiver: CallableInfo
+    sender: Sender
+    first_plugin: str | None
+    plugin: str
+    declared_file: str | None
+    declared_line: int | None
+
+
 class LoadedPlugin(NamedTuple):
     """A plugin object ckansig loaded, kept alive as CKAN keeps its plugins."""
 
@@ -152,12 +166,13 @@ class Registry:
 
     def __init__(
         self, signals: list[SignalInfo], errors: list[LoadError], plugins: list[LoadedPlugin],
-        config_path: str | None = None,
+        config_path: str | None = None, duplicates: list[Duplicate] | None = None,
     ) -> None:
         self.signals = signals
         self.errors = errors
         self.plugins = plugins
         self.config_path = config_path
+        self.duplicates = duplicates or []
         self._index: dict[int, dict[Hashable, Subscription]] = {}
 
     def subscriptions(self) -> Iterable[tuple[SignalInfo, Subscription]]:

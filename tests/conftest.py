@@ -27,15 +27,31 @@ def _clear(sig: object) -> None:
         getattr(sig, name).clear()
 
 
+class Snapshot:
+    """The process state a test may change by loading plugins, and its restoration."""
+
+    def __init__(self) -> None:
+        self.names = {ns: set(space) for ns, space in signals.NAMESPACES.items()}
+        self.path = list(sys.path)
+        self.instances = dict(SingletonPlugin._instances)
+        self.keep = list(loader._KEEP_ALIVE)
+
+    def restore(self) -> None:
+        restore(self.names, self.path, self.instances, self.keep)
+
+
 @pytest.fixture(autouse=True)
-def clean_slate(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def clean_slate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Snapshot]:
     monkeypatch.delenv("CKANSIG_CONFIG", raising=False)
     monkeypatch.delenv("CKAN_INI", raising=False)
-    names = {ns: set(space) for ns, space in signals.NAMESPACES.items()}
-    path = list(sys.path)
-    instances = dict(SingletonPlugin._instances)
-    keep = list(loader._KEEP_ALIVE)
-    yield
+    snapshot = Snapshot()
+    yield snapshot
+    snapshot.restore()
+
+
+def restore(names: dict[str, set[str]], path: list[str], instances: dict[type, object],
+            keep: list[object]) -> None:
+    """Forget every signal, receiver, module and plugin a test loaded."""
     for ns, space in signals.NAMESPACES.items():
         for name in list(space):
             if name not in names[ns]:
@@ -49,7 +65,7 @@ def clean_slate(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             del sys.modules[name]
     sys.path[:] = path
     SingletonPlugin._instances.clear()
-    SingletonPlugin._instances.update(instances)
+    SingletonPlugin._instances.update(instances)  # type: ignore[arg-type]
     loader._KEEP_ALIVE[:] = keep
 
 

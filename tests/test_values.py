@@ -53,7 +53,7 @@ def test_parse_kw_examples(text: str, expected: tuple[str, object]) -> None:
 @given(st.text(max_size=40))
 def test_parse_kw_gives_a_pair_or_a_clean_error(text: str) -> None:
     try:
-        key, value = parse_kw(text)
+        key, _ = parse_kw(text)
     except UsageProblem as exc:
         assert exc.param == "--kw"
         assert "\n" not in exc.message
@@ -104,7 +104,7 @@ def test_parse_value_never_raises(text: str) -> None:
 
 
 def test_deeply_nested_json_is_a_clean_error() -> None:
-    with pytest.raises(UsageProblem, match="nested too deeply|invalid JSON"):
+    with pytest.raises(UsageProblem, match=r"nested too deeply|invalid JSON"):
         parse_json_object("[" * 100_000)
     assert parse_value("[" * 100_000) == "[" * 100_000
 

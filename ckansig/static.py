@@ -1,0 +1,158 @@
+"""Static checks of a receiver's source: does it modify its arguments, does it
+read ``kwargs["x"]`` without a default; and ``# ckansig: ignore[...]`` comments.
+
+Each source file is parsed once; a receiver's function is found in it by line.
+"""
+
+from __future__ import annotations
+
+import ast
+import linecache
+import re
+from functools import cache
+from typing import Any, NamedTuple
+
+MUTATING_METHODS = frozenset({
+    "append", "extend", "insert", "pop", "popitem", "remove", "clear", "update",
+    "setdefault", "add", "discard", "sort", "reverse", "__setitem__", "__delitem__",
+})
+
+_IGNORE = re.compile(r"#\s*ckansig:\s*ignore(?:\[([A-Z0-9_,\s]+)\])?", re.IGNORECASE)
+
+
+class Finding(NamedTuple):
+    """``kind`` is "mutates" or "reads"; ``what`` names the argument and how."""
+
+    kind: str
+    line: int
+    what: str
+
+
+@cache
+def _functions(filename: str) -> dict[int, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda]:
+    """Every function of ``filename`` by the lines its code object may start on."""
+    source = "".join(linecache.getlines(filename))
+    if not source:
+        return {}
+    try:
+        tree = ast.parse(source, filename)
+    except (SyntaxError, ValueError):
+        return {}
+    found: dict[int, Any] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.setdefault(node.lineno, node)
+            for decorator in node.decorator_list:  # co_firstlineno is the first decorator's
+                found.setdefault(decorator.lineno, node)
+        elif isinstance(node, ast.Lambda):
+            found.setdefault(node.lineno, node)
+    return found
+
+
+def analyse(filename: str | None, line: int | None) -> list[Finding]:
+    """Findings for the function defined at ``filename:line`` (none if not found)."""
+    if not filename or not line:
+        return []
+    node = _functions(filename).get(line)
+    return _Analyser(node).run() if node is not None else []
+
+
+class _Analyser:
+    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        self.node = node
+        args = node.args
+        positional = [a.arg for a in (*args.posonlyargs, *args.args)]
+        if positional and positional[0] in ("self", "cls"):
+            positional = positional[1:]
+        self.sender = positional[0] if positional else None
+        self.named = set(positional[1:]) | {a.arg for a in args.kwonlyargs}
+        self.kwargs = args.kwarg.arg if args.kwarg else None
+        self.findings: list[Finding] = []
+        self.guarded: set[str] = set()
+
+    def run(self) -> list[Finding]:
+        body = self.node.body if isinstance(self.node.body, list) else [self.node.body]
+        nodes = [n for stmt in body for n in ast.walk(stmt)]
+        for node in nodes:  # keys checked with `"x" in kwargs` are read safely
+            if (isinstance(node, ast.Compare) and isinstance(node.left, ast.Constant)
+                    and any(isinstance(c, ast.Name) and c.id == self.kwargs
+                            for c in node.comparators)):
+                self.guarded.add(str(node.left.value))
+        for node in nodes:
+            self.visit(node)
+        return sorted(set(self.findings), key=lambda f: (f.line, f.kind, f.what))
+
+    def argument(self, expr: ast.expr) -> str | None:
+        """The argument ``expr`` is (part of), as text, or None."""
+        if isinstance(expr, ast.Name) and (expr.id in self.named or expr.id == self.sender):
+            return expr.id
+        if isinstance(expr, ast.Subscript):
+            if isinstance(expr.value, ast.Name) and expr.value.id == self.kwargs:
+                return f"{self.kwargs}[{_text(expr.slice)}]"
+            inner = self.argument(expr.value)
+            return f"{inner}[{_text(expr.slice)}]" if inner else None
+        if isinstance(expr, ast.Attribute):
+            inner = self.argument(expr.value)
+            return f"{inner}.{expr.attr}" if inner else None
+        if (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute)
+                and expr.func.attr == "get" and isinstance(expr.func.value, ast.Name)
+                and expr.func.value.id == self.kwargs and expr.args):
+            return f"{self.kwargs}.get({_text(expr.args[0])})"
+        return None
+
+    def written(self, target: ast.expr, line: int, verb: str) -> None:
+        # Writing into kwargs itself only changes the receiver's own copy of the
+        # dict (blinker unpacks **kwargs per call); writing into an argument's
+        # value changes what every later receiver and the sender see.
+        if isinstance(target, (ast.Subscript, ast.Attribute)):
+            container = self.argument(target.value)
+            if container is not None:
+                self.findings.append(Finding("mutates", line, f"{verb} {_text(target)}"))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self.written(element, line, verb)
+
+    def visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                self.written(target, node.lineno, "assigns to")
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and node.value is not None:
+            self.written(node.target, node.lineno, "assigns to")
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                self.written(target, node.lineno, "deletes")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in MUTATING_METHODS):
+            container = self.argument(node.func.value)
+            if container is not None:
+                self.findings.append(Finding(
+                    "mutates", node.lineno, f"calls {container}.{node.func.attr}()"))
+        elif (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)
+              and isinstance(node.value, ast.Name) and node.value.id == self.kwargs
+              and isinstance(node.slice, ast.Constant)
+              and str(node.slice.value) not in self.guarded):
+            self.findings.append(Finding(
+                "reads", node.lineno, f"reads {_text(node)} without a default"))
+
+
+def _text(node: ast.AST) -> str:
+    try:
+        return ast.unparse(node)
+    except Exception:  # pragma: no cover - ast.unparse handles every parsed node
+        return "…"
+
+
+def silenced(filename: str | None, *lines: int | None) -> set[str] | None:
+    """The check IDs silenced by ``# ckansig: ignore[SIGnnn]`` on any of
+    ``lines`` of ``filename`` ({"*"} for a bare ``# ckansig: ignore``)."""
+    if not filename:
+        return None
+    found: set[str] = set()
+    for line in lines:
+        if not line:
+            continue
+        match = _IGNORE.search(linecache.getline(filename, line))
+        if match:
+            ids = match.group(1)
+            found |= {i.strip().upper() for i in ids.split(",") if i.strip()} if ids else {"*"}
+    return found or None

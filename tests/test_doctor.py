@@ -1,0 +1,240 @@
+"""``ckansig doctor``: one fixture per check that triggers it and only it,
+near-misses that trigger nothing, silencing, formats and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ckansig.checks import CHECKS
+from ckansig.cli import main
+from ckansig.config import load_config
+from ckansig.doctor import diagnose
+from ckansig.loader import load
+
+from .conftest import FIXTURES, ROOT
+
+
+@pytest.fixture
+def doctor(write_config, clean_slate):
+    """Load ``plugins`` in a clean process state and diagnose them."""
+
+    def run(*plugins: str, extra: str = "", **kwargs):
+        clean_slate.restore()  # each load starts afresh, as a new process would
+        config = load_config(write_config(*plugins, extra=extra))
+        return diagnose(load(config), config, **kwargs)
+
+    return run
+
+
+def ids(report) -> list[str]:
+    return sorted({p.id for p in report.active()})
+
+
+@pytest.mark.parametrize(
+    ("plugins", "expected", "severity"),
+    [
+        # SIG001: missing module, import error, missing attribute
+        (["fx_nowhere.plugin:Plugin"], "SIG001", "error"),
+        (["fx_missing_dep"], "SIG001", "error"),
+        (["fx_good:Missing"], "SIG001", "error"),
+        # SIG002: get_signal_subscriptions() raises or returns a non-mapping
+        (["fx_subs:Raises"], "SIG002", "error"),
+        (["fx_subs:ReturnsList"], "SIG002", "error"),
+        # SIG003: a string key
+        (["fx_subs:StringKey"], "SIG003", "error"),
+        # SIG004: dict without receiver, unknown option, sender 0
+        (["fx_subs:NoReceiverKey"], "SIG004", "error"),
+        (["fx_subs:UnknownOption"], "SIG004", "error"),
+        (["fx_subs:ZeroSender"], "SIG004", "error"),
+        # SIG005: not callable
+        (["fx_subs:NotCallable"], "SIG005", "error"),
+        # SIG006: no sender, extra required, no **kwargs where kwargs are sent
+        (["fx_doc:NoSender"], "SIG006", "error"),
+        (["fx_doc:ExtraRequired"], "SIG006", "error"),
+        (["fx_doc:NoKwargsOnUserCreated"], "SIG006", "error"),
+        # SIG006 as a warning: no **kwargs where the kwargs are unknown or may grow
+        (["fx_doc:NoKwargsOnCustom", "fx_doc_custom"], "SIG006", "warning"),
+        (["fx_doc:NamedKwargsOnly"], "SIG006", "warning"),
+        # SIG007: lambda, partial and a bound method of a temporary object
+        (["fx_subs:Dropped"], "SIG007", "error"),
+        (["fx_doc:DroppedMethod"], "SIG007", "error"),
+        # SIG008: a coroutine receiver
+        (["fx_doc:AsyncReceiver"], "SIG008", "error"),
+        # SIG009: a custom signal in ckan, a typo in ckan, a typo in ckanext
+        (["fx_doc:CustomInCore"], "SIG009", "warning"),
+        (["fx_doc:TypoInCore"], "SIG009", "warning"),
+        (["fx_doc:TypoInCkanext", "fx_provider"], "SIG009", "warning"),
+        # SIG010: successful_login was never sent
+        (["fx_doc:SuccessfulLogin"], "SIG010", "warning"),
+        # SIG011: only a subscriber mentions the signal
+        (["fx_subscriber:SubscriberPlugin"], "SIG011", "warning"),
+        # SIG012: a custom signal without the extension's prefix
+        (["fx_badprefix"], "SIG012", "warning"),
+        # SIG013: the same receiver twice for one sender
+        (["fx_doc:Twice"], "SIG013", "warning"),
+        # SIG014: connected at import time
+        (["fx_import_time"], "SIG014", "info"),
+        # SIG015: a float sender, a string sender where the app sends
+        (["fx_doc:FloatSender"], "SIG015", "warning"),
+        (["fx_doc:StringOnRequestStarted"], "SIG015", "warning"),
+        # SIG016: mutation (warning), read without default (info)
+        (["fx_doc:Mutates"], "SIG016", "warning"),
+        (["fx_doc:MutatesNamed"], "SIG016", "warning"),
+        (["fx_doc:ReadsWithoutDefault"], "SIG016", "info"),
+    ],
+)
+def test_each_check_fires_alone(doctor, plugins: list[str], expected: str,
+                                severity: str) -> None:
+    report = doctor(*plugins)
+    assert ids(report) == [expected], [p.message for p in report.active()]
+    assert {p.severity for p in report.active()} == {severity}
+    for problem in report.active():
+        assert problem.file, problem  # every finding points somewhere
+        assert problem.hint == CHECKS[expected].hint
+
+
+@pytest.mark.parametrize(
+    "plugins",
+    [
+        ["fx_doc:KeptAlive"],  # staticmethod, classmethod, method of the plugin: not SIG007
+        ["fx_subscriber:SubscriberPlugin", "fx_provider"],  # provider loaded: not SIG011
+        ["fx_doc:TwiceOtherSender"],  # different senders: not SIG013
+        ["fx_doc:StringOnBlueprint"],  # register_blueprint's sender is a str: not SIG015
+        ["fx_doc:Careful"],  # own kwargs copy, .get(), guarded read: not SIG016
+        ["fx_doc:LoggedIn"],  # sent by 2.11+, and 2.12 is the default: not SIG010
+        ["fx_good:GoodPlugin"],
+    ],
+)
+def test_near_misses_are_quiet(doctor, plugins: list[str]) -> None:
+    report = doctor(*plugins)
+    assert report.active() == [], [p.message for p in report.active()]
+
+
+def test_release_aware_check(doctor) -> None:
+    report = doctor("fx_doc:LoggedIn", ckan_version=(2, 10))
+    assert ids(report) == ["SIG010"]
+    assert "sent from CKAN 2.11 on" in report.active()[0].message
+
+
+def test_successful_login_names_the_replacement(doctor) -> None:
+    (problem,) = doctor("fx_doc:SuccessfulLogin").active()
+    assert "use user_logged_in" in problem.message
+
+
+def test_typo_suggests_the_known_name(doctor) -> None:
+    (problem,) = doctor("fx_doc:TypoInCore").active()
+    assert "did you mean user_created?" in problem.message
+
+
+def test_findings_point_at_the_receiver_or_the_line(doctor) -> None:
+    fixture = str(FIXTURES / "fx_doc.py")
+    (dropped,) = doctor("fx_doc:DroppedMethod").active()
+    assert (dropped.file, dropped.line) == (fixture, 62)  # def receiver(self, …)
+    (mutation,) = doctor("fx_doc:Mutates").active()
+    assert (mutation.file, mutation.line) == (fixture, 168)  # kwargs.get("user")["name"] = …
+    (prefix,) = doctor("fx_badprefix").active()
+    assert prefix.file == str(FIXTURES / "fx_badprefix.py") and prefix.line == 5
+
+
+def test_config_line_for_a_missing_module(doctor) -> None:
+    (problem,) = doctor("fx_nowhere.plugin:Plugin").active()
+    assert problem.file.endswith("plugins.toml") and problem.line == 3
+
+
+def test_silencing_by_comment_config_and_option(doctor) -> None:
+    report = doctor("fx_doc:Silenced")
+    assert report.active() == [] and report.summary()["silenced"] == 1
+    assert report.problems[0].silenced == "comment"
+    ignored = doctor("fx_doc:Mutates", ignore=["SIG016"])
+    assert ignored.active() == [] and ignored.problems[0].silenced == "--ignore"
+    configured = doctor("fx_doc:Mutates",
+                        extra='[ckansig.doctor]\nignore = ["SIG016"]\n')
+    assert configured.problems[0].silenced == "config"
+    per_receiver = doctor("fx_doc:Mutates", extra=(
+        '[ckansig.doctor.per_receiver]\n"fx_doc.mut*" = ["SIG016"]\n'))
+    assert per_receiver.problems[0].silenced == "config"
+
+
+def test_select_keeps_only_those_checks(doctor) -> None:
+    report = doctor("fx_doc:Mutates", "fx_doc:FloatSender", select=["SIG015"])
+    assert ids(report) == ["SIG015"]
+
+
+def test_bundled_example_has_no_errors_or_warnings(monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    config = load_config(ROOT / "plugins.toml")
+    report = diagnose(load(config), config)
+    assert {p.severity for p in report.active()} <= {"info"}
+
+
+# -- the command ---------------------------------------------------------------------
+
+
+def run(runner, *args: str):
+    return runner.invoke(main, list(args), catch_exceptions=False)
+
+
+def test_cli_exit_codes_and_fail_level(runner, write_config, clean_slate) -> None:
+    config = str(write_config("fx_doc:Mutates"))
+    assert run(runner, "doctor", "-c", config).exit_code == 0  # a warning < error
+    clean_slate.restore()
+    assert run(runner, "doctor", "-c", config, "--fail-level", "warning").exit_code == 1
+    clean_slate.restore()
+    errors = str(write_config("fx_subs:Dropped"))
+    result = run(runner, "doctor", "-c", errors)
+    assert result.exit_code == 1
+    assert "SIG007" in result.stdout and "2 problems: 2 errors" in result.stdout
+
+
+def test_cli_json(runner, write_config) -> None:
+    config = str(write_config("fx_doc:Mutates", "fx_doc:Silenced"))
+    result = run(runner, "doctor", "-c", config, "--format", "json")
+    document = json.loads(result.stdout)
+    assert document["summary"] == {"error": 0, "warning": 1, "info": 0, "silenced": 1}
+    problem = next(p for p in document["problems"] if not p["silenced"])
+    assert set(problem) >= {"id", "severity", "message", "hint", "plugin", "signal",
+                            "namespace", "receiver", "file", "line"}
+    assert problem["id"] == "SIG016" and problem["plugin"] == "fx_doc:Mutates"
+
+
+def test_cli_github_annotations(runner, write_config) -> None:
+    config = str(write_config("fx_subs:Dropped"))
+    lines = run(runner, "doctor", "-c", config, "--format", "github").stdout.splitlines()
+    annotations = [line for line in lines if line.startswith("::error ")]
+    assert len(annotations) == 2
+    assert all(",title=SIG007::" in line and "line=" in line for line in annotations)
+
+
+def test_cli_explain(runner) -> None:
+    result = run(runner, "doctor", "--explain", "sig007")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("SIG007 (error)")
+    assert "The fix:" in result.stdout
+    bad = run(runner, "doctor", "--explain", "SIG999")
+    assert bad.exit_code == 2 and "unknown check ID" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--ignore", "SIG999"], "unknown check ID(s) SIG999"),  # unknown ID
+        (["--select", "nope"], "unknown check ID(s) NOPE"),  # not an ID
+        (["--ckan-version", "two"], "is not a release like 2.11"),  # bad release
+        (["--fail-level", "fatal"], "fatal"),  # bad level
+    ],
+)
+def test_cli_usage_errors(runner, args: list[str], fragment: str, tmp_path: Path,
+                          monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run(runner, "doctor", *args)
+    assert result.exit_code == 2
+    assert fragment in result.stderr
+
+
+def test_bundled_example_passes_in_ci_mode(runner, monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = run(runner, "doctor", "--fail-level", "warning")
+    assert result.exit_code == 0, result.stdout
