@@ -156,6 +156,7 @@ class _Doctor:
         self.problems: list[Problem] = []
         self.def_lines: dict[tuple[str | None, str | None], int | None] = {}
         self.spec_lines = {s.text: s.line for s in config.plugins} if config else {}
+        self.known_names: dict[str | None, _NameIndex] = {}
 
     def add(self, check_id: str, message: str, *, severity: str | None = None,
             sub: Subscription | None = None, info: SignalInfo | None = None,
@@ -236,15 +237,15 @@ class _Doctor:
             self.prefix_check(info)
 
     def close_name(self, info: SignalInfo) -> str | None:
-        known = {s.name for s in CORE_SIGNALS if s.namespace == info.namespace}
-        known |= {s.attribute for s in CORE_SIGNALS if s.namespace == info.namespace}
-        known |= {other.name for other in self.registry.signals
-                  if other.namespace == info.namespace and other.defined_by is not None
-                  and other.name != info.name}
-        for name in sorted(known):
-            if name != info.name and _one_edit(info.name, name):
-                return name
-        return None
+        """A known name in ``info``'s namespace one edit away from its name."""
+        index = self.known_names.get(info.namespace)
+        if index is None:
+            names = {s.name for s in CORE_SIGNALS if s.namespace == info.namespace}
+            names |= {s.attribute for s in CORE_SIGNALS if s.namespace == info.namespace}
+            names |= {other.name for other in self.registry.signals
+                      if other.namespace == info.namespace and other.defined_by is not None}
+            index = self.known_names[info.namespace] = _NameIndex(names)
+        return index.one_edit_from(info.name)
 
     def never_sent(self, core: CoreSignal) -> str:
         version = f"{self.release[0]}.{self.release[1]}"
@@ -285,7 +286,7 @@ class _Doctor:
             self.add("SIG008", f"{sub.receiver.name} is a coroutine function: Signal.send() "
                      f"raises RuntimeError when it reaches it on {info.name!r}", sub=sub)
         self.signature_check(info, sub, receiver)
-        for finding in static.analyse(sub.receiver.file, sub.receiver.line):
+        for finding in static.analyse(receiver, sub.receiver.file, sub.receiver.line):
             if finding.kind == "mutates":
                 self.add("SIG016", f"{sub.receiver.name} {finding.what}: it modifies its "
                          "arguments", sub=sub, line=finding.line)
@@ -377,6 +378,37 @@ def _shape(receiver: Any) -> _Shape | None:
     return (positional, required, keywords, required_kw,
             any(p.kind is P.VAR_POSITIONAL for p in params),
             any(p.kind is P.VAR_KEYWORD for p in params))
+
+
+class _NameIndex:
+    """Finds a known name one edit away from a given name in time linear in
+    the name's length, whatever the number of known names (a config with
+    thousands of signals must not check every pair)."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = set(names)
+        self.deletions: dict[str, list[str]] = {}
+        for name in sorted(self.names):
+            for variant in _deletions(name):
+                self.deletions.setdefault(variant, []).append(name)
+
+    def one_edit_from(self, name: str) -> str | None:
+        candidates: set[str] = set()
+        for variant in _deletions(name):  # a substitution, or an insertion in `name`
+            candidates.update(self.deletions.get(variant, ()))
+            if variant in self.names:
+                candidates.add(variant)
+        candidates.update(self.deletions.get(name, ()))  # a deletion from `name`
+        for i in range(len(name) - 1):  # two neighbouring characters swapped
+            swapped = name[:i] + name[i + 1] + name[i] + name[i + 2:]
+            if swapped in self.names:
+                candidates.add(swapped)
+        matches = sorted(c for c in candidates if c != name and _one_edit(name, c))
+        return matches[0] if matches else None
+
+
+def _deletions(name: str) -> set[str]:
+    return {name[:i] + name[i + 1:] for i in range(len(name))}
 
 
 def _one_edit(a: str, b: str) -> bool:

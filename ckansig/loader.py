@@ -52,46 +52,37 @@ class _PluginFailure(Exception):
 
 
 class _Tracker:
-    """Notices the signals, receivers and modules that appear while code runs."""
+    """Notices the signals and modules that appear while plugin code runs.
+
+    Each step costs what is new, not what exists: a config of a thousand
+    plugins must load in linear time.
+    """
 
     def __init__(self, namespaces: Mapping[str, Namespace]) -> None:
         self.namespaces = namespaces
         self.sizes = {name: len(ns) for name, ns in namespaces.items()}
-        self.known: dict[int, set[Hashable]] = {
-            id(sig): set(sig.receivers) for ns in namespaces.values() for sig in ns.values()
-        }
-        self.module_count = len(sys.modules)
+        self.seen_modules = set(sys.modules)
 
-    def new_signals(self) -> list[Signal]:
-        found: list[Signal] = []
+    def new_signals(self) -> list[tuple[str, str, Signal]]:
+        """Signals added to a namespace since the last call (namespaces only grow)."""
+        found: list[tuple[str, str, Signal]] = []
         for name, ns in self.namespaces.items():
             if len(ns) != self.sizes[name]:
                 for signal_name in list(ns)[self.sizes[name]:]:
-                    found.append(ns[signal_name])
-                    self.known[id(ns[signal_name])] = set()
+                    found.append((name, signal_name, ns[signal_name]))
                 self.sizes[name] = len(ns)
         return found
 
-    def new_receivers(self) -> list[tuple[Signal, Hashable]]:
-        found: list[tuple[Signal, Hashable]] = []
-        for ns in self.namespaces.values():
-            for sig in ns.values():
-                known = self.known[id(sig)]
-                if len(sig.receivers) != len(known):
-                    current = set(sig.receivers)
-                    found.extend((sig, rid) for rid in current - known)
-                    self.known[id(sig)] = current
-        return found
-
-    def add(self, signal: Signal, receiver_id: Hashable) -> None:
-        known = self.known.get(id(signal))
-        if known is not None:
-            known.add(receiver_id)
-
     def new_modules(self) -> list[ModuleType]:
-        names = list(sys.modules)[self.module_count:]
-        self.module_count = len(sys.modules)
-        return [m for m in (sys.modules.get(n) for n in names) if isinstance(m, ModuleType)]
+        """Modules imported since the last call (newest are last in sys.modules)."""
+        names: list[str] = []
+        for name in reversed(sys.modules):
+            if name in self.seen_modules:
+                break
+            names.append(name)
+        self.seen_modules.update(names)
+        return [m for m in (sys.modules.get(n) for n in reversed(names))
+                if isinstance(m, ModuleType)]
 
 
 class _Loader:
@@ -104,11 +95,13 @@ class _Loader:
         # signal id -> receiver id -> [(sender id, subscription)]
         self.records: dict[int, dict[Hashable, list[tuple[Hashable, Subscription]]]] = {}
         self.duplicates: list[Duplicate] = []
-        self.imported: dict[tuple[int, Hashable], str] = {}
+        # module name -> the plugin whose import brought it in: receivers
+        # connected at import time belong to the plugin that loaded their module
+        self.module_owner: dict[str, str] = {}
         self.defined_by: dict[int, tuple[str, str | None]] = {}
         self.mentioned_by: dict[int, list[str]] = {}
         self.extra: dict[int, Signal] = {}
-        self.ns_of: dict[int, tuple[str, str]] = {}
+        self.ns_of: dict[int, tuple[str | None, str]] = {}
         self.preexisting = {
             id(sig) for ns in namespaces.values() for sig in ns.values()
         }
@@ -136,23 +129,17 @@ class _Loader:
     def _after_import(self, spec: PluginSpec) -> None:
         """Attribute what the import of ``spec`` created to it."""
         modules = self.tracker.new_modules()
-        for sig in self.tracker.new_signals():
-            self.defined_by[id(sig)] = (spec.text, _defining_module(sig, modules) or spec.module)
-        for sig, rid in self.tracker.new_receivers():
-            self.imported.setdefault((id(sig), rid), spec.text)
+        for module in modules:
+            self.module_owner.setdefault(module.__name__, spec.text)
+        bound = _bound_signals(modules)
+        for ns_name, sig_name, sig in self.tracker.new_signals():
+            self.ns_of[id(sig)] = (ns_name, sig_name)
+            self.defined_by[id(sig)] = (spec.text, bound.get(id(sig), spec.module))
         # A signal first created by a subscriber's lookup is still defined by
         # the module that binds it at import time, whatever the load order.
-        pending = [sig for sig_id, sig in self._namespace_signals() if sig_id in
-                   self.mentioned_by and sig_id not in self.defined_by]
-        for sig in pending:
-            module = _defining_module(sig, modules)
-            if module:
-                self.defined_by[id(sig)] = (spec.text, module)
-
-    def _namespace_signals(self) -> Iterable[tuple[int, Signal]]:
-        for ns in self.namespaces.values():
-            for sig in ns.values():
-                yield id(sig), sig
+        for sig_id, module_name in bound.items():
+            if sig_id in self.mentioned_by and sig_id not in self.defined_by:
+                self.defined_by[sig_id] = (spec.text, module_name)
 
     def _resolve(self, spec: PluginSpec) -> list[tuple[str, Any]]:
         """Import ``spec`` and return its plugin objects as (name, object)."""
@@ -260,11 +247,9 @@ class _Loader:
                 name, "subscriptions_raised",
                 f"get_signal_subscriptions() raised {_exc_text(exc)}", file=file, line=line))
             mapping = None
-        for sig in self.tracker.new_signals():
+        for ns_name, sig_name, sig in self.tracker.new_signals():
+            self.ns_of[id(sig)] = (ns_name, sig_name)
             self.mentioned_by.setdefault(id(sig), []).append(name)
-        # Receivers connected by the plugin's constructor or by the call itself.
-        for sig, rid in self.tracker.new_receivers():
-            self.imported.setdefault((id(sig), rid), name)
         if mapping is None:
             return
         items = getattr(mapping, "items", None)
@@ -339,7 +324,6 @@ class _Loader:
                 f"{_exc_text(exc)}", signal=signal_name, namespace=ns, receiver=info.name,
                 file=info.file or declared[0], line=info.line if info.file else declared[1]))
             return
-        self.tracker.add(signal, rid)
         if ns is None:
             self.extra.setdefault(id(signal), signal)
         sub = Subscription(
@@ -352,18 +336,20 @@ class _Loader:
         for recorded, sub in self.records.get(id(signal), {}).get(rid, ()):
             if recorded == sid:
                 return sub.plugin
-        return self.imported.get((id(signal), rid))
+        receiver = _blinker.reference(signal, rid)()
+        return self.module_owner.get(getattr(receiver, "__module__", None) or "")
 
     def _where(self, signal: Signal) -> tuple[str | None, str]:
-        if not self.ns_of or id(signal) not in self.ns_of:
-            self.ns_of = {
-                id(sig): (ns_name, sig_name)
-                for ns_name, ns in self.namespaces.items() for sig_name, sig in ns.items()
-            }
+        """The namespace and name of ``signal`` (namespace None outside ckan/ckanext)."""
         found = self.ns_of.get(id(signal))
-        if found:
-            return found
-        return None, getattr(signal, "name", None) or f"<anonymous signal {id(signal):#x}>"
+        if found is None:
+            name = getattr(signal, "name", None)
+            ns_name = next((n for n, ns in self.namespaces.items()
+                            if isinstance(name, str) and ns.get(name) is signal), None)
+            found = (ns_name, name if isinstance(name, str) else
+                     f"<anonymous signal {id(signal):#x}>")
+            self.ns_of[id(signal)] = found
+        return found
 
     # -- the result ----------------------------------------------------------
 
@@ -419,7 +405,8 @@ class _Loader:
     ) -> Subscription:
         """A receiver ckansig did not connect: at a plugin's import, or before loading."""
         receiver = conn.ref()
-        plugin = self.imported.get((id(sig), conn.receiver_id))
+        module = getattr(receiver, "__module__", None)
+        plugin = self.module_owner.get(module) if isinstance(module, str) else None
         described = describe(receiver) if receiver is not None else CallableInfo(
             f"<collected receiver {conn.receiver_id!r}>", "?", None, None, None, "unknown",
             False)
@@ -565,12 +552,15 @@ def _is_interface(cls: type) -> bool:
             and not hasattr(cls, "_implements"))
 
 
-def _defining_module(signal: Signal, modules: list[ModuleType]) -> str | None:
+def _bound_signals(modules: list[ModuleType]) -> dict[int, str]:
+    """id(signal) -> the first of ``modules`` that binds it as a global."""
+    bound: dict[int, str] = {}
     for module in modules:
         try:
             values = list(vars(module).values())
         except TypeError:
             continue
-        if any(value is signal for value in values):
-            return module.__name__
-    return None
+        for value in values:
+            if isinstance(value, Signal):
+                bound.setdefault(id(value), module.__name__)
+    return bound

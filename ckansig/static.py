@@ -7,9 +7,14 @@ Each source file is parsed once; a receiver's function is found in it by line.
 from __future__ import annotations
 
 import ast
+import inspect
 import linecache
+import opcode
 import re
+import textwrap
+import tokenize
 from functools import cache
+from types import CodeType
 from typing import Any, NamedTuple
 
 MUTATING_METHODS = frozenset({
@@ -29,36 +34,56 @@ class Finding(NamedTuple):
 
 
 @cache
-def _functions(filename: str) -> dict[int, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda]:
-    """Every function of ``filename`` by the lines its code object may start on."""
-    source = "".join(linecache.getlines(filename))
-    if not source:
-        return {}
+def _function_at(filename: str, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The function whose definition (or first decorator) starts at ``line``.
+
+    Only that block is parsed, not the whole file: parsing builds an object
+    per node, and a big module would cost milliseconds per receiver.
+    """
+    lines = linecache.getlines(filename)
+    if not 0 < line <= len(lines):
+        return None
     try:
-        tree = ast.parse(source, filename)
-    except (SyntaxError, ValueError):
-        return {}
-    found: dict[int, Any] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            found.setdefault(node.lineno, node)
-            for decorator in node.decorator_list:  # co_firstlineno is the first decorator's
-                found.setdefault(decorator.lineno, node)
-        elif isinstance(node, ast.Lambda):
-            found.setdefault(node.lineno, node)
-    return found
+        block = inspect.getblock(lines[line - 1:])
+        tree = ast.parse(textwrap.dedent("".join(block)), filename)
+    except (SyntaxError, ValueError, IndentationError, tokenize.TokenError):
+        return None
+    node = tree.body[0] if tree.body else None
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    ast.increment_lineno(tree, line - 1)
+    return node
 
 
-def analyse(filename: str | None, line: int | None) -> list[Finding]:
-    """Findings for the function defined at ``filename:line`` (none if not found)."""
-    if not filename or not line:
+_SUSPECT_OPS = frozenset(
+    opcode.opmap[name] for name in (
+        "STORE_SUBSCR", "DELETE_SUBSCR", "STORE_ATTR", "DELETE_ATTR", "BINARY_SUBSCR",
+        "STORE_SLICE", "DELETE_SLICE") if name in opcode.opmap
+)
+
+
+def _may_find(code: CodeType) -> bool:
+    """Whether ``code`` could hold anything :class:`_Analyser` reports: a
+    subscript or attribute store/delete, a subscript read, or a call of a
+    mutating method. Most receivers have none, and skip the parse."""
+    if MUTATING_METHODS.intersection(code.co_names):
+        return True
+    if not _SUSPECT_OPS.isdisjoint(code.co_code[::2]):
+        return True
+    return any(isinstance(const, CodeType) and _may_find(const) for const in code.co_consts)
+
+
+def analyse(receiver: Any, filename: str | None, line: int | None) -> list[Finding]:
+    """Findings for ``receiver``, defined at ``filename:line`` (none if not found)."""
+    code = getattr(getattr(receiver, "__func__", receiver), "__code__", None)
+    if not filename or not line or (isinstance(code, CodeType) and not _may_find(code)):
         return []
-    node = _functions(filename).get(line)
+    node = _function_at(filename, line)
     return _Analyser(node).run() if node is not None else []
 
 
 class _Analyser:
-    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self.node = node
         args = node.args
         positional = [a.arg for a in (*args.posonlyargs, *args.args)]
@@ -71,8 +96,7 @@ class _Analyser:
         self.guarded: set[str] = set()
 
     def run(self) -> list[Finding]:
-        body = self.node.body if isinstance(self.node.body, list) else [self.node.body]
-        nodes = [n for stmt in body for n in ast.walk(stmt)]
+        nodes = [n for stmt in self.node.body for n in ast.walk(stmt)]
         for node in nodes:  # keys checked with `"x" in kwargs` are read safely
             if (isinstance(node, ast.Compare) and isinstance(node.left, ast.Constant)
                     and any(isinstance(c, ast.Name) and c.id == self.kwargs

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ckansig.checks import CHECKS
 from ckansig.cli import main
@@ -238,3 +240,28 @@ def test_bundled_example_passes_in_ci_mode(runner, monkeypatch) -> None:
     monkeypatch.chdir(ROOT)
     result = run(runner, "doctor", "--fail-level", "warning")
     assert result.exit_code == 0, result.stdout
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sets(st.text("abc_", min_size=1, max_size=5), max_size=12),
+       st.text("abc_", min_size=1, max_size=6))
+def test_name_index_agrees_with_brute_force(names: set[str], query: str) -> None:
+    from ckansig.doctor import _NameIndex, _one_edit
+
+    expected = sorted(n for n in names if n != query and _one_edit(query, n))
+    assert _NameIndex(names).one_edit_from(query) == (expected[0] if expected else None)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "close"),
+    [("user_created", "user_craeted", True),  # swap
+     ("user_created", "user_create", True),  # deletion
+     ("user_created", "user_createdd", True),  # insertion
+     ("user_created", "user_crexted", True),  # substitution
+     ("user_created", "user_created", False),  # the same
+     ("user_created", "usr_craeted", False)],  # two edits
+)
+def test_one_edit(a: str, b: str, close: bool) -> None:
+    from ckansig.doctor import _one_edit
+
+    assert _one_edit(a, b) is close

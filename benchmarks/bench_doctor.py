@@ -1,0 +1,79 @@
+"""``ckansig doctor`` against ``ckansig list`` on a generated config (issue 4).
+
+1,000 plugin modules x 10 subscriptions (10,000 receivers):
+- ``ckansig doctor --format json`` <= 2x ``ckansig list --format json``;
+- both grow linearly: 10x the plugins (100 -> 1,000) <= 11x the time.
+
+    python benchmarks/bench_doctor.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import compare, report  # noqa: E402
+
+SIGNALS = ["user_created", "failed_login", "action_succeeded", "resource_download",
+           "register_blueprint"]
+
+
+def generate(folder: Path, plugins: int, per_plugin: int = 10) -> Path:
+    """``plugins`` modules, each a plugin with ``per_plugin`` clean receivers, one of
+    which uses a subscript, so that doctor parses every module's source."""
+    package = folder / "bench_doctor_plugins"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for p in range(plugins):
+        lines = ["import ckansig.plugins as p", ""]
+        for r in range(per_plugin):
+            if r == 0:  # one receiver a module reads a subscript: its source is parsed
+                lines.append(f"def receiver_{r}(sender, **kwargs):\n"
+                             "    data = kwargs.get('data') or {}\n"
+                             "    return data['id'] if 'id' in data else None\n")
+            else:
+                lines.append(f"def receiver_{r}(sender, **kwargs):\n"
+                             f"    return kwargs.get('user')\n")
+        entries = ", ".join(
+            f"p.toolkit.signals.{SIGNALS[r % len(SIGNALS)]}: [receiver_{r}]"
+            if r < len(SIGNALS) else
+            f"p.toolkit.signals.ckanext.signal('bench_{p}_{r}'): [receiver_{r}]"
+            for r in range(per_plugin))
+        lines.append("class Plugin(p.SingletonPlugin):\n    p.implements(p.ISignal)\n\n"
+                     "    def get_signal_subscriptions(self):\n"
+                     f"        return {{{entries}}}\n")
+        (package / f"plugin_{p}.py").write_text("\n".join(lines))
+    names = ",\n".join(f'  "bench_doctor_plugins.plugin_{p}:Plugin"' for p in range(plugins))
+    config = folder / "plugins.toml"
+    config.write_text(f'[ckansig]\npaths = ["."]\nplugins = [\n{names}\n]\n')
+    return config
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    script = shutil.which("ckansig", path=str(Path(sys.executable).parent)) or "ckansig"
+    timings: dict[int, tuple[float, float]] = {}
+    ok = True
+    for plugins in (100, 1_000):
+        folder = Path(tempfile.mkdtemp())
+        config = generate(folder, plugins)
+        base, cand = compare([script, "list", "-c", str(config), "--format", "json"],
+                             [script, "doctor", "-c", str(config), "--format", "json"],
+                             runs=args.runs, cwd=str(folder))
+        timings[plugins] = (base, cand)
+        ok &= report(f"doctor vs list, {plugins} plugins x 10 subscriptions", base, cand, 2.0)
+        shutil.rmtree(folder)
+    (list_small, doctor_small), (list_big, doctor_big) = timings[100], timings[1_000]
+    ok &= report("list growth, 100 -> 1,000 plugins", list_small, list_big, 11.0)
+    ok &= report("doctor growth, 100 -> 1,000 plugins", doctor_small, doctor_big, 11.0)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
