@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import compare, report  # noqa: E402
+from _timing import compare, report
 
 SIGNALS = ["user_created", "failed_login", "action_succeeded", "resource_download",
            "register_blueprint"]
