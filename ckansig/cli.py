@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -88,6 +89,11 @@ class ConfigProblem(click.ClickException):
 
 
 def _config_option(func: F) -> F:
+    func = click.option(
+        "--ckan-ini", "ckan_ini", metavar="PATH", default=None,
+        help="A CKAN config file: load the plugins its ckan.plugins names too "
+        "(default: $CKAN_INI, or ckan_ini in the config).",
+    )(func)
     return click.option(
         "-c", "--config", "config", metavar="PATH", default=None,
         help="Config file (default: $CKANSIG_CONFIG, ./plugins.toml, or [tool.ckansig] in "
@@ -97,16 +103,20 @@ def _config_option(func: F) -> F:
 
 def load_registry(ctx: click.Context, config: str | None) -> Registry:
     """Find and read the config, then load its plugins (their prints go to stderr)."""
+    from ckansig.ckanini import CKAN_INI_ENV
     from ckansig.config import find_config, load_config
     from ckansig.loader import load
 
-    config = config or (ctx.find_root().params.get("config"))
+    root = ctx.find_root().params
+    config = config or root.get("config")
+    ckan_ini = ctx.params.get("ckan_ini") or root.get("ckan_ini") or os.environ.get(
+        CKAN_INI_ENV) or None
     try:
         path = find_config(config)
-        settings = load_config(path)
+        settings = load_config(path).with_ckan_ini(ckan_ini)
     except ConfigError as exc:
         raise ConfigProblem(str(exc)) from None
-    if path is None:
+    if path is None and settings.ckan_ini is None:
         click.echo("ckansig: no config found (-c, $CKANSIG_CONFIG, ./plugins.toml, "
                    "[tool.ckansig] in ./pyproject.toml); showing core signals only", err=True)
     ctx.meta["ckansig.config"] = settings
@@ -175,7 +185,7 @@ def echo_json(document: Any) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="ckansig")
 @_config_option
-def main(config: str | None) -> None:
+def main(config: str | None, ckan_ini: str | None) -> None:
     """See, fire and check CKAN signals and their receivers.
 
     ckansig loads the plugins named in plugins.toml (or [tool.ckansig] in
@@ -195,7 +205,7 @@ def main(config: str | None) -> None:
 @click.pass_context
 def list_command(
     ctx: click.Context, pattern: str | None, namespace: str | None, plugin: str | None,
-    subscribed: bool, fmt: str, config: str | None,
+    subscribed: bool, fmt: str, config: str | None, ckan_ini: str | None,
 ) -> None:
     """List every signal and its receivers, with where each came from.
 
@@ -243,7 +253,7 @@ def fire_command(
     ctx: click.Context, signal_name: str, namespace: str | None, sender: Any,
     kw: tuple[tuple[str, Any], ...], kwargs_json: dict[str, Any] | None, objects: bool,
     stop_on_error: bool, dry_run: bool, no_redact: bool, strict: bool, fmt: str,
-    config: str | None,
+    config: str | None, ckan_ini: str | None,
 ) -> None:
     """Send SIGNAL with JSON keyword arguments and trace every receiver.
 
@@ -340,7 +350,7 @@ class Release(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # gene
 def doctor_command(
     ctx: click.Context, fail_level: str | None, select: tuple[tuple[str, ...], ...],
     ignore: tuple[tuple[str, ...], ...], ckan_version: tuple[int, int] | None, fmt: str,
-    explain_id: str | None, config: str | None,
+    explain_id: str | None, config: str | None, ckan_ini: str | None,
 ) -> None:
     """Check every plugin's subscriptions against CKAN's rules and blinker's behaviour.
 

@@ -80,6 +80,7 @@ class PluginSpec(NamedTuple):
     module: str
     attribute: str | None = None
     line: int | None = None
+    source: str | None = None  # the file that names the plugin, when not the config
 
     @classmethod
     def parse(cls, text: str, line: int | None = None) -> "PluginSpec":
@@ -121,6 +122,29 @@ class Config(NamedTuple):
     paths: tuple[str, ...] = ()
     plugins: tuple[PluginSpec, ...] = ()
     doctor: DoctorSettings = DoctorSettings()
+    ckan_ini: str | None = None  # a CKAN config file whose ckan.plugins are loaded too
+
+    def with_ckan_ini(self, ckan_ini: str | os.PathLike[str] | None) -> "Config":
+        """This config plus the plugins ``ckan.plugins`` names in ``ckan_ini``
+        (default: the config's own ``ckan_ini``), each loaded once."""
+        ini = os.fspath(ckan_ini) if ckan_ini is not None else self.ckan_ini
+        if ini is None:
+            return self
+        from ckansig.ckanini import read_plugins
+
+        names, source, line = read_plugins(ini)
+        known = {spec.text for spec in self.plugins}
+        extra = []
+        for name in names:
+            if name in known:
+                continue
+            known.add(name)
+            try:
+                spec = PluginSpec.parse(name, line)
+            except ValueError as exc:
+                raise ConfigError(str(exc), path=source, line=line, key="ckan.plugins") from None
+            extra.append(spec._replace(kind="name", source=source))
+        return self._replace(plugins=self.plugins + tuple(extra), ckan_ini=ini)
 
 
 def find_config(
@@ -246,15 +270,20 @@ class _Parser:
                 raise ConfigError("no [ckansig] table", path=self.path)
         if not isinstance(section, dict):
             raise self.fail("", f"must be a table, not {_type_name(section)}")
-        known = {"paths", "plugins", "doctor"}
+        known = {"paths", "plugins", "doctor", "ckan_ini"}
         for key in section:
             if key not in known:
                 raise self.fail(key, f"unknown key (expected one of {', '.join(sorted(known))})")
+        ckan_ini = section.get("ckan_ini")
+        if ckan_ini is not None and not isinstance(ckan_ini, str):
+            raise self.fail("ckan_ini", f"must be a path, not {_type_name(ckan_ini)}")
         return Config(
             path=self.path,
             paths=self._paths(section.get("paths", [])),
             plugins=self._plugins(section.get("plugins", [])),
             doctor=self._doctor(section.get("doctor", {})),
+            ckan_ini=os.path.join(os.path.dirname(os.path.abspath(self.path)), ckan_ini)
+            if ckan_ini else None,
         )
 
     def _strings(self, key: str, value: object, *, table: str | None = None) -> list[str]:

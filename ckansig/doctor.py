@@ -155,7 +155,8 @@ class _Doctor:
         self.release = release
         self.problems: list[Problem] = []
         self.def_lines: dict[tuple[str | None, str | None], int | None] = {}
-        self.spec_lines = {s.text: s.line for s in config.plugins} if config else {}
+        self.spec_sites = {s.text: (s.source or config.path, s.line)
+                           for s in config.plugins} if config else {}
         self.known_names: dict[str | None, _NameIndex] = {}
 
     def add(self, check_id: str, message: str, *, severity: str | None = None,
@@ -200,8 +201,8 @@ class _Doctor:
     def load_error(self, error: LoadError) -> None:
         check_id = _LOAD_ERROR_CHECKS.get(error.kind, "SIG001")
         file, line = error.file, error.line
-        if file is None and self.config is not None and self.config.path:
-            file, line = self.config.path, self.spec_lines.get(error.plugin)
+        if file is None:
+            file, line = self.spec_sites.get(error.plugin, (None, None))
         self.add(check_id, error.message, plugin=error.plugin, signal=error.signal,
                  namespace=error.namespace, receiver=error.receiver, file=file, line=line)
 

@@ -232,10 +232,7 @@ class _Loader:
         else:
             method = getattr(obj, "get_signal_subscriptions", None)
             if not callable(method):
-                self.errors.append(LoadError(
-                    name, "not_a_plugin",
-                    f"{type(obj).__name__} has no get_signal_subscriptions()"))
-                return
+                return  # a plugin that does not implement ISignal: loaded, nothing to connect
         declared = _code_site(method)
         try:
             mapping = method()

@@ -189,3 +189,10 @@ def test_find_suggests_close_names(write_config) -> None:
     with pytest.raises(SignalNotFound, match="did you mean user_created"):
         registry.find("user_craeted")
     assert registry.find("action_succeeded").name == "action_succeed"
+
+
+def test_plugins_without_isignal_load_quietly(write_config) -> None:
+    # Most plugins a ckan.ini names implement other interfaces only.
+    registry = load_plugins(write_config, "fx_good:NotASignalPlugin")
+    assert registry.errors == []
+    assert [p.name for p in registry.plugins] == ["fx_good:NotASignalPlugin"]

@@ -1,0 +1,152 @@
+"""Integration tests against a real CKAN install (pytest marker ``ckan``).
+
+They run where the ``ckan`` package is importable (``.ci/run`` builds a
+virtualenv with ``pip install "ckan[requirements]==2.12.0"`` for them) and
+are skipped, with the reason shown, elsewhere; with CKANSIG_REQUIRE_CKAN=1
+(as in CI) a missing CKAN is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+try:
+    import ckan  # noqa: F401
+
+    HAVE_CKAN = True
+except ImportError:
+    HAVE_CKAN = False
+
+REQUIRED = os.environ.get("CKANSIG_REQUIRE_CKAN") == "1"
+
+pytestmark = [
+    pytest.mark.ckan,
+    pytest.mark.skipif(not HAVE_CKAN and not REQUIRED, reason=(
+        "CKAN is not installed here; .ci/run runs these in a CKAN 2.12 virtualenv "
+        "(pip install 'ckan[requirements]==2.12.0')")),
+]
+
+
+def ckansig(*args: str, cwd: Path, env: dict[str, str] | None = None,
+            code: int = 0) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([sys.executable, "-m", "ckansig", *args], cwd=cwd, text=True,
+                          capture_output=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+    assert done.returncode == code, (done.returncode, done.stdout[-2000:], done.stderr[-2000:])
+    return done
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "plugins.toml").write_text(
+        '[ckansig]\nplugins = ["example_isignal", "activity"]\n')
+    return tmp_path
+
+
+def test_ckan_is_installed() -> None:
+    assert HAVE_CKAN, "CKANSIG_REQUIRE_CKAN=1 but the ckan package is not importable"
+
+
+def test_namespaces_are_ckans_own() -> None:
+    from ckan.lib import signals as real
+
+    from ckansig import signals
+
+    assert signals.REAL_CKAN
+    assert signals.ckan is real.ckan and signals.ckanext is real.ckanext
+    assert signals.user_created is real.user_created
+    assert signals.action_succeeded is real.action_succeeded
+
+
+def test_list_shows_real_plugins(project: Path) -> None:
+    document = json.loads(ckansig("list", "--format", "json", "--subscribed",
+                                  cwd=project).stdout)
+    assert document["errors"] == []
+    signals = {(s["namespace"], s["name"]): s for s in document["signals"]}
+    number = signals[("ckanext", "isignal_number")]["receivers"]
+    assert {(r["receiver"], r["sender"], r["plugin"]) for r in number} == {
+        ("ckanext.example_isignal.plugin.x2", None, "example_isignal"),
+        ("ckanext.example_isignal.plugin.x10", 10, "example_isignal"),
+    }
+    assert all("site-packages" in r["file"] and r["line"] > 0 for r in number)
+    activity = signals[("ckan", "action_succeed")]["receivers"]
+    assert len(activity) == 17
+    assert {r["plugin"] for r in activity} == {"activity"}
+    assert len({r["sender"] for r in activity}) == 17  # one per action name
+    assert {"package_create", "user_update", "group_delete"} <= {r["sender"] for r in activity}
+
+
+@pytest.mark.parametrize(("sender", "results"), [("10", ["20", "100"]), ("5", ["10"])])
+def test_fire_example_isignal(project: Path, sender: str, results: list[str]) -> None:
+    document = json.loads(ckansig("fire", "isignal_number", "--sender", sender,
+                                  "--format", "json", cwd=project).stdout)
+    assert sorted(r["result"] for r in document["receivers"]) == sorted(results)
+    assert {r["status"] for r in document["receivers"]} == {"ok"}
+
+
+def test_doctor_uses_the_installed_release(project: Path) -> None:
+    import ckan
+
+    document = json.loads(ckansig("doctor", "--format", "json", cwd=project).stdout)
+    assert document["ckan_version"] == ".".join(ckan.__version__.split(".")[:2])
+    found = {(p["id"], p["receiver"]) for p in document["problems"]}
+    # x2(sender) and x10(sender) take no **kwargs; isignal_number has no provider
+    assert ("SIG006", "ckanext.example_isignal.plugin.x2") in found
+    assert ("SIG006", "ckanext.example_isignal.plugin.x10") in found
+    assert ("SIG011", None) in found
+    assert not [p for p in document["problems"] if p["severity"] == "error"]
+
+
+def test_plugins_from_a_ckan_ini(tmp_path: Path) -> None:
+    (tmp_path / "base.ini").write_text(textwrap.dedent("""\
+        [DEFAULT]
+        debug = false
+
+        [app:main]
+        use = egg:ckan
+        ckan.plugins = example_isignal
+            activity
+        """))
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "ckan.ini").write_text(textwrap.dedent("""\
+        [app:main]
+        use = config:%(here)s/../base.ini
+        """))
+    ini = str(tmp_path / "sub" / "ckan.ini")
+    by_option = json.loads(ckansig("--ckan-ini", ini, "list", "--format", "json",
+                                   "--subscribed", cwd=tmp_path).stdout)
+    by_env = json.loads(ckansig("list", "--format", "json", "--subscribed", cwd=tmp_path,
+                                env={"CKAN_INI": ini}).stdout)
+    for document in (by_option, by_env):
+        plugins = {r["plugin"] for s in document["signals"] for r in s["receivers"]}
+        assert plugins == {"example_isignal", "activity"}
+
+
+def test_a_plugin_that_fails_to_import(tmp_path: Path, project: Path) -> None:
+    site = tmp_path / "site"
+    dist = site / "fx_broken-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fx-broken\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[ckan.plugins]\nfx_broken = fx_broken:Plugin\n")
+    (site / "fx_broken.py").write_text("import fx_optional_dependency\n")
+    (project / "plugins.toml").write_text(
+        '[ckansig]\nplugins = ["fx_broken", "example_isignal"]\n')
+    env = {"PYTHONPATH": str(site)}
+    done = ckansig("list", "--format", "json", "--subscribed", cwd=project, env=env, code=1)
+    document = json.loads(done.stdout)
+    (error,) = document["errors"]
+    assert error["plugin"] == "fx_broken" and error["missing_module"] == "fx_optional_dependency"
+    assert any(s["name"] == "isignal_number" for s in document["signals"])
+    fired = ckansig("fire", "isignal_number", "--sender", "10", "--format", "json",
+                    cwd=project, env=env)
+    assert sorted(r["result"] for r in json.loads(fired.stdout)["receivers"]) == ["100", "20"]
+    doctor = json.loads(ckansig("doctor", "--format", "json", cwd=project, env=env,
+                                code=1).stdout)
+    assert any(p["id"] == "SIG001" and p["plugin"] == "fx_broken" for p in doctor["problems"])
