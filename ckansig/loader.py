@@ -146,6 +146,7 @@ class _Loader:
         if spec.kind == "name":
             entry_point = _find_entry_point(spec.text)
             if entry_point is not None:
+                _import(spec.text, entry_point.module)  # tells a missing module apart
                 try:
                     plugin_class = entry_point.load()
                 except BaseException as exc:

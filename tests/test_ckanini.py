@@ -1,0 +1,147 @@
+"""Reading ckan.plugins from a CKAN config file."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ckansig.ckanini import read_plugins
+from ckansig.cli import main
+from ckansig.config import Config, load_config
+from ckansig.errors import ConfigError
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_continuation_lines(tmp_path: Path) -> None:
+    ini = write(tmp_path / "ckan.ini", """\
+        [app:main]
+        use = egg:ckan
+        ckan.site_url = http://localhost
+        ckan.plugins = activity example_isignal
+            datastore
+            text_view
+        """)
+    names, source, line = read_plugins(ini)
+    assert names == ["activity", "example_isignal", "datastore", "text_view"]
+    assert (source, line) == (str(ini), 4)
+
+
+def test_inheritance_and_here(tmp_path: Path) -> None:
+    write(tmp_path / "base.ini", "[app:main]\nckan.plugins = activity\n")
+    (tmp_path / "test").mkdir()
+    child = write(tmp_path / "test" / "test.ini", """\
+        [app:main]
+        use = config:%(here)s/../base.ini
+        """)
+    names, source, _ = read_plugins(child)
+    assert names == ["activity"] and source == str(tmp_path / "base.ini")
+
+
+def test_own_plugins_win_over_the_parent(tmp_path: Path) -> None:
+    write(tmp_path / "base.ini", "[app:main]\nckan.plugins = activity\n")
+    child = write(tmp_path / "child.ini", """\
+        [app:main]
+        use = config:base.ini
+        ckan.plugins = stats
+        """)
+    assert read_plugins(child)[0] == ["stats"]
+
+
+def test_no_plugins_key(tmp_path: Path) -> None:
+    assert read_plugins(write(tmp_path / "c.ini", "[app:main]\nuse = egg:ckan\n"))[0] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment", "line"),
+    [
+        ("[server:main]\nport = 5000\n", "no [app:main] section", None),  # wrong section
+        ("[app:main\nckan.plugins = a\n", "invalid CKAN config", 1),  # broken header
+        ("ckan.plugins = a\n", "invalid CKAN config", 1),  # no section header at all
+        ("[app:main]\nckan.plugins = %(missing)s\n", "ckan.plugins", 2),  # interpolation
+        ("[app:main]\nuse = config:self.ini\n", "inherits from itself", None),  # a loop
+        ("[app:main]\nuse = config:nope.ini\n", "CKAN config file not found", None),
+    ],
+)
+def test_errors_name_the_file(tmp_path: Path, text: str, fragment: str,
+                              line: int | None) -> None:
+    ini = write(tmp_path / "self.ini", text)
+    with pytest.raises(ConfigError) as info:
+        read_plugins(ini)
+    assert fragment in str(info.value)
+    assert info.value.line == line
+    assert "\n" not in str(info.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="CKAN config file not found"):
+        read_plugins(tmp_path / "nope.ini")
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=120))
+def test_any_text_gives_names_or_a_clean_error(tmp_path: Path, text: str) -> None:
+    ini = tmp_path / "any.ini"
+    ini.write_text("[app:main]\n" + text, encoding="utf-8")
+    try:
+        names, _, _ = read_plugins(ini)
+    except ConfigError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert all(name and not any(c.isspace() for c in name) for name in names)
+
+
+def test_config_merges_ini_plugins(tmp_path: Path) -> None:
+    write(tmp_path / "ckan.ini", "[app:main]\nckan.plugins = fx_a fx_b\n")
+    config = write(tmp_path / "plugins.toml", """\
+        [ckansig]
+        plugins = ["fx_b", "fx_c.plugin:P"]
+        ckan_ini = "ckan.ini"
+        """)
+    merged = load_config(config).with_ckan_ini(None)
+    assert [s.text for s in merged.plugins] == ["fx_b", "fx_c.plugin:P", "fx_a"]
+    assert merged.plugins[2].source == str(tmp_path / "ckan.ini")
+    assert Config().with_ckan_ini(None) == Config()
+
+
+def test_cli_ckan_ini_with_entry_points(runner, tmp_path: Path, monkeypatch) -> None:
+    site = tmp_path / "site"
+    dist = site / "fx_dist-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fx-dist\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[ckan.plugins]\nfx_good_plugin = fx_good:GoodPlugin\n"
+        "fx_missing = fx_missing_dep:Plugin\nfx_gone = fx_gone_module:Plugin\n")
+    from .conftest import FIXTURES
+
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(FIXTURES))
+    monkeypatch.chdir(tmp_path)
+    ini = write(tmp_path / "ckan.ini",
+                "[app:main]\nckan.plugins = fx_good_plugin\n  fx_missing fx_gone\n")
+    result = runner.invoke(main, ["--ckan-ini", str(ini), "list", "--subscribed", "--format",
+                                  "json"])
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert {r["plugin"] for s in document["signals"] for r in s["receivers"]} == {
+        "fx_good_plugin"}
+    assert [(e["plugin"], e["kind"], e["missing_module"]) for e in document["errors"]] == [
+        ("fx_missing", "import_error", "fx_not_installed_dependency"),
+        ("fx_gone", "module_not_found", "fx_gone_module")]
+    monkeypatch.setenv("CKAN_INI", str(ini))
+    doctor = runner.invoke(main, ["doctor", "--format", "json"])
+    sites = {p["plugin"]: (p["file"], p["line"]) for p in json.loads(doctor.stdout)["problems"]
+             if p["id"] == "SIG001"}
+    # the import that failed, in the plugin's module
+    assert sites["fx_missing"] == (str(FIXTURES / "fx_missing_dep.py"), 3)
+    # no module to point at: the ckan.plugins line of the ini
+    assert sites["fx_gone"] == (str(ini), 2)
