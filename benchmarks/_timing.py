@@ -49,6 +49,6 @@ def compare(
 def report(label: str, base: float, cand: float, target: float) -> bool:
     ratio = cand / base
     verdict = "ok" if ratio <= target else "OVER TARGET"
-    print(f"{label}: baseline {base * 1000:.1f} ms, ckansig {cand * 1000:.1f} ms, "
+    print(f"{label}: baseline {base * 1000:.4g} ms, ckansig {cand * 1000:.4g} ms, "
           f"ratio {ratio:.2f} (target <= {target}) {verdict}")
     return ratio <= target

@@ -387,3 +387,60 @@ def doctor_command(
             render.print_report(render.console(), report)
     if report.fails(level):
         ctx.exit(1)
+
+
+@main.command("trace", context_settings={"ignore_unknown_options": True,
+                                         "allow_interspersed_args": False})
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write one JSON line per send to this file (default: a temporary file, "
+              "removed after the summary).")
+@click.option("--signal", "pattern", metavar="PATTERN", default=None,
+              help="Record only signals whose name matches (a glob or a substring).")
+@click.option("--no-redact", is_flag=True, help="Show secret-looking values as they are.")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.pass_context
+def trace_command(ctx: click.Context, output: str | None, pattern: str | None,
+                  no_redact: bool, command: tuple[str, ...]) -> None:
+    """Run a Python COMMAND and record every signal it sends.
+
+    Recording is switched on in the child process before the program imports
+    anything, so signals forwarded from Flask to CKAN are seen too. Writes a
+    JSON line per send (signal, sender, kwargs, receivers and their outcomes,
+    secrets redacted) and prints a summary when COMMAND exits. The exit status
+    is COMMAND's.
+
+    \b
+    ckansig trace -o sends.jsonl -- pytest tests/
+    ckansig trace --signal 'user_*' -- python -m myapp
+    """
+    import subprocess
+    import tempfile
+
+    from ckansig import render
+    from ckansig._tracehook import resolve
+
+    try:
+        resolve(list(command))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="COMMAND") from None
+    keep = output is not None
+    if output is None:
+        handle, output = tempfile.mkstemp(prefix="ckansig-trace-", suffix=".jsonl")
+        os.close(handle)
+    else:
+        try:
+            open(output, "w").close()  # start afresh, and fail early if unwritable
+        except OSError as exc:
+            raise click.BadParameter(f"cannot write {output}: {exc.strerror}",
+                                     param_hint="--output") from None
+    try:
+        done = subprocess.run([sys.executable, "-m", "ckansig._tracehook", output,
+                               pattern or "", "0" if no_redact else "1", "--", *command])
+        with gc_paused():
+            render.print_trace_summary(render.console(stderr=True), output,
+                                       kept=output if keep else None)
+    finally:
+        if not keep:
+            os.unlink(output)
+    code = done.returncode
+    ctx.exit(code if code >= 0 else 128 - code)

@@ -17,6 +17,8 @@ from click.testing import CliRunner
 from ckansig import loader, signals
 from ckansig.plugins import SingletonPlugin
 
+pytest_plugins = ["pytester"]
+
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).parent.parent
 _TRANSIENT = ("fx_", "ckanext", "bench_")

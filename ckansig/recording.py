@@ -1,0 +1,194 @@
+"""Record every send of every blinker signal while a program runs.
+
+blinker has no hook for sends, so while at least one recorder is active,
+``Signal.send`` and ``Signal.send_async`` are wrapped at class level (the one
+place ckansig patches blinker, and only while recording). The wrapper calls
+the original method unchanged: the same receivers run, in the same order,
+with the same results and exceptions; it only notes what happened. With no
+recorder active, the originals are back in place and cost nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
+from blinker import Signal
+
+__all__ = ["Outcome", "SendRecord", "record", "signal_identity"]
+
+
+class Outcome(NamedTuple):
+    """What one receiver did during a recorded send: status is "ok", "error",
+    "not_reached" (after the receiver that raised) or "unknown" (the send
+    raised and no receiver's code was in the traceback)."""
+
+    receiver: Any
+    status: str
+    result: Any = None
+    error: BaseException | None = None
+
+
+class SendRecord:
+    """One send: the signal, the arguments, and each receiver's outcome."""
+
+    __slots__ = ("duration", "error", "is_async", "kwargs", "name", "namespace", "outcomes",
+                 "sender", "signal", "time")
+
+    def __init__(self, signal: Signal, sender: Any, kwargs: dict[str, Any], is_async: bool,
+                 started: float) -> None:
+        self.signal = signal
+        self.namespace, self.name = signal_identity(signal)
+        self.sender = sender
+        self.kwargs = kwargs
+        self.is_async = is_async
+        self.time = started
+        self.duration = 0.0
+        self.outcomes: list[Outcome] = []
+        self.error: BaseException | None = None
+
+    def __repr__(self) -> str:
+        return f"<send {self.key} sender={self.sender!r} kwargs={sorted(self.kwargs)}>"
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}:{self.name}" if self.namespace else self.name
+
+    @property
+    def raised(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "error"]
+
+
+def signal_identity(signal: Signal) -> tuple[str | None, str]:
+    """(namespace, name) of ``signal``: "ckan"/"ckanext" for CKAN's namespaces
+    (without importing anything), else None and the signal's own name."""
+    name = getattr(signal, "name", None)
+    if isinstance(name, str):
+        for module_name in ("ckan.lib.signals", "ckansig.signals"):
+            module = sys.modules.get(module_name)
+            for ns_name in ("ckan", "ckanext"):
+                ns = getattr(module, ns_name, None)
+                if ns is not None and ns.get(name) is signal:
+                    return ns_name, name
+        return None, name
+    return None, f"<anonymous signal {id(signal):#x}>"
+
+
+Sink = Callable[[SendRecord], None]
+
+_lock = threading.Lock()
+_sinks: list[Sink] = []
+_original: dict[str, Any] = {}
+
+
+@contextmanager
+def record(sink: Sink) -> Iterator[None]:
+    """Call ``sink`` with a :class:`SendRecord` after every send, while active."""
+    with _lock:
+        if not _sinks:
+            _install()
+        _sinks.append(sink)
+    try:
+        yield
+    finally:
+        with _lock:
+            _sinks.remove(sink)
+            if not _sinks:
+                _uninstall()
+
+
+def _emit(rec: SendRecord) -> None:
+    for sink in list(_sinks):
+        try:
+            sink(rec)
+        except Exception:  # a broken sink must not break the program
+            traceback.print_exc()
+
+
+def _outcomes_after_error(signal: Signal, sender: Any, exc: BaseException) -> list[Outcome]:
+    """The receivers of a send that raised, in send's order: those before the
+    one that raised ran (their results are lost with the exception), it raised,
+    the rest were not reached. The culprit is the receiver whose code is in the
+    traceback, or, for blinker's own RuntimeError, the first coroutine one."""
+    import inspect
+
+    receivers = list(signal.receivers_for(sender))
+    frames = {f.f_code for f, _ in traceback.walk_tb(exc.__traceback__)}
+    culprit = next((i for i, r in enumerate(receivers)
+                    if getattr(getattr(r, "__func__", r), "__code__", None) in frames), None)
+    if culprit is None and isinstance(exc, RuntimeError):
+        culprit = next((i for i, r in enumerate(receivers)
+                        if inspect.iscoroutinefunction(r)), None)
+    if culprit is None:
+        return [Outcome(r, "unknown") for r in receivers]
+    return [Outcome(r, "ok" if i < culprit else "error" if i == culprit else "not_reached",
+                    None, exc if i == culprit else None) for i, r in enumerate(receivers)]
+
+
+def _begin(signal: Signal, args: tuple[Any, ...], kwargs: dict[str, Any],
+           is_async: bool) -> SendRecord:
+    arguments = {k: v for k, v in kwargs.items() if not k.startswith("_")}
+    return SendRecord(signal, args[0] if args else None, arguments, is_async, time.time())
+
+
+def _failed(rec: SendRecord, start: float, exc: BaseException) -> None:
+    rec.duration = time.perf_counter() - start
+    rec.error = exc
+    rec.outcomes = _outcomes_after_error(rec.signal, rec.sender, exc)
+    _emit(rec)
+
+
+def _succeeded(rec: SendRecord, start: float, results: Any) -> None:
+    rec.duration = time.perf_counter() - start
+    rec.outcomes = [Outcome(receiver, "ok", result) for receiver, result in results]
+    _emit(rec)
+
+
+def _install() -> None:
+    send = Signal.send
+    send_async = getattr(Signal, "send_async", None)
+    _original["send"] = send
+
+    def recorded_send(self: Signal, *args: Any, **kwargs: Any) -> Any:
+        if not _sinks:
+            return send(self, *args, **kwargs)
+        rec, start = _begin(self, args, kwargs, False), time.perf_counter()
+        try:
+            results = send(self, *args, **kwargs)
+        except BaseException as exc:
+            _failed(rec, start, exc)
+            raise
+        _succeeded(rec, start, results)
+        return results
+
+    recorded_send.__wrapped__ = send  # type: ignore[attr-defined]
+    Signal.send = recorded_send  # type: ignore[method-assign, assignment, unused-ignore]
+    if send_async is None:  # blinker < 1.7
+        return
+    _original["send_async"] = send_async
+
+    async def recorded_send_async(self: Signal, *args: Any, **kwargs: Any) -> Any:
+        if not _sinks:
+            return await send_async(self, *args, **kwargs)
+        rec, start = _begin(self, args, kwargs, True), time.perf_counter()
+        try:
+            results = await send_async(self, *args, **kwargs)
+        except BaseException as exc:
+            _failed(rec, start, exc)
+            raise
+        _succeeded(rec, start, results)
+        return results
+
+    recorded_send_async.__wrapped__ = send_async  # type: ignore[attr-defined]
+    Signal.send_async = recorded_send_async  # type: ignore[method-assign, assignment, unused-ignore]
+
+
+def _uninstall() -> None:
+    Signal.send = _original.pop("send")  # type: ignore[method-assign]
+    if "send_async" in _original:
+        Signal.send_async = _original.pop("send_async")  # type: ignore[method-assign]

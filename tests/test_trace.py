@@ -1,0 +1,199 @@
+"""Watching real signal traffic: the recorder, ``ckansig trace`` and the pytest plugin."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from blinker import Namespace, Signal
+
+from ckansig.recording import record
+
+from .conftest import FIXTURES
+
+APP = FIXTURES / "trace" / "app.py"
+
+
+# -- the recorder ---------------------------------------------------------------------
+
+
+def test_recording_never_changes_what_send_does() -> None:
+    signal = Signal()
+    calls: list[str] = []
+
+    def first(sender, **kwargs):
+        calls.append("first")
+        return 1
+
+    def boom(sender, **kwargs):
+        raise KeyError("boom")
+
+    signal.connect(first)
+    plain = signal.send("s", x=1)
+    records = []
+    with record(records.append):
+        assert signal.send("s", x=1) == plain  # same receivers, same results
+        signal.connect(boom)
+        with pytest.raises(KeyError, match="boom"):  # the same exception propagates
+            signal.send("s")
+    assert Signal.send.__name__ == "send"  # the original is back
+    ok, failed = records
+    assert [(o.status, o.result) for o in ok.outcomes] == [("ok", 1)]
+    assert ok.kwargs == {"x": 1} and ok.sender == "s"
+    statuses = {o.receiver.__name__: o.status for o in failed.outcomes}
+    assert statuses["boom"] == "error" and isinstance(failed.error, KeyError)
+
+
+def test_blinkers_own_runtime_error_names_the_coroutine_receiver() -> None:
+    signal = Signal()
+
+    async def coroutine(sender, **kwargs):
+        return None
+
+    signal.connect(coroutine)
+    records = []
+    with record(records.append), pytest.raises(RuntimeError):
+        signal.send("s")
+    assert [o.status for o in records[0].outcomes] == ["error"]
+
+
+def test_namespaces_are_named() -> None:
+    from ckansig import signals
+
+    records = []
+    with record(records.append):
+        signals.user_created.send("bob")
+        Namespace().signal("elsewhere").send()
+    assert [(r.namespace, r.name) for r in records] == [("ckan", "user_created"),
+                                                         (None, "elsewhere")]
+
+
+# -- ckansig trace --------------------------------------------------------------------
+
+
+def trace(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ckansig", "trace", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_trace_a_script(tmp_path: Path) -> None:
+    output = tmp_path / "sends.jsonl"
+    done = trace("-o", str(output), "--", sys.executable, str(APP), "3", cwd=tmp_path)
+    assert done.returncode == 3  # the command's own exit status
+    assert "caught the receiver's error" in done.stdout
+    sends = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [s["signal"] for s in sends] == ["app_started", "app_nested", "app_async",
+                                            "app_broken"]
+    started, nested, from_async, broken = sends
+    assert started["kwargs"] == {"password": "***"}  # redacted
+    assert started["receivers"] == [{"receiver": "__main__.on_started", "status": "ok",
+                                     "result": "'started app'", "error": None}]
+    assert nested["sender"] == "from-coroutine"  # sent from inside a coroutine receiver
+    assert from_async["async"] is True and from_async["receivers"][0]["result"] == "'async done'"
+    assert broken["receivers"][0]["status"] == "error"
+    assert broken["error"] == {"type": "ValueError", "message": "receiver failed"}
+    assert "app_broken" in done.stderr and "__main__.on_broken" in done.stderr
+
+
+def test_trace_filters_and_survives_a_crash(tmp_path: Path) -> None:
+    script = tmp_path / "crash.py"
+    script.write_text("from blinker import signal\nsignal('keep_me').send(1)\n"
+                      "signal('other').send(2)\nraise SystemError('crash')\n")
+    output = tmp_path / "sends.jsonl"
+    done = trace("-o", str(output), "--signal", "keep*", "--", str(script), cwd=tmp_path)
+    assert done.returncode == 1 and "SystemError: crash" in done.stderr
+    assert [json.loads(line)["signal"] for line in output.read_text().splitlines()] == [
+        "keep_me"]
+
+
+def test_trace_runs_modules_and_console_scripts(tmp_path: Path) -> None:
+    (tmp_path / "mod.py").write_text("from blinker import signal\nsignal('by_module').send()\n")
+    done = trace("--", sys.executable, "-m", "mod", cwd=tmp_path)
+    assert done.returncode == 0 and "by_module" in done.stderr
+    tool = tmp_path / "tool"
+    tool.write_text(f"#!{sys.executable}\nfrom blinker import signal\nsignal('by_tool').send()\n")
+    tool.chmod(0o755)
+    assert "by_tool" in trace("--", str(tool), cwd=tmp_path).stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "fragment"),
+    [
+        (["/bin/sh", "-c", "true"], "is not a Python program"),  # not Python
+        (["no-such-program-here"], "not found"),  # nothing on PATH
+        ([sys.executable], "give the Python program to run"),  # just python
+    ],
+)
+def test_trace_usage_errors(tmp_path: Path, command: list[str], fragment: str) -> None:
+    done = trace("--", *command, cwd=tmp_path)
+    assert done.returncode == 2 and fragment in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# -- the pytest plugin ----------------------------------------------------------------
+
+
+def test_signal_log_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+        import pytest
+        from blinker import Namespace
+
+        ns = Namespace()
+        user_created = ns.signal("user_created")
+
+        def test_sent(signal_log):
+            user_created.send("bob", user={"name": "bob"})
+            (send,) = signal_log.sent("user_created")
+            assert send.sender == "bob"
+            signal_log.assert_sent("user_created", sender="bob", user={"name": "bob"})
+            signal_log.assert_sent("user_created", times=1)
+            signal_log.assert_not_sent("user_created", sender="alice")
+            signal_log.assert_not_sent("failed_login")
+
+        def test_failure_message(signal_log):
+            user_created.send("alice")
+            with pytest.raises(AssertionError) as info:
+                signal_log.assert_sent("user_created", sender="bob")
+            assert "expected user_created sender='bob' to be sent" in str(info.value)
+            assert "user_created sender='alice'" in str(info.value)
+
+        def test_nothing_recorded_without_the_fixture():
+            from blinker import Signal
+            assert Signal.send.__name__ == "send"
+    """)
+    result = pytester.runpytest()  # the plugin loads through its pytest11 entry point
+    result.assert_outcomes(passed=3)
+
+
+def test_signals_report(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+        from blinker import Namespace
+
+        ns = Namespace()
+        ping = ns.signal("ping")
+
+        def bad(sender, **kwargs):
+            raise ValueError("no")
+
+        def test_one():
+            ping.send(1)
+
+        def test_two():
+            ping.send(2)
+            ping.connect(bad)
+            try:
+                ping.send(3)
+            except ValueError:
+                pass
+    """)
+    result = pytester.runpytest("--signals-report")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([
+        "*signals sent (ckansig)*",
+        "ping: sent 3 time(s) by 2 test(s)",
+        "*test_signals_report.py::test_one",
+        "*raised: test_signals_report.bad (ValueError)",
+    ])
