@@ -19,6 +19,11 @@ from blinker import ANY, Signal
 
 ANY_ID: Hashable = 0  # blinker's bookkeeping id of ANY
 
+try:  # blinker < 1.6 holds bound methods in its own BoundMethodWeakref
+    from blinker._utilities import WeakTypes as _WEAK_TYPES  # type: ignore[attr-defined]
+except ImportError:
+    _WEAK_TYPES = (weakref.ref,)
+
 
 def make_id(obj: object) -> Hashable:
     """blinker's identity rule (documented behaviour): a bound method is its
@@ -59,7 +64,7 @@ def connections(signal: Signal) -> Iterator[Connection]:
     """Every receiver connected to ``signal``, with its sender ids (ANY first)."""
     by_receiver = getattr(signal, "_by_receiver", None)
     for rid, held in list(signal.receivers.items()):
-        weak = isinstance(held, weakref.ref)
+        weak = isinstance(held, _WEAK_TYPES)
         ids: Any = by_receiver.get(rid, ()) if by_receiver is not None else (ANY_ID,)
         if len(ids) > 1:
             ids = sorted(ids, key=lambda sid: (sid != ANY_ID, type(sid).__name__, repr(sid)))
@@ -73,7 +78,7 @@ def reference(signal: Signal, receiver_id: Hashable) -> Callable[[], Any]:
     """A callable returning the receiver connected as ``receiver_id`` (None once
     collected): blinker's own weakref for a weak receiver."""
     held = signal.receivers.get(receiver_id)
-    return held if isinstance(held, weakref.ref) else _strong(held)
+    return held if isinstance(held, _WEAK_TYPES) else _strong(held)
 
 
 def sender_ids_of(signal: Signal, receiver_id: Hashable) -> set[Hashable]:

@@ -124,6 +124,7 @@ def load_registry(ctx: click.Context, config: str | None) -> Registry:
         with contextlib.redirect_stdout(sys.stderr):
             return load(settings)
     finally:
+        sys.stderr.flush()  # what plugins printed comes before ckansig's own output
         if isinstance(ctx.obj, dict) and ctx.obj.pop("gc_paused", False):
             # Paused by __main__.run for start-up. What is loaded now lives as
             # long as the process: freeze it, so that no later collection (the

@@ -15,6 +15,8 @@ from ckansig.recording import record
 from .conftest import FIXTURES
 
 APP = FIXTURES / "trace" / "app.py"
+needs_async_blinker = pytest.mark.skipif(
+    not hasattr(Signal, "send_async"), reason="blinker < 1.7 has no send_async")
 
 
 # -- the recorder ---------------------------------------------------------------------
@@ -47,6 +49,7 @@ def test_recording_never_changes_what_send_does() -> None:
     assert statuses["boom"] == "error" and isinstance(failed.error, KeyError)
 
 
+@needs_async_blinker
 def test_blinkers_own_runtime_error_names_the_coroutine_receiver() -> None:
     signal = Signal()
 
@@ -79,6 +82,7 @@ def trace(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120)
 
 
+@needs_async_blinker
 def test_trace_a_script(tmp_path: Path) -> None:
     output = tmp_path / "sends.jsonl"
     done = trace("-o", str(output), "--", sys.executable, str(APP), "3", cwd=tmp_path)
