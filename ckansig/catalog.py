@@ -141,7 +141,3 @@ def core_signal(namespace: str | None, name: str) -> CoreSignal | None:
         return None
     return _BY_KEY.get((namespace, name))
 
-
-def newest_release() -> tuple[int, int]:
-    """The newest CKAN release the catalogue knows."""
-    return KNOWN_RELEASES[-1]

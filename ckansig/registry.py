@@ -6,7 +6,7 @@ A :class:`Registry` is what the loader builds and what ``list``, ``fire`` and
 
 
 import fnmatch
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable
 from typing import Any, Literal, NamedTuple
 
 from blinker import ANY, Signal
@@ -81,11 +81,6 @@ class Subscription(NamedTuple):
     declared_file: str | None = None
     declared_line: int | None = None
     ref: Callable[[], Any] = _nothing
-
-    @property
-    def callable(self) -> Any:
-        """The receiver itself, or None when it has been garbage-collected."""
-        return self.ref()
 
 
 class SignalInfo:
@@ -174,11 +169,6 @@ class Registry:
         self.config_path = config_path
         self.duplicates = duplicates or []
         self._index: dict[int, dict[Hashable, Subscription]] = {}
-
-    def subscriptions(self) -> Iterable[tuple[SignalInfo, Subscription]]:
-        for info in self.signals:
-            for sub in info.subscriptions:
-                yield info, sub
 
     def provenance(self, signal: Signal, receiver_id: Hashable) -> Subscription | None:
         """The subscription that connected ``receiver_id`` to ``signal``, if known."""

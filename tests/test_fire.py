@@ -263,3 +263,19 @@ def test_library_trace_without_a_registry() -> None:
     assert traced.mutated == ("data",)
     without_check = fire(info, "x", {"data": []}, check_mutation=False)
     assert without_check.receivers[0].mutated == ()
+
+
+def test_shell_completion_offers_signal_names(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, _CKANSIG_COMPLETE="bash_complete", COMP_WORDS="ckansig fire user_c",
+               COMP_CWORD="2")
+    done = subprocess.run([sys.executable, "-m", "ckansig"], env=env, capture_output=True,
+                          text=True, timeout=60, cwd=ROOT)
+    assert "plain,user_created" in done.stdout.splitlines()
+    env["COMP_WORDS"] = "ckansig fire custom_"
+    done = subprocess.run([sys.executable, "-m", "ckansig"], env=env, capture_output=True,
+                          text=True, timeout=60, cwd=ROOT)
+    assert "plain,custom_something_happened" in done.stdout.splitlines()  # from the plugins
