@@ -39,6 +39,7 @@ ENTRY_POINT_GROUPS = ("ckan.plugins", "ckan.test_plugins")
 
 _CONNECT_OPTIONS = frozenset({"receiver", "sender", "weak"})
 _ANY_SENDER = Sender.of(ANY)
+_make_subscription = Subscription._make
 
 # Plugins stay alive for the whole process, as CKAN's SingletonPlugin cache
 # keeps them: bound-method receivers connected weakly must not vanish.
@@ -324,10 +325,10 @@ class _Loader:
             return
         if ns is None:
             self.extra.setdefault(id(signal), signal)
-        sub = Subscription(
+        sub = _make_subscription((  # every field, in order: this runs once per receiver
             ns, signal_name, info, name, "isignal",
             _ANY_SENDER if sender is ANY else Sender.of(sender), bool(weak), True, rid,
-            declared[0], declared[1], _blinker.reference(signal, rid))
+            declared[0], declared[1], _blinker.reference(signal, rid)))
         self.records.setdefault(id(signal), {}).setdefault(rid, []).append((sid, sub))
 
     def _connected_by(self, signal: Signal, rid: Hashable, sid: Hashable) -> str | None:

@@ -255,7 +255,7 @@ def trace_json(trace: Trace, redactor: Redactor) -> dict[str, Any]:
                 "line": r.error.line,
             },
             "mutated": r.mutated_keys if r.mutated else [],
-            "changes": list(r.mutated),
+            "changes": list(r.mutated) if r.mutated else [],
             "reached_by_send": r.reached_by_send,
             "output": None if r.output is None else redactor.text(r.output),
         })

@@ -70,6 +70,9 @@ class ReceiverTrace(NamedTuple):
         return keys
 
 
+_make_trace = ReceiverTrace._make
+
+
 class _Extra:
     """The rare facts about one call: kept apart from the hot lists."""
 
@@ -140,12 +143,12 @@ class Trace:
                 status = "ok" if exc is None else "error"
             if extra.is_async or (self.dry_run and info.is_async):
                 reached = False  # send() raises RuntimeError on a coroutine function
-            out.append(ReceiverTrace(
+            out.append(_make_trace((  # every field, in order: this runs once per receiver
                 info, sub, status, extra.is_async,
                 self._durations[index] if index < ran else 0.0,
                 self._results[index] if index < ran else None,
                 _error_info(exc, info) if exc is not None else None,
-                extra.mutated, reached, extra.output))
+                extra.mutated, reached, extra.output)))
             if exc is not None:
                 reached = False
         return out
