@@ -120,8 +120,7 @@ class _Loader:
                 objects = self._resolve(spec)
             except _PluginFailure as failure:
                 self.errors.append(failure.error)
-                self._after_import(spec)
-                continue
+                objects = []
             self._after_import(spec)
             for name, obj in objects:
                 self._subscribe(name, spec, obj)
