@@ -13,9 +13,7 @@ import os
 
 from ckansig.errors import ConfigError
 
-__all__ = ["CKAN_INI_ENV", "read_plugins"]
-
-CKAN_INI_ENV = "CKAN_INI"
+__all__ = ["read_plugins"]
 _SECTION = "app:main"
 _KEY = "ckan.plugins"
 

@@ -103,8 +103,7 @@ def _config_option(func: F) -> F:
 
 def load_registry(ctx: click.Context, config: str | None) -> Registry:
     """Find and read the config, then load its plugins (their prints go to stderr)."""
-    from ckansig.ckanini import CKAN_INI_ENV
-    from ckansig.config import find_config, load_config
+    from ckansig.config import CKAN_INI_ENV, find_config, load_config
     from ckansig.loader import load
 
     root = ctx.find_root().params

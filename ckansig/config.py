@@ -31,6 +31,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 __all__ = [
+    "CKAN_INI_ENV",
     "CONFIG_ENV",
     "Config",
     "DoctorSettings",
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 CONFIG_ENV = "CKANSIG_CONFIG"
+CKAN_INI_ENV = "CKAN_INI"  # as the ckan command reads it
 
 _ENTRY_POINT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
