@@ -234,30 +234,34 @@ def jsonable(value: Any, redactor: Redactor) -> Any:
 
 def trace_json(trace: Trace, redactor: Redactor) -> dict[str, Any]:
     """The documented ``ckansig fire --format json`` document."""
+    from ckansig.tracing import top_level_keys
+
     receivers = []
-    for r in trace.receivers:
-        sub = r.subscription
+    # Plain rows rather than ReceiverTrace records: this loop runs per receiver.
+    for info, sub, status, is_async, duration, result, error, mutated, reached, output in (
+        trace.rows()
+    ):
         receivers.append({
-            "receiver": r.receiver.name,
+            "receiver": info.name,
             "plugin": sub.plugin if sub else None,
             "via": sub.via if sub else "unknown",
             "sender_filter": sub.sender.to_json() if sub else None,
-            "file": r.receiver.file,
-            "line": r.receiver.line,
-            "status": r.status,
-            "async": r.is_async,
-            "duration_ms": round(r.duration * 1000, 4),
-            "result": None if r.status != "ok" else safe_repr(r.result, redactor),
-            "error": None if r.error is None else {
-                "type": r.error.type,
-                "message": redactor.text(r.error.message),
-                "file": r.error.file,
-                "line": r.error.line,
+            "file": info.file,
+            "line": info.line,
+            "status": status,
+            "async": is_async,
+            "duration_ms": round(duration * 1000, 4),
+            "result": None if status != "ok" else safe_repr(result, redactor),
+            "error": None if error is None else {
+                "type": error.type,
+                "message": redactor.text(error.message),
+                "file": error.file,
+                "line": error.line,
             },
-            "mutated": r.mutated_keys if r.mutated else [],
-            "changes": list(r.mutated) if r.mutated else [],
-            "reached_by_send": r.reached_by_send,
-            "output": None if r.output is None else redactor.text(r.output),
+            "mutated": top_level_keys(mutated) if mutated else [],
+            "changes": list(mutated) if mutated else [],
+            "reached_by_send": reached,
+            "output": None if output is None else redactor.text(output),
         })
     return {
         "version": FIRE_SCHEMA_VERSION,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import inspect
 import sys
 import types
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from time import perf_counter
 from typing import Any, Literal, NamedTuple
 
@@ -62,12 +62,12 @@ class ReceiverTrace(NamedTuple):
     @property
     def mutated_keys(self) -> list[str]:
         """The top-level arguments it changed ("user" for "user.name")."""
-        keys: list[str] = []
-        for path in self.mutated:
-            key = path.split(".", 1)[0].split("[", 1)[0]
-            if key not in keys:
-                keys.append(key)
-        return keys
+        return top_level_keys(self.mutated)
+
+
+def top_level_keys(paths: tuple[str, ...]) -> list[str]:
+    """``("user.name", "user.id", "records[0]")`` → ``["user", "records"]``."""
+    return list(dict.fromkeys(path.split(".", 1)[0].split("[", 1)[0] for path in paths))
 
 
 _make_trace = ReceiverTrace._make
@@ -123,7 +123,12 @@ class Trace:
         return self._receivers
 
     def _build(self) -> list[ReceiverTrace]:
-        out: list[ReceiverTrace] = []
+        return [_make_trace(row) for row in self.rows()]
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        """The fields of each :class:`ReceiverTrace`, in order, as plain tuples:
+        for consumers of thousands of receivers (the JSON output) that need
+        no record objects."""
         reached = True
         provenance = self.registry.receivers_of(self.signal.signal) if self.registry else {}
         ran = len(self._results)
@@ -143,15 +148,13 @@ class Trace:
                 status = "ok" if exc is None else "error"
             if extra.is_async or (self.dry_run and info.is_async):
                 reached = False  # send() raises RuntimeError on a coroutine function
-            out.append(_make_trace((  # every field, in order: this runs once per receiver
-                info, sub, status, extra.is_async,
-                self._durations[index] if index < ran else 0.0,
-                self._results[index] if index < ran else None,
-                _error_info(exc, info) if exc is not None else None,
-                extra.mutated, reached, extra.output)))
+            yield (info, sub, status, extra.is_async,
+                   self._durations[index] if index < ran else 0.0,
+                   self._results[index] if index < ran else None,
+                   _error_info(exc, info) if exc is not None else None,
+                   extra.mutated, reached, extra.output)
             if exc is not None:
                 reached = False
-        return out
 
     def count(self, status: Status) -> int:
         """How many receivers ended with ``status``."""
