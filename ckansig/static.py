@@ -7,6 +7,7 @@ Each source file is parsed once; a receiver's function is found in it by line.
 from __future__ import annotations
 
 import ast
+import contextlib
 import inspect
 import linecache
 import opcode
@@ -34,8 +35,11 @@ class Finding(NamedTuple):
 
 
 @cache
-def _function_at(filename: str, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    """The function whose definition (or first decorator) starts at ``line``.
+def _function_at(filename: str, line: int, end: int | None) -> (
+    ast.FunctionDef | ast.AsyncFunctionDef | None
+):
+    """The function whose definition (or first decorator) starts at ``line``
+    and, when known, ends at ``end``.
 
     Only that block is parsed, not the whole file: parsing builds an object
     per node, and a big module would cost milliseconds per receiver.
@@ -43,11 +47,16 @@ def _function_at(filename: str, line: int) -> ast.FunctionDef | ast.AsyncFunctio
     lines = linecache.getlines(filename)
     if not 0 < line <= len(lines):
         return None
-    try:
-        block = inspect.getblock(lines[line - 1:])
-        tree = ast.parse(textwrap.dedent("".join(block)), filename)
-    except (SyntaxError, ValueError, IndentationError, tokenize.TokenError):
-        return None
+    tree = None
+    if end is not None:  # the code object's own last line: no tokenizing needed
+        with contextlib.suppress(SyntaxError, ValueError):
+            tree = ast.parse(textwrap.dedent("".join(lines[line - 1:end])), filename)
+    if tree is None:
+        try:
+            block = inspect.getblock(lines[line - 1:])
+            tree = ast.parse(textwrap.dedent("".join(block)), filename)
+        except (SyntaxError, ValueError, IndentationError, tokenize.TokenError):
+            return None
     node = tree.body[0] if tree.body else None
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
@@ -78,8 +87,20 @@ def analyse(receiver: Any, filename: str | None, line: int | None) -> list[Findi
     code = getattr(getattr(receiver, "__func__", receiver), "__code__", None)
     if not filename or not line or (isinstance(code, CodeType) and not _may_find(code)):
         return []
-    node = _function_at(filename, line)
+    node = _function_at(filename, line, _last_line(code) if isinstance(code, CodeType) else None)
     return _Analyser(node).run() if node is not None else []
+
+
+def _last_line(code: CodeType) -> int | None:
+    """The last source line of ``code`` and the code nested in it (Python 3.11+
+    records where every instruction ends; earlier versions return None)."""
+    positions = getattr(code, "co_positions", None)
+    if positions is None:
+        return None
+    ends = [end for _, end, _, _ in positions() if end is not None]
+    ends += [e for const in code.co_consts if isinstance(const, CodeType)
+             for e in [_last_line(const)] if e is not None]
+    return max(ends) if ends else None
 
 
 class _Analyser:
