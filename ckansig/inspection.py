@@ -79,3 +79,13 @@ def describe(obj: Any) -> CallableInfo:
         kind=kind,
         is_async=inspect.iscoroutinefunction(obj),
     )
+
+
+def brief(value: object, limit: int = 60) -> str:
+    """``repr(value)`` shortened to ``limit`` characters; a ``__repr__`` that
+    raises is the plugin's problem, never ckansig's."""
+    try:
+        text = repr(value)
+    except Exception as exc:
+        text = f"<unrepresentable {type(value).__name__}: {type(exc).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

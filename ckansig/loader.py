@@ -21,7 +21,7 @@ from blinker import ANY, Namespace, Signal
 from ckansig import _blinker
 from ckansig.catalog import CORE_SIGNALS, core_signal
 from ckansig.config import Config, PluginSpec
-from ckansig.inspection import CallableInfo, describe
+from ckansig.inspection import CallableInfo, brief, describe
 from ckansig.registry import (
     Duplicate,
     LoadedPlugin,
@@ -268,7 +268,7 @@ class _Loader:
             hint = " (the name of a signal; use the signal object, e.g. " \
                 "toolkit.signals.ckanext.signal(name))" if isinstance(key, str) else ""
             self.errors.append(LoadError(
-                name, "bad_signal_key", f"subscription key {_brief(key)} is not a blinker "
+                name, "bad_signal_key", f"subscription key {brief(key)} is not a blinker "
                 f"signal{hint}", signal=str(key), file=file, line=line))
             return
         ns, signal_name = self._where(key)
@@ -302,8 +302,8 @@ class _Loader:
             receiver, sender, weak = entry, ANY, True
         if not callable(receiver):
             self.errors.append(LoadError(
-                name, "not_callable", f"receiver {_brief(receiver)} of {signal_name!r} is not "
-                "callable", signal=signal_name, namespace=ns, receiver=_brief(receiver),
+                name, "not_callable", f"receiver {brief(receiver)} of {signal_name!r} is not "
+                "callable", signal=signal_name, namespace=ns, receiver=brief(receiver),
                 file=declared[0], line=declared[1]))
             return
         info = describe(receiver)
@@ -453,7 +453,7 @@ def _check_options(
                 f"'receiver' (keys: {keys})", None, (None, None))
     receiver = options["receiver"]
     info = describe(receiver) if callable(receiver) else None
-    label = info.name if info else _brief(receiver)
+    label = info.name if info else brief(receiver)
     site = (info.file, info.line) if info else (None, None)
     unknown = sorted(str(k) for k in options if k not in _CONNECT_OPTIONS)
     if unknown:
@@ -533,14 +533,6 @@ def _exc_text(exc: BaseException) -> str:
     message = str(exc).strip()
     first = message.splitlines()[0] if message else ""
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-
-
-def _brief(value: object) -> str:
-    try:
-        text = repr(value)
-    except Exception:
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _is_interface(cls: type) -> bool:

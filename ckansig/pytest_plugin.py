@@ -112,11 +112,9 @@ def _equal(a: Any, b: Any) -> bool:
 
 
 def _short(value: Any) -> str:
-    try:
-        text = repr(value)
-    except Exception:
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= 60 else text[:59] + "…"
+    from ckansig.inspection import brief
+
+    return brief(value)
 
 
 def _describe_query(name: str, sender: Any, namespace: str | None,

@@ -13,7 +13,7 @@ from blinker import ANY, Signal
 
 from ckansig.catalog import CoreSignal
 from ckansig.errors import AmbiguousSignal, SignalNotFound
-from ckansig.inspection import CallableInfo
+from ckansig.inspection import CallableInfo, brief
 
 Via = Literal["isignal", "import", "unknown"]
 
@@ -33,7 +33,7 @@ class Sender(NamedTuple):
             return cls("any", "ANY", "ANY")
         if isinstance(sender, (str, int)):
             return cls("value", type(sender).__name__, repr(sender), sender)
-        return cls("object", type(sender).__name__, _short_repr(sender))
+        return cls("object", type(sender).__name__, brief(sender, 80))
 
     def to_json(self) -> str | int | None:
         """None for ANY, the value for str/int senders, the repr otherwise."""
@@ -250,11 +250,3 @@ def _matches(pattern: str, info: SignalInfo) -> bool:
     if any(ch in pattern for ch in "*?["):
         return any(fnmatch.fnmatchcase(n, pattern) for n in names)
     return any(pattern in n for n in names)
-
-
-def _short_repr(value: object, limit: int = 80) -> str:
-    try:
-        text = repr(value)
-    except Exception as exc:  # a broken __repr__ is the plugin's problem, not ours
-        text = f"<unrepresentable {type(value).__name__}: {type(exc).__name__}>"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
