@@ -279,3 +279,11 @@ def test_shell_completion_offers_signal_names(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "ckansig"], env=env, capture_output=True,
                           text=True, timeout=60, cwd=ROOT)
     assert "plain,custom_something_happened" in done.stdout.splitlines()  # from the plugins
+
+
+def test_results_that_look_like_markup_print_literally(runner, write_config) -> None:
+    config = write_config("fx_markup:MarkupPlugin")
+    result = run(runner, "fire", "-c", str(config), "fx_markup:[bold]loud[/bold]\x1b[31m")
+    assert result.exit_code == 0, result.stderr
+    assert "'[bold]x[/bold]'" in result.stdout  # the repr, not bold text
+    assert "\x1b" not in result.stdout
