@@ -261,7 +261,7 @@ def fire_command(
     returned or raised, how long it took, and whether it modified its
     arguments. Every receiver runs even if an earlier one raised, unless
     --stop-on-error. Exits 1 when a receiver raised (or, with --strict,
-    mutated its arguments).
+    mutated its arguments) or a plugin failed to load.
 
     \b
     ckansig fire user_created --kw username=bob --kw user='{"name": "bob"}'
@@ -290,7 +290,7 @@ def fire_command(
             render.print_trace(render.console(), trace, redactor)
     if registry.errors:
         render.print_errors(render.console(stderr=True), registry.errors)
-    if not trace.ok or (strict and trace.mutated):
+    if registry.errors or not trace.ok or (strict and trace.mutated):
         ctx.exit(1)
 
 

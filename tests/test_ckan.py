@@ -145,7 +145,7 @@ def test_a_plugin_that_fails_to_import(tmp_path: Path, project: Path) -> None:
     assert error["plugin"] == "fx_broken" and error["missing_module"] == "fx_optional_dependency"
     assert any(s["name"] == "isignal_number" for s in document["signals"])
     fired = ckansig("fire", "isignal_number", "--sender", "10", "--format", "json",
-                    cwd=project, env=env)
+                    cwd=project, env=env, code=1)  # 1: a plugin failed to load
     assert sorted(r["result"] for r in json.loads(fired.stdout)["receivers"]) == ["100", "20"]
     doctor = json.loads(ckansig("doctor", "--format", "json", cwd=project, env=env,
                                 code=1).stdout)

@@ -287,3 +287,11 @@ def test_results_that_look_like_markup_print_literally(runner, write_config) -> 
     assert result.exit_code == 0, result.stderr
     assert "'[bold]x[/bold]'" in result.stdout  # the repr, not bold text
     assert "\x1b" not in result.stdout
+
+
+def test_a_plugin_that_failed_to_load_makes_fire_exit_1(runner, write_config) -> None:
+    config = write_config("fx_missing_dep", "fx_fire:FirePlugin")
+    result = run(runner, "fire", "-c", str(config), SIGNAL, "--format", "json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["summary"]["ok"] == 1  # the trace is still complete
+    assert "error: plugin fx_missing_dep" in result.stderr
