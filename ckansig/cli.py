@@ -173,13 +173,20 @@ def gc_paused() -> Iterator[None]:
 
 def echo_json(document: Any) -> None:
     """Print ``document``: indented on a terminal, compact (and faster) in a pipe,
-    where it is pure ASCII so that any stdout encoding can take it."""
+    where it is written as UTF-8 bytes (JSON's own encoding) whatever the locale."""
     tty = sys.stdout.isatty()
-    text = json.dumps(document, indent=2 if tty else None, ensure_ascii=not tty, default=repr,
+    text = json.dumps(document, indent=2 if tty else None, ensure_ascii=False, default=repr,
                       separators=None if tty else (",", ":"), check_circular=False)
     # Not click.echo: it scans the whole text for ANSI codes when not on a terminal.
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    buffer = None if tty else getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    else:
+        sys.stdout.flush()
+        # a lone surrogate (possible in plugin text) becomes its JSON escape, \udcxx
+        buffer.write(text.encode("utf-8", "backslashreplace") + b"\n")
+        buffer.flush()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -43,6 +43,7 @@ def _target(obj: Any) -> tuple[Any, str]:
 
 
 _CO_COROUTINE = inspect.CO_COROUTINE
+_make_info = CallableInfo._make
 
 
 def describe(obj: Any) -> CallableInfo:
@@ -56,8 +57,8 @@ def describe(obj: Any) -> CallableInfo:
                  else "closure" if "<locals>" in fqualname else "function")
         is_async = bool(fcode.co_flags & _CO_COROUTINE) or (
             "_is_coroutine_marker" in obj.__dict__ and inspect.iscoroutinefunction(obj))
-        return CallableInfo(f"{fmodule}.{fqualname}" if fmodule else fqualname, fqualname,
-                            fmodule, fcode.co_filename, fcode.co_firstlineno, fkind, is_async)
+        return _make_info((f"{fmodule}.{fqualname}" if fmodule else fqualname, fqualname,
+                           fmodule, fcode.co_filename, fcode.co_firstlineno, fkind, is_async))
     func, kind = _target(obj)
     with contextlib.suppress(ValueError):  # a __wrapped__ cycle
         func = inspect.unwrap(func)

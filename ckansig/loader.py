@@ -278,12 +278,14 @@ class _Loader:
                 f"receivers of {signal_name!r} must be a list, not a {type(listeners).__name__}",
                 signal=signal_name, namespace=ns, file=file, line=line))
             return
+        records = self.records.setdefault(id(key), {})
         for entry in listeners:
-            self._connect_one(name, key, ns, signal_name, entry, declared)
+            self._connect_one(name, key, ns, signal_name, entry, declared, records)
 
     def _connect_one(
         self, name: str, signal: Signal, ns: str | None, signal_name: str, entry: Any,
         declared: tuple[str | None, int | None],
+        records: dict[Hashable, list[tuple[Hashable, Subscription]]],
     ) -> None:
         # The common case (a bare callable) is kept short: it runs once per receiver.
         if isinstance(entry, dict):
@@ -308,7 +310,7 @@ class _Loader:
             return
         info = describe(receiver)
         rid = _blinker.make_id(receiver)
-        sid = _blinker.sender_id(sender)
+        sid = _blinker.ANY_ID if sender is ANY else _blinker.make_id(sender)
         if rid in signal.receivers and sid in _blinker.sender_ids_of(signal, rid):
             # blinker keeps one connection per receiver and sender: this one is lost
             self.duplicates.append(Duplicate(
@@ -328,7 +330,7 @@ class _Loader:
             ns, signal_name, info, name, "isignal",
             _ANY_SENDER if sender is ANY else Sender.of(sender), bool(weak), True, rid,
             declared[0], declared[1], _blinker.reference(signal, rid)))
-        self.records.setdefault(id(signal), {}).setdefault(rid, []).append((sid, sub))
+        records.setdefault(rid, []).append((sid, sub))
 
     def _connected_by(self, signal: Signal, rid: Hashable, sid: Hashable) -> str | None:
         for recorded, sub in self.records.get(id(signal), {}).get(rid, ()):

@@ -295,3 +295,12 @@ def test_a_plugin_that_failed_to_load_makes_fire_exit_1(runner, write_config) ->
     assert result.exit_code == 1
     assert json.loads(result.stdout)["summary"]["ok"] == 1  # the trace is still complete
     assert "error: plugin fx_missing_dep" in result.stderr
+
+
+def test_non_ascii_json_is_utf8(runner, write_config) -> None:
+    config = write_config("fx_fire:FirePlugin")
+    result = runner.invoke(main, ["fire", "-c", str(config), SIGNAL, "--kw", "name=café ☕",
+                                  "--format", "json"])
+    assert result.exit_code == 0
+    assert "café ☕".encode() in result.stdout_bytes
+    assert json.loads(result.stdout)["kwargs"] == {"name": "café ☕"}
