@@ -35,7 +35,11 @@ def run_once(command: Sequence[str], cwd: str | None, env: dict[str, str]) -> fl
 def compare(
     baseline: Sequence[str], candidate: Sequence[str], *, runs: int = 41, cwd: str | None = None
 ) -> tuple[float, float]:
-    """Median wall times (seconds) of ``baseline`` and ``candidate``, alternated."""
+    """Median wall times (seconds) of ``baseline`` and ``candidate``, alternated.
+
+    Also prints the ratio of the fastest runs: on a busy machine the medians
+    drift with the load, the minima much less.
+    """
     env = timing_env()
     run_once(baseline, cwd, env)  # one untimed run each: warm caches, write bytecode
     run_once(candidate, cwd, env)
@@ -43,6 +47,8 @@ def compare(
     for _ in range(runs):
         base.append(run_once(baseline, cwd, env))
         cand.append(run_once(candidate, cwd, env))
+    print(f"  (fastest runs: baseline {min(base) * 1000:.4g} ms, ckansig "
+          f"{min(cand) * 1000:.4g} ms, ratio {min(cand) / min(base):.2f})")
     return statistics.median(base), statistics.median(cand)
 
 
