@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fnmatch
 import gc
-import inspect
 import linecache
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -18,6 +17,8 @@ from ckansig import static
 from ckansig.catalog import CORE_SIGNALS, KNOWN_RELEASES, CoreSignal
 from ckansig.checks import CHECKS, SEVERITY_RANK
 from ckansig.config import Config
+from ckansig.inspection import call_shape
+from ckansig.names import NameIndex
 from ckansig.registry import LoadError, Registry, SignalInfo, Subscription
 
 __all__ = ["Problem", "Report", "default_ckan_version", "diagnose"]
@@ -157,7 +158,7 @@ class _Doctor:
         self.def_lines: dict[tuple[str | None, str | None], int | None] = {}
         self.spec_sites = {s.text: (s.source or config.path, s.line)
                            for s in config.plugins} if config else {}
-        self.known_names: dict[str | None, _NameIndex] = {}
+        self.known_names: dict[str | None, NameIndex] = {}
 
     def add(self, check_id: str, message: str, *, severity: str | None = None,
             sub: Subscription | None = None, info: SignalInfo | None = None,
@@ -245,7 +246,7 @@ class _Doctor:
             names |= {s.attribute for s in CORE_SIGNALS if s.namespace == info.namespace}
             names |= {other.name for other in self.registry.signals
                       if other.namespace == info.namespace and other.defined_by is not None}
-            index = self.known_names[info.namespace] = _NameIndex(names)
+            index = self.known_names[info.namespace] = NameIndex(names)
         return index.one_edit_from(info.name)
 
     def never_sent(self, core: CoreSignal) -> str:
@@ -308,7 +309,7 @@ class _Doctor:
                      f"a {sender.type}", sub=sub)
 
     def signature_check(self, info: SignalInfo, sub: Subscription, receiver: Any) -> None:
-        shape = _shape(receiver)
+        shape = call_shape(receiver)
         if shape is None:
             return
         positional, required, keywords, required_kw, varargs, varkw = shape
@@ -339,91 +340,6 @@ class _Doctor:
                     else "which may send more in a later release")
             self.add("SIG006", f"{name} has no **kwargs on {info.name!r}, {what}: receivers "
                      "must accept arbitrary keyword arguments", sub=sub, severity="warning")
-
-
-_CO_VARARGS = inspect.CO_VARARGS
-_CO_VARKEYWORDS = inspect.CO_VARKEYWORDS
-
-# (positional names, required positional names, keyword-only names,
-#  required keyword-only names, has *args, has **kwargs)
-_Shape = tuple[list[str], list[str], list[str], list[str], bool, bool]
-
-
-def _shape(receiver: Any) -> _Shape | None:
-    """How ``receiver`` can be called, read from its code where possible (fast)."""
-    func, skip = receiver, 0
-    if inspect.ismethod(receiver):
-        func, skip = receiver.__func__, 1
-    code = getattr(func, "__code__", None)
-    if inspect.isfunction(func) and code is not None and not hasattr(func, "__wrapped__"):
-        names = list(code.co_varnames[:code.co_argcount])
-        defaults = len(func.__defaults__ or ())
-        required = names[:len(names) - defaults]
-        keywords = list(code.co_varnames[code.co_argcount:
-                                         code.co_argcount + code.co_kwonlyargcount])
-        kwdefaults = func.__kwdefaults__ or {}
-        return (names[skip:], required[skip:], keywords,
-                [k for k in keywords if k not in kwdefaults],
-                bool(code.co_flags & _CO_VARARGS), bool(code.co_flags & _CO_VARKEYWORDS))
-    try:
-        signature = inspect.signature(receiver)
-    except (TypeError, ValueError):
-        return None  # a builtin or something else without a signature: nothing to say
-    P = inspect.Parameter
-    params = list(signature.parameters.values())
-    positional = [p.name for p in params if p.kind in (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD)]
-    required = [p.name for p in params if p.kind in (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD)
-                and p.default is P.empty]
-    keywords = [p.name for p in params if p.kind is P.KEYWORD_ONLY]
-    required_kw = [p.name for p in params if p.kind is P.KEYWORD_ONLY and p.default is P.empty]
-    return (positional, required, keywords, required_kw,
-            any(p.kind is P.VAR_POSITIONAL for p in params),
-            any(p.kind is P.VAR_KEYWORD for p in params))
-
-
-class _NameIndex:
-    """Finds a known name one edit away from a given name in time linear in
-    the name's length, whatever the number of known names (a config with
-    thousands of signals must not check every pair)."""
-
-    def __init__(self, names: Iterable[str]) -> None:
-        self.names = set(names)
-        self.deletions: dict[str, list[str]] = {}
-        for name in sorted(self.names):
-            for variant in _deletions(name):
-                self.deletions.setdefault(variant, []).append(name)
-
-    def one_edit_from(self, name: str) -> str | None:
-        candidates: set[str] = set()
-        for variant in _deletions(name):  # a substitution, or an insertion in `name`
-            candidates.update(self.deletions.get(variant, ()))
-            if variant in self.names:
-                candidates.add(variant)
-        candidates.update(self.deletions.get(name, ()))  # a deletion from `name`
-        for i in range(len(name) - 1):  # two neighbouring characters swapped
-            swapped = name[:i] + name[i + 1] + name[i] + name[i + 2:]
-            if swapped in self.names:
-                candidates.add(swapped)
-        matches = sorted(c for c in candidates if c != name and _one_edit(name, c))
-        return matches[0] if matches else None
-
-
-def _deletions(name: str) -> set[str]:
-    return {name[:i] + name[i + 1:] for i in range(len(name))}
-
-
-def _one_edit(a: str, b: str) -> bool:
-    """Whether ``a`` and ``b`` differ by exactly one insertion, deletion,
-    substitution, or swap of two neighbouring characters."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-        return len(diff) == 1 or (
-            len(diff) == 2 and diff[1] == diff[0] + 1
-            and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
 def _binding_site(module: str, name: str) -> tuple[str | None, int | None]:

@@ -90,3 +90,43 @@ def brief(value: object, limit: int = 60) -> str:
     except Exception as exc:
         text = f"<unrepresentable {type(value).__name__}: {type(exc).__name__}>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_CO_VARARGS = inspect.CO_VARARGS
+_CO_VARKEYWORDS = inspect.CO_VARKEYWORDS
+
+#: How a callable can be called: (positional names, required positional names,
+#: keyword-only names, required keyword-only names, has *args, has **kwargs).
+CallShape = tuple[list[str], list[str], list[str], list[str], bool, bool]
+
+
+def call_shape(receiver: Any) -> CallShape | None:
+    """How ``receiver`` can be called, read from its code where possible (fast)."""
+    func, skip = receiver, 0
+    if inspect.ismethod(receiver):
+        func, skip = receiver.__func__, 1
+    code = getattr(func, "__code__", None)
+    if inspect.isfunction(func) and code is not None and not hasattr(func, "__wrapped__"):
+        names = list(code.co_varnames[:code.co_argcount])
+        defaults = len(func.__defaults__ or ())
+        required = names[:len(names) - defaults]
+        keywords = list(code.co_varnames[code.co_argcount:
+                                         code.co_argcount + code.co_kwonlyargcount])
+        kwdefaults = func.__kwdefaults__ or {}
+        return (names[skip:], required[skip:], keywords,
+                [k for k in keywords if k not in kwdefaults],
+                bool(code.co_flags & _CO_VARARGS), bool(code.co_flags & _CO_VARKEYWORDS))
+    try:
+        signature = inspect.signature(receiver)
+    except (TypeError, ValueError):
+        return None  # a builtin or something else without a signature: nothing to say
+    P = inspect.Parameter
+    params = list(signature.parameters.values())
+    positional = [p.name for p in params if p.kind in (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD)]
+    required = [p.name for p in params if p.kind in (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD)
+                and p.default is P.empty]
+    keywords = [p.name for p in params if p.kind is P.KEYWORD_ONLY]
+    required_kw = [p.name for p in params if p.kind is P.KEYWORD_ONLY and p.default is P.empty]
+    return (positional, required, keywords, required_kw,
+            any(p.kind is P.VAR_POSITIONAL for p in params),
+            any(p.kind is P.VAR_KEYWORD for p in params))

@@ -9,7 +9,6 @@ others. The result is a :class:`~ckansig.registry.Registry`.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import sys
 from collections.abc import Callable, Hashable, Iterable, Mapping
@@ -21,6 +20,15 @@ from blinker import ANY, Namespace, Signal
 from ckansig import _blinker
 from ckansig.catalog import CORE_SIGNALS, core_signal
 from ckansig.config import Config, PluginSpec
+from ckansig.importing import (
+    ENTRY_POINT_GROUPS,
+    PluginFailure,
+    exc_text,
+    find_entry_point,
+    import_failure,
+    import_module,
+    raise_site,
+)
 from ckansig.inspection import CallableInfo, brief, describe
 from ckansig.registry import (
     Duplicate,
@@ -31,11 +39,10 @@ from ckansig.registry import (
     SignalInfo,
     Subscription,
 )
+from ckansig.tracking import Tracker, bound_signals
 
 __all__ = ["ENTRY_POINT_GROUPS", "load"]
 
-#: Where CKAN looks plugin names up, in order.
-ENTRY_POINT_GROUPS = ("ckan.plugins", "ckan.test_plugins")
 
 _CONNECT_OPTIONS = frozenset({"receiver", "sender", "weak"})
 _ANY_SENDER = Sender.of(ANY)
@@ -44,46 +51,6 @@ _make_subscription = Subscription._make
 # Plugins stay alive for the whole process, as CKAN's SingletonPlugin cache
 # keeps them: bound-method receivers connected weakly must not vanish.
 _KEEP_ALIVE: list[Any] = []
-
-
-class _PluginFailure(Exception):
-    def __init__(self, error: LoadError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
-class _Tracker:
-    """Notices the signals and modules that appear while plugin code runs.
-
-    Each step costs what is new, not what exists: a config of a thousand
-    plugins must load in linear time.
-    """
-
-    def __init__(self, namespaces: Mapping[str, Namespace]) -> None:
-        self.namespaces = namespaces
-        self.sizes = {name: len(ns) for name, ns in namespaces.items()}
-        self.seen_modules = set(sys.modules)
-
-    def new_signals(self) -> list[tuple[str, str, Signal]]:
-        """Signals added to a namespace since the last call (namespaces only grow)."""
-        found: list[tuple[str, str, Signal]] = []
-        for name, ns in self.namespaces.items():
-            if len(ns) != self.sizes[name]:
-                for signal_name in list(ns)[self.sizes[name]:]:
-                    found.append((name, signal_name, ns[signal_name]))
-                self.sizes[name] = len(ns)
-        return found
-
-    def new_modules(self) -> list[ModuleType]:
-        """Modules imported since the last call (newest are last in sys.modules)."""
-        names: list[str] = []
-        for name in reversed(sys.modules):
-            if name in self.seen_modules:
-                break
-            names.append(name)
-        self.seen_modules.update(names)
-        return [m for m in (sys.modules.get(n) for n in reversed(names))
-                if isinstance(m, ModuleType)]
 
 
 class _Loader:
@@ -106,7 +73,7 @@ class _Loader:
         self.preexisting = {
             id(sig) for ns in namespaces.values() for sig in ns.values()
         }
-        self.tracker = _Tracker(namespaces)
+        self.tracker = Tracker(namespaces)
 
     # -- the steps -----------------------------------------------------------
 
@@ -118,20 +85,20 @@ class _Loader:
         for spec in self.config.plugins:
             try:
                 objects = self._resolve(spec)
-            except _PluginFailure as failure:
+            except PluginFailure as failure:
                 self.errors.append(failure.error)
                 objects = []
-            self._after_import(spec)
+            self._afterimport_module(spec)
             for name, obj in objects:
                 self._subscribe(name, spec, obj)
         return self._build()
 
-    def _after_import(self, spec: PluginSpec) -> None:
+    def _afterimport_module(self, spec: PluginSpec) -> None:
         """Attribute what the import of ``spec`` created to it."""
         modules = self.tracker.new_modules()
         for module in modules:
             self.module_owner.setdefault(module.__name__, spec.text)
-        bound = _bound_signals(modules)
+        bound = bound_signals(modules)
         for ns_name, sig_name, sig in self.tracker.new_signals():
             self.ns_of[id(sig)] = (ns_name, sig_name)
             self.defined_by[id(sig)] = (spec.text, bound.get(id(sig), spec.module))
@@ -144,30 +111,30 @@ class _Loader:
     def _resolve(self, spec: PluginSpec) -> list[tuple[str, Any]]:
         """Import ``spec`` and return its plugin objects as (name, object)."""
         if spec.kind == "name":
-            entry_point = _find_entry_point(spec.text)
+            entry_point = find_entry_point(spec.text)
             if entry_point is not None:
-                _import(spec.text, entry_point.module)  # tells a missing module apart
+                import_module(spec.text, entry_point.module)  # tells a missing module apart
                 try:
                     plugin_class = entry_point.load()
                 except BaseException as exc:
-                    raise _PluginFailure(
-                        _import_failure(spec.text, entry_point.module, exc)) from None
+                    raise PluginFailure(
+                        import_failure(spec.text, entry_point.module, exc)) from None
                 return [(spec.text, self._instantiate(spec.text, plugin_class,
                                                       {"name": spec.text}))]
             try:
-                module = _import(spec.text, spec.module)
-            except _PluginFailure as failure:
+                module = import_module(spec.text, spec.module)
+            except PluginFailure as failure:
                 if failure.error.kind == "module_not_found" and failure.error.missing_module \
                         == spec.module:
                     groups = " or ".join(ENTRY_POINT_GROUPS)
-                    raise _PluginFailure(LoadError(
+                    raise PluginFailure(LoadError(
                         spec.text, "module_not_found",
                         f"no plugin named {spec.text!r}: no entry point in {groups} "
                         "and no module of that name",
                         missing_module=spec.module)) from None
                 raise
             return self._module_plugins(spec, module)
-        module = _import(spec.text, spec.module)
+        module = import_module(spec.text, spec.module)
         if spec.kind == "module":
             return self._module_plugins(spec, module)
         obj: Any = module
@@ -176,7 +143,7 @@ class _Loader:
             try:
                 obj = getattr(obj, part)
             except AttributeError:
-                raise _PluginFailure(LoadError(
+                raise PluginFailure(LoadError(
                     spec.text, "attribute_missing",
                     f"module {spec.module!r} has no attribute {spec.attribute!r}",
                     file=getattr(module, "__file__", None))) from None
@@ -186,7 +153,7 @@ class _Loader:
             return [(spec.text, obj)]
         if inspect.isfunction(obj):
             return [(spec.text, obj)]
-        raise _PluginFailure(LoadError(
+        raise PluginFailure(LoadError(
             spec.text, "not_a_plugin",
             f"{spec.text!r} is a {type(obj).__name__}, not a plugin class, plugin or function "
             "returning subscriptions"))
@@ -203,7 +170,7 @@ class _Loader:
                 name = f"{module.__name__}:{attr}"
                 try:
                     found.append((name, self._instantiate(name, value, {})))
-                except _PluginFailure as failure:
+                except PluginFailure as failure:
                     self.errors.append(failure.error)
         function = vars(module).get("get_signal_subscriptions")
         if inspect.isfunction(function):
@@ -216,10 +183,10 @@ class _Loader:
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            file, line = _raise_site(exc)
-            raise _PluginFailure(LoadError(
+            file, line = raise_site(exc)
+            raise PluginFailure(LoadError(
                 name, "plugin_init_failed",
-                f"creating the plugin raised {_exc_text(exc)}", file=file, line=line)) from None
+                f"creating the plugin raised {exc_text(exc)}", file=file, line=line)) from None
         _KEEP_ALIVE.append(obj)
         self.plugins.append(LoadedPlugin(name, name, obj))
         return obj
@@ -240,10 +207,10 @@ class _Loader:
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            file, line = _raise_site(exc, default=declared)
+            file, line = raise_site(exc, default=declared)
             self.errors.append(LoadError(
                 name, "subscriptions_raised",
-                f"get_signal_subscriptions() raised {_exc_text(exc)}", file=file, line=line))
+                f"get_signal_subscriptions() raised {exc_text(exc)}", file=file, line=line))
             mapping = None
         for ns_name, sig_name, sig in self.tracker.new_signals():
             self.ns_of[id(sig)] = (ns_name, sig_name)
@@ -321,7 +288,7 @@ class _Loader:
         except Exception as exc:
             self.errors.append(LoadError(
                 name, "connect_failed", f"connecting {info.name} to {signal_name!r} raised "
-                f"{_exc_text(exc)}", signal=signal_name, namespace=ns, receiver=info.name,
+                f"{exc_text(exc)}", signal=signal_name, namespace=ns, receiver=info.name,
                 file=info.file or declared[0], line=info.line if info.file else declared[1]))
             return
         if ns is None:
@@ -469,72 +436,9 @@ def _check_options(
     return None
 
 
-def _find_entry_point(name: str) -> Any:
-    from importlib.metadata import entry_points  # slow; only for bare plugin names
-
-    for group in ENTRY_POINT_GROUPS:
-        found = entry_points(group=group, name=name)
-        for entry_point in found:
-            return entry_point
-    return None
-
-
-def _import(plugin: str, module_name: str) -> ModuleType:
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        missing = exc.name or module_name
-        if module_name == missing or module_name.startswith(missing + "."):
-            raise _PluginFailure(LoadError(
-                plugin, "module_not_found", f"module {module_name!r} not found"
-                + (f" (no package {missing!r})" if missing != module_name else ""),
-                missing_module=missing)) from None
-        raise _PluginFailure(_import_failure(plugin, module_name, exc)) from None
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        raise _PluginFailure(_import_failure(plugin, module_name, exc)) from None
-
-
-def _import_failure(plugin: str, module_name: str, exc: BaseException) -> LoadError:
-    if isinstance(exc, ModuleNotFoundError) and exc.name:
-        file, line = _raise_site(exc)
-        return LoadError(
-            plugin, "import_error",
-            f"importing {module_name!r} failed: it needs module {exc.name!r}, which is not "
-            "installed", file=file, line=line, missing_module=exc.name)
-    if isinstance(exc, SyntaxError):
-        return LoadError(plugin, "import_error",
-                         f"importing {module_name!r} failed: SyntaxError: {exc.msg}",
-                         file=exc.filename, line=exc.lineno)
-    file, line = _raise_site(exc)
-    return LoadError(plugin, "import_error",
-                     f"importing {module_name!r} raised {_exc_text(exc)}", file=file, line=line)
-
-
-def _raise_site(
-    exc: BaseException, default: tuple[str | None, int | None] = (None, None)
-) -> tuple[str | None, int | None]:
-    """The file and line where ``exc`` was raised, outside ckansig and importlib."""
-    import traceback
-
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if "importlib" not in f.filename and "/ckansig/" not in f.filename.replace(
-                  "\\", "/")]
-    if not frames:
-        return default
-    return frames[-1].filename, frames[-1].lineno
-
-
 def _code_site(func: Callable[..., Any]) -> tuple[str | None, int | None]:
     code = getattr(getattr(func, "__func__", func), "__code__", None)
     return (code.co_filename, code.co_firstlineno) if code is not None else (None, None)
-
-
-def _exc_text(exc: BaseException) -> str:
-    message = str(exc).strip()
-    first = message.splitlines()[0] if message else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def _is_interface(cls: type) -> bool:
@@ -544,15 +448,3 @@ def _is_interface(cls: type) -> bool:
             and not hasattr(cls, "_implements"))
 
 
-def _bound_signals(modules: list[ModuleType]) -> dict[int, str]:
-    """id(signal) -> the first of ``modules`` that binds it as a global."""
-    bound: dict[int, str] = {}
-    for module in modules:
-        try:
-            values = list(vars(module).values())
-        except TypeError:
-            continue
-        for value in values:
-            if isinstance(value, Signal):
-                bound.setdefault(id(value), module.__name__)
-    return bound

@@ -1,0 +1,53 @@
+"""Find names one edit apart ("did you mean user_created?") without comparing
+every pair: a config with thousands of signals must be checked in linear time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = ["NameIndex", "one_edit"]
+
+
+class NameIndex:
+    """Finds a known name one edit away from a given name in time linear in
+    the name's length, whatever the number of known names (a config with
+    thousands of signals must not check every pair)."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = set(names)
+        self.deletions: dict[str, list[str]] = {}
+        for name in sorted(self.names):
+            for variant in _deletions(name):
+                self.deletions.setdefault(variant, []).append(name)
+
+    def one_edit_from(self, name: str) -> str | None:
+        candidates: set[str] = set()
+        for variant in _deletions(name):  # a substitution, or an insertion in `name`
+            candidates.update(self.deletions.get(variant, ()))
+            if variant in self.names:
+                candidates.add(variant)
+        candidates.update(self.deletions.get(name, ()))  # a deletion from `name`
+        for i in range(len(name) - 1):  # two neighbouring characters swapped
+            swapped = name[:i] + name[i + 1] + name[i] + name[i + 2:]
+            if swapped in self.names:
+                candidates.add(swapped)
+        matches = sorted(c for c in candidates if c != name and one_edit(name, c))
+        return matches[0] if matches else None
+
+
+def _deletions(name: str) -> set[str]:
+    return {name[:i] + name[i + 1:] for i in range(len(name))}
+
+
+def one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by exactly one insertion, deletion,
+    substitution, or swap of two neighbouring characters."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))

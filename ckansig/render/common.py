@@ -1,0 +1,83 @@
+"""What every renderer shares: making plugin text safe to print, file:line
+locations, the rich console, and JSON-safe values with secrets hidden.
+
+Everything that comes from plugins (names, docstrings, reprs, messages) is data:
+it is cleaned of terminal control sequences and never parsed as rich markup
+(text is built with ``rich.text.Text``, not markup strings). rich is imported
+only when text output is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ckansig.values import Redactor
+
+# Every C0/C1 control character but tab and newline, mapped to its escape.
+_CONTROL = {
+    code: chr(code).encode("unicode_escape").decode("ascii")
+    for code in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))
+}
+
+
+def clean(text: object) -> str:
+    """``text`` as a string that is safe to print on a terminal: control
+    characters (ESC, BEL, CR, …) are shown escaped instead of being obeyed."""
+    return str(text).translate(_CONTROL)
+
+
+def where(file: str | None, line: int | None) -> str:
+    """``file:line`` shortened to a path relative to the working directory."""
+    if not file:
+        return ""
+    try:
+        rel = os.path.relpath(file)
+        if not rel.startswith(".."):
+            file = rel
+    except ValueError:  # another drive on Windows
+        pass
+    return f"{file}:{line}" if line else file
+
+
+def console(file: IO[str] | None = None, stderr: bool = False) -> Console:
+    """A rich console: colour only on a terminal, NO_COLOR respected (by rich)."""
+    from rich.console import Console
+
+    console = Console(file=file, stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 160  # a pipe or a file: fold tables less than rich's default 80
+    return console
+
+
+def short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_SIMPLE = frozenset({int, float, bool, type(None)})
+
+
+def safe_repr(value: Any, redactor: Redactor, limit: int = 200) -> str:
+    """The repr of ``value`` (a receiver's result), secrets hidden, shortened."""
+    if type(value) in _SIMPLE:
+        return repr(value)  # nothing to hide, nothing to shorten: the common case
+    try:
+        text = repr(redactor.value(value))
+    except Exception as exc:  # a broken __repr__ belongs to the plugin
+        text = f"<unrepresentable {type(value).__name__}: {type(exc).__name__}>"
+    return short(redactor.text(text), limit)
+
+
+def jsonable(value: Any, redactor: Redactor) -> Any:
+    """``value`` as JSON data: plain data as is (secrets hidden), anything else as its repr."""
+    value = redactor.value(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: jsonable(v, redactor) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v, redactor) for v in value]
+    return safe_repr(value, redactor)

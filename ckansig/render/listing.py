@@ -1,0 +1,144 @@
+"""``ckansig list``: the registry as JSON or as text for people."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ckansig.registry import LoadError, Registry, SignalInfo, Subscription
+from ckansig.render.common import clean, where
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+LIST_SCHEMA_VERSION = 1
+
+
+def subscription_json(sub: Subscription) -> dict[str, Any]:
+    return {
+        "receiver": sub.receiver.name,
+        "plugin": sub.plugin,
+        "via": sub.via,
+        "sender": sub.sender.to_json(),
+        "sender_type": sub.sender.type,
+        "module": sub.receiver.module,
+        "file": sub.receiver.file,
+        "line": sub.receiver.line,
+        "weak": sub.weak,
+        "alive": sub.alive,
+        "async": sub.receiver.is_async,
+        "kind": sub.receiver.kind,
+    }
+
+
+def error_json(error: LoadError) -> dict[str, Any]:
+    return {
+        "plugin": error.plugin,
+        "kind": error.kind,
+        "error": error.message,
+        "signal": error.signal,
+        "namespace": error.namespace,
+        "receiver": error.receiver,
+        "file": error.file,
+        "line": error.line,
+        "missing_module": error.missing_module,
+    }
+
+
+def signal_json(info: SignalInfo) -> dict[str, Any]:
+    return {
+        "namespace": info.namespace,
+        "name": info.name,
+        "attribute": info.core.attribute if info.core else None,
+        "args": list(info.args),
+        "doc": info.doc,
+        "releases": info.core.releases if info.core else None,
+        "defined_by": info.defined_by,
+        "receivers": [subscription_json(s) for s in info.subscriptions],
+    }
+
+
+def list_json(registry: Registry, signals: list[SignalInfo]) -> dict[str, Any]:
+    """The documented ``ckansig list --format json`` document."""
+    return {
+        "version": LIST_SCHEMA_VERSION,
+        "config": registry.config_path,
+        "signals": [signal_json(info) for info in signals],
+        "errors": [error_json(e) for e in registry.errors],
+    }
+
+
+def print_list(out: Console, registry: Registry, signals: list[SignalInfo]) -> None:
+    """``ckansig list`` for people: signals grouped by namespace, receivers under each."""
+    from rich.text import Text
+
+    current: object = object()
+    for info in signals:
+        if info.namespace != current:
+            current = info.namespace
+            out.print(Text(clean(info.namespace or "(other signals)"), style="bold underline"))
+        line = Text("  ")
+        line.append(clean(info.name), style="bold cyan")
+        if info.core and info.core.attribute != info.name:
+            line.append(f" (signals.{info.core.attribute})", style="dim")
+        if info.args:
+            line.append(f" ({', '.join(info.args)})", style="green")
+        if info.core:
+            line.append(f"  [{info.core.releases}]", style="dim")
+        out.print(line)
+        if info.doc:
+            out.print(Text("    " + clean(info.doc), style="italic dim"))
+        if info.core is None:
+            out.print(Text("    " + _origin(info), style="dim"))
+        if not info.subscriptions:
+            out.print(Text("    no receivers", style="dim"))
+        for sub in info.subscriptions:
+            out.print(_receiver_line(sub))
+    total = sum(len(i.subscriptions) for i in signals)
+    out.print(Text(f"{len(signals)} signal(s), {total} receiver(s)", style="bold"))
+
+
+def _origin(info: SignalInfo) -> str:
+    if info.defined_by == "preloaded":
+        return "defined before the plugins loaded"
+    if info.defined_by:
+        module = f" (in {info.defined_module})" if info.defined_module else ""
+        return clean(f"defined by {info.defined_by}{module}")
+    return clean("not defined by any loaded module; looked up by "
+                 + (", ".join(info.mentioned_by) or "nobody"))
+
+
+def _receiver_line(sub: Subscription) -> Any:
+    from rich.text import Text
+
+    line = Text("    • ")
+    line.append(clean(sub.receiver.name), style="bold" if sub.alive else "strike red")
+    if not sub.alive:
+        line.append(" (dropped: garbage-collected)", style="red")
+    if sub.receiver.is_async:
+        line.append(" async", style="magenta")
+    if sub.sender.kind != "any":
+        line.append(f"  sender={clean(sub.sender.repr)}", style="yellow")
+    details = [
+        clean(sub.plugin or "unknown plugin"),
+        {"isignal": "ISignal", "import": "connected at import", "unknown": "unknown origin"}[
+            sub.via],
+        "weak" if sub.weak else "strong",
+    ]
+    location = where(sub.receiver.file, sub.receiver.line)
+    if location:
+        details.append(clean(location))
+    line.append("  " + " · ".join(details), style="dim")
+    return line
+
+
+def print_errors(err: Console, errors: list[LoadError]) -> None:
+    """Load errors, one line each, on stderr."""
+    from rich.text import Text
+
+    for error in errors:
+        line = Text("error: ", style="bold red")
+        line.append(f"plugin {clean(error.plugin)}: {clean(error.message)}")
+        location = where(error.file, error.line)
+        if location:
+            line.append(f" ({clean(location)})", style="dim")
+        err.print(line)

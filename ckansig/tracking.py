@@ -1,0 +1,60 @@
+"""Notice what plugin code creates while it runs: new signals in the
+namespaces, new modules, and signals bound as module globals."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from types import ModuleType
+
+from blinker import Namespace, Signal
+
+__all__ = ["Tracker", "bound_signals"]
+
+
+class Tracker:
+    """Notices the signals and modules that appear while plugin code runs.
+
+    Each step costs what is new, not what exists: a config of a thousand
+    plugins must load in linear time.
+    """
+
+    def __init__(self, namespaces: Mapping[str, Namespace]) -> None:
+        self.namespaces = namespaces
+        self.sizes = {name: len(ns) for name, ns in namespaces.items()}
+        self.seen_modules = set(sys.modules)
+
+    def new_signals(self) -> list[tuple[str, str, Signal]]:
+        """Signals added to a namespace since the last call (namespaces only grow)."""
+        found: list[tuple[str, str, Signal]] = []
+        for name, ns in self.namespaces.items():
+            if len(ns) != self.sizes[name]:
+                for signal_name in list(ns)[self.sizes[name]:]:
+                    found.append((name, signal_name, ns[signal_name]))
+                self.sizes[name] = len(ns)
+        return found
+
+    def new_modules(self) -> list[ModuleType]:
+        """Modules imported since the last call (newest are last in sys.modules)."""
+        names: list[str] = []
+        for name in reversed(sys.modules):
+            if name in self.seen_modules:
+                break
+            names.append(name)
+        self.seen_modules.update(names)
+        return [m for m in (sys.modules.get(n) for n in reversed(names))
+                if isinstance(m, ModuleType)]
+
+
+def bound_signals(modules: list[ModuleType]) -> dict[int, str]:
+    """id(signal) -> the first of ``modules`` that binds it as a global."""
+    bound: dict[int, str] = {}
+    for module in modules:
+        try:
+            values = list(vars(module).values())
+        except TypeError:
+            continue
+        for value in values:
+            if isinstance(value, Signal):
+                bound.setdefault(id(value), module.__name__)
+    return bound
