@@ -14,7 +14,9 @@ only needs ``ckansig.signals`` or ``ckansig.plugins`` does not load the rest.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ckansig._lazy import exports
 
 __version__ = "0.1.0"
 
@@ -74,12 +76,4 @@ if TYPE_CHECKING:
     from ckansig.tracing import ReceiverTrace, Trace, fire
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ckansig' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f"ckansig.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = exports('ckansig', _EXPORTS, globals())

@@ -7,7 +7,9 @@ only its own renderer; rich is imported only inside the text functions.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ckansig._lazy import exports
 
 _EXPORTS = {
     "clean": "common", "console": "common", "jsonable": "common", "safe_repr": "common",
@@ -84,12 +86,4 @@ if TYPE_CHECKING:
     )
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ckansig.render' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f"ckansig.render.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = exports('ckansig.render', _EXPORTS, globals())
