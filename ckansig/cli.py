@@ -172,14 +172,19 @@ def gc_paused() -> Iterator[None]:
 
 
 def echo_json(document: Any) -> None:
-    """Print ``document``: indented on a terminal, compact (and faster) in a pipe,
+    """Print ``document`` as JSON (see :func:`echo_json_text`)."""
+    echo_json_text(json.dumps(document, ensure_ascii=False, default=repr,
+                              separators=(",", ":"), check_circular=False))
+
+
+def echo_json_text(text: str) -> None:
+    """Print JSON ``text``: indented on a terminal, compact (and faster) in a pipe,
     where it is written as UTF-8 bytes (JSON's own encoding) whatever the locale."""
-    tty = sys.stdout.isatty()
-    text = json.dumps(document, indent=2 if tty else None, ensure_ascii=False, default=repr,
-                      separators=None if tty else (",", ":"), check_circular=False)
     # Not click.echo: it scans the whole text for ANSI codes when not on a terminal.
-    buffer = None if tty else getattr(sys.stdout, "buffer", None)
-    if buffer is None:
+    buffer = getattr(sys.stdout, "buffer", None)
+    if sys.stdout.isatty() or buffer is None:
+        if sys.stdout.isatty():
+            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
     else:
@@ -292,7 +297,7 @@ def fire_command(
                  dry_run=dry_run, capture_output=True)
     with gc_paused():
         if fmt == "json":
-            echo_json(render.trace_json(trace, redactor))
+            echo_json_text(render.trace_json(trace, redactor))
         else:
             render.print_trace(render.console(), trace, redactor)
     if registry.errors:

@@ -9,16 +9,17 @@ reached; ``stop_on_error`` stops at the first exception, as ``send`` does.
 Coroutine receivers are awaited, as ``send_async`` would.
 
 The loop does as little as it can per receiver (the call, two clock reads
-and, when asked, one comparison against a snapshot of the arguments): the
-per-receiver records of :attr:`Trace.receivers` are built on first access.
+and, when asked, one comparison against a snapshot of the arguments): the per-receiver
+fields (:meth:`Trace.columns`, :attr:`Trace.receivers`) are built when asked.
 """
 
 from __future__ import annotations
 
 import inspect
+import operator
 import sys
 import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from time import perf_counter
 from typing import Any, Literal, NamedTuple
 
@@ -27,7 +28,7 @@ from ckansig.inspection import CallableInfo, describe
 from ckansig.registry import Registry, Sender, SignalInfo, Subscription
 from ckansig.values import Snapshot
 
-__all__ = ["ErrorInfo", "ReceiverTrace", "Trace", "fire"]
+__all__ = ["Columns", "ErrorInfo", "ReceiverTrace", "Trace", "fire"]
 
 Status = Literal["ok", "error", "not_reached", "dry_run"]
 
@@ -71,6 +72,22 @@ def top_level_keys(paths: tuple[str, ...]) -> list[str]:
 
 
 _make_trace = ReceiverTrace._make
+_RECEIVER_OF = operator.attrgetter("receiver")
+
+
+class Columns(NamedTuple):
+    """The fields of :class:`ReceiverTrace`, one list per field, in call order."""
+
+    receiver: list[CallableInfo]
+    subscription: list[Subscription | None]
+    status: list[Status]
+    is_async: list[bool]
+    duration: list[float]
+    result: list[Any]
+    error: list[ErrorInfo | None]
+    mutated: list[tuple[str, ...]]
+    reached_by_send: list[bool]
+    output: list[str | None]
 
 
 class _Extra:
@@ -90,8 +107,8 @@ class Trace:
     with, and a :class:`ReceiverTrace` per receiver in call order.
 
     The hot loop only fills parallel lists (receivers, results, durations) and
-    a sparse map of rare facts; :attr:`receivers` builds the records from them
-    on first access.
+    a sparse map of rare facts; :meth:`columns` and :attr:`receivers` build the
+    per-receiver fields from them when asked.
     """
 
     def __init__(
@@ -119,42 +136,50 @@ class Trace:
     @property
     def receivers(self) -> list[ReceiverTrace]:
         if self._receivers is None:
-            self._receivers = self._build()
+            self._receivers = list(map(_make_trace, zip(*self.columns(), strict=True)))
         return self._receivers
 
-    def _build(self) -> list[ReceiverTrace]:
-        return [_make_trace(row) for row in self.rows()]
-
-    def rows(self) -> Iterator[tuple[Any, ...]]:
-        """The fields of each :class:`ReceiverTrace`, in order, as plain tuples:
-        for consumers of thousands of receivers (the JSON output) that need
-        no record objects."""
-        reached = True
+    def columns(self) -> Columns:
+        """The fields of every :class:`ReceiverTrace`, one list per field: built
+        with list operations (the rare facts patched in by index), for
+        consumers of thousands of receivers that need no record objects."""
+        called, n, ran = self._called, len(self._called), len(self._results)
         provenance = self.registry.receivers_of(self.signal.signal) if self.registry else {}
-        ran = len(self._results)
-        no_extra = _Extra()
-        make_id = _blinker.make_id
-        for index, receiver in enumerate(self._called):
-            sub = provenance.get(make_id(receiver))
-            info = sub.receiver if sub is not None else describe(receiver)
-            extra = self._extras.get(index, no_extra)
-            exc = extra.exception
-            status: Status
-            if self.dry_run:
-                status = "dry_run"
-            elif index >= ran:
-                status = "not_reached"
-            else:
-                status = "ok" if exc is None else "error"
-            if extra.is_async or (self.dry_run and info.is_async):
-                reached = False  # send() raises RuntimeError on a coroutine function
-            yield (info, sub, status, extra.is_async,
-                   self._durations[index] if index < ran else 0.0,
-                   self._results[index] if index < ran else None,
-                   _error_info(exc, info) if exc is not None else None,
-                   extra.mutated, reached, extra.output)
-            if exc is not None:
-                reached = False
+        subs = list(map(provenance.get, map(_blinker.make_id, called)))
+        infos: list[CallableInfo] = [
+            describe(called[i]) if sub is None else sub.receiver for i, sub in enumerate(subs)
+        ] if None in subs else list(map(_RECEIVER_OF, subs))
+        status: list[Status]
+        if self.dry_run:
+            status = ["dry_run"] * n
+            is_async = [info.is_async for info in infos]
+        else:
+            status = ["ok"] * ran
+            status += ["not_reached"] * (n - ran)
+            is_async = [False] * n
+        errors: list[ErrorInfo | None] = [None] * n
+        mutated: list[tuple[str, ...]] = [()] * n
+        output: list[str | None] = [None] * n
+        cutoff = n  # Signal.send reaches receivers before this index
+        for index, extra in self._extras.items():
+            if extra.exception is not None:
+                status[index] = "error"
+                errors[index] = _error_info(extra.exception, infos[index])
+                cutoff = min(cutoff, index + 1)
+            if extra.is_async:
+                is_async[index] = True
+            mutated[index], output[index] = extra.mutated, extra.output
+        if True in is_async:  # send() raises RuntimeError on a coroutine function
+            cutoff = min(cutoff, is_async.index(True))
+        return Columns(
+            infos, subs, status, is_async,
+            self._durations + [0.0] * (n - ran), self._results + [None] * (n - ran),
+            errors, mutated, [True] * cutoff + [False] * (n - cutoff), output)
+
+    @property
+    def total(self) -> int:
+        """How many receivers the signal had for this sender (called or not)."""
+        return len(self._called)
 
     def count(self, status: Status) -> int:
         """How many receivers ended with ``status``."""

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ckansig.cli import main
 from ckansig.config import load_config
@@ -304,3 +307,78 @@ def test_non_ascii_json_is_utf8(runner, write_config) -> None:
     assert result.exit_code == 0
     assert "café ☕".encode() in result.stdout_bytes
     assert json.loads(result.stdout)["kwargs"] == {"name": "café ☕"}
+
+
+def reference_receivers(trace, redactor) -> list[dict]:
+    """The receivers array, spelled out field by field from the records: what
+    the column-at-a-time encoder must produce."""
+    from ckansig.render.common import safe_repr
+
+    return [{
+        "receiver": r.receiver.name,
+        "plugin": r.subscription.plugin if r.subscription else None,
+        "via": r.subscription.via if r.subscription else "unknown",
+        "sender_filter": r.subscription.sender.to_json() if r.subscription else None,
+        "file": r.receiver.file,
+        "line": r.receiver.line,
+        "status": r.status,
+        "async": r.is_async,
+        "duration_ms": round(r.duration * 1000, 4),
+        "result": safe_repr(r.result, redactor) if r.status == "ok" else None,
+        "error": None if r.error is None else {
+            "type": r.error.type, "message": redactor.text(r.error.message),
+            "file": r.error.file, "line": r.error.line},
+        "mutated": r.mutated_keys,
+        "changes": list(r.mutated),
+        "reached_by_send": r.reached_by_send,
+        "output": None if r.output is None else redactor.text(r.output),
+    } for r in trace.receivers]
+
+
+def test_json_receivers_match_the_records(write_config) -> None:
+    from ckansig.render import trace_json
+    from ckansig.values import Redactor
+
+    plugins = ("fx_fire:FirePlugin", "fx_fire:RaisingPlugin", "fx_fire:MutatingPlugin",
+               "fx_fire:AsyncPlugin", "fx_fire:PrintingPlugin", "fx_fire:SecretPlugin")
+    registry = load(load_config(write_config(*plugins)))
+    info = registry.find(SIGNAL)
+    unknown = print  # a builtin connected after loading: no provenance, no file or line
+    info.signal.connect(unknown, sender="bob")
+    try:
+        kwargs = {"user": {"name": "bob"}, "password": "hunter22"}
+        for stop in (False, True):
+            redactor = Redactor(kwargs)
+            trace = fire(info, "bob", kwargs, registry=registry, capture_output=True,
+                         stop_on_error=stop)
+            document = json.loads(trace_json(trace, redactor))
+            assert document["receivers"] == reference_receivers(trace, redactor)
+            statuses = {r["status"] for r in document["receivers"]}
+            assert statuses >= {"ok", "error"} and ("not_reached" in statuses) == stop
+            assert {r["via"] for r in document["receivers"]} == {"isignal", "unknown"}
+            assert "hunter22" not in json.dumps(document)
+    finally:
+        info.signal.disconnect(unknown)
+
+
+@given(value=st.one_of(st.text(), st.integers(), st.floats(), st.booleans(), st.none(),
+                       st.lists(st.text(max_size=5), max_size=3)),
+       printed=st.text())
+@settings(max_examples=200, deadline=None)
+def test_json_encodes_any_result_and_output(value, printed) -> None:
+    from blinker import Signal
+
+    from ckansig.registry import SignalInfo
+    from ckansig.render import trace_json
+    from ckansig.values import Redactor
+
+    def receiver(sender, **kwargs):
+        sys.stdout.write(printed)
+        return value
+
+    signal = Signal()
+    signal.connect(receiver)
+    trace = fire(SignalInfo(None, "any", signal, None), "x", capture_output=True)
+    redactor = Redactor({})
+    text = trace_json(trace, redactor)
+    assert json.loads(text)["receivers"] == reference_receivers(trace, redactor)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator, Sequence
+from itertools import repeat
+from json.encoder import encode_basestring as _string  # json.dumps' own, ensure_ascii=False
 from typing import TYPE_CHECKING, Any
 
 from ckansig.render.common import clean, jsonable, safe_repr, short, where
+from ckansig.tracing import top_level_keys
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -15,38 +20,9 @@ if TYPE_CHECKING:
 FIRE_SCHEMA_VERSION = 1
 
 
-def trace_json(trace: Trace, redactor: Redactor) -> dict[str, Any]:
-    """The documented ``ckansig fire --format json`` document."""
-    from ckansig.tracing import top_level_keys
-
-    receivers = []
-    # Plain rows rather than ReceiverTrace records: this loop runs per receiver.
-    for info, sub, status, is_async, duration, result, error, mutated, reached, output in (
-        trace.rows()
-    ):
-        receivers.append({
-            "receiver": info.name,
-            "plugin": sub.plugin if sub else None,
-            "via": sub.via if sub else "unknown",
-            "sender_filter": sub.sender.to_json() if sub else None,
-            "file": info.file,
-            "line": info.line,
-            "status": status,
-            "async": is_async,
-            "duration_ms": round(duration * 1000, 4),
-            "result": None if status != "ok" else safe_repr(result, redactor),
-            "error": None if error is None else {
-                "type": error.type,
-                "message": redactor.text(error.message),
-                "file": error.file,
-                "line": error.line,
-            },
-            "mutated": top_level_keys(mutated) if mutated else [],
-            "changes": list(mutated) if mutated else [],
-            "reached_by_send": reached,
-            "output": None if output is None else redactor.text(output),
-        })
-    return {
+def trace_json(trace: Trace, redactor: Redactor) -> str:
+    """The documented ``ckansig fire --format json`` document, as compact JSON text."""
+    head = json.dumps({
         "version": FIRE_SCHEMA_VERSION,
         "signal": trace.signal.name,
         "namespace": trace.signal.namespace,
@@ -58,13 +34,81 @@ def trace_json(trace: Trace, redactor: Redactor) -> dict[str, Any]:
         "notes": [redactor.text(n) for n in trace.notes],
         "unchecked": list(trace.unchecked),
         "summary": trace_summary(trace),
-        "receivers": receivers,
-    }
+        "receivers": None,  # last: replaced by the array below
+    }, ensure_ascii=False, separators=(",", ":"), default=repr)
+    return f"{head[:-len('null}')]}[{','.join(_receivers_json(trace, redactor))}]}}"
+
+
+RECEIVER_KEYS = (
+    "receiver", "plugin", "via", "sender_filter", "file", "line", "status", "async",
+    "duration_ms", "result", "error", "mutated", "changes", "reached_by_send", "output",
+)
+_RECEIVER_TEMPLATE = "{" + ",".join(f'"{key}":%s' for key in RECEIVER_KEYS) + "}"
+_BOOL = {True: "true", False: "false"}.__getitem__
+
+
+def _receivers_json(trace: Trace, redactor: Redactor) -> Iterator[str]:
+    """Each receiver of the trace as a JSON object, in call order.
+
+    Thousands of receivers are the case to be fast for, and ``json.dumps`` of
+    a dict per receiver spends most of its time re-encoding the same keys. So
+    the objects are filled into one template a column at a time: every value
+    encoded as ``json.dumps(..., ensure_ascii=False)`` would encode it (the
+    same C string encoder), repeated values encoded once, and the rare fields
+    (errors, mutations, output) patched in by index. About 5x faster than
+    dumping dicts on 10,000 receivers; the tests check it against the records.
+    """
+    cols = trace.columns()
+    n = len(cols.status)
+    subs = cols.subscription
+    senders: dict[int, str] = {}
+    for sub in subs:  # a few distinct sender filters, shared by many receivers
+        if sub is not None and id(sub.sender) not in senders:
+            senders[id(sub.sender)] = json.dumps(sub.sender.to_json(), ensure_ascii=False)
+    results = [_string(safe_repr(result, redactor)) if status == "ok" else "null"
+               for status, result in zip(cols.status, cols.result, strict=True)]
+    errors, output = ["null"] * n, ["null"] * n
+    mutated, changes = ["[]"] * n, ["[]"] * n
+    rare = [index for index, (error, paths, printed)
+            in enumerate(zip(cols.error, cols.mutated, cols.output, strict=True))
+            if error is not None or paths or printed is not None]
+    for index in rare:  # receivers that raised, mutated or printed
+        error, paths, printed = cols.error[index], cols.mutated[index], cols.output[index]
+        if error is not None:
+            errors[index] = json.dumps({
+                "type": error.type, "message": redactor.text(error.message),
+                "file": error.file, "line": error.line}, ensure_ascii=False)
+        if paths:
+            mutated[index] = json.dumps(top_level_keys(paths), ensure_ascii=False)
+            changes[index] = json.dumps(list(paths), ensure_ascii=False)
+        if printed is not None:
+            output[index] = _string(redactor.text(printed))
+    return map(_RECEIVER_TEMPLATE.__mod__, zip(
+        map(_string, [info.name for info in cols.receiver]),
+        _scalars([sub.plugin if sub else None for sub in subs]),
+        _scalars([sub.via if sub else "unknown" for sub in subs]),
+        ["null" if sub is None else senders[id(sub.sender)] for sub in subs],
+        _scalars([info.file for info in cols.receiver]),
+        _scalars([info.line for info in cols.receiver]),
+        _scalars(cols.status),
+        map(_BOOL, cols.is_async),
+        map(repr, map(round, map(1000.0.__mul__, cols.duration), repeat(4))),
+        results, errors, mutated, changes,
+        map(_BOOL, cols.reached_by_send),
+        output, strict=True,
+    ))
+
+
+def _scalars(values: Sequence[str | int | None]) -> Iterator[str]:
+    """``values`` (strings or ints, and None) as JSON, each distinct value encoded once."""
+    table = {value: "null" if value is None else _string(value) if isinstance(value, str)
+             else str(value) for value in set(values)}
+    return map(table.__getitem__, values)
 
 
 def trace_summary(trace: Trace) -> dict[str, int]:
     return {
-        "receivers": len(trace.receivers),
+        "receivers": trace.total,
         "ok": trace.count("ok"),
         "error": trace.count("error"),
         "not_reached": trace.count("not_reached"),

@@ -1,7 +1,8 @@
 """ckanext-custom's plugin: turns new users into its own custom signal."""
 
-import ckansig.plugins as p
 from ckanext.custom.signals import custom_something_happened
+
+import ckansig.plugins as p
 
 
 class CustomPlugin(p.SingletonPlugin):

@@ -4,8 +4,9 @@ It looks ckanext-custom's signal up in the ckanext namespace instead of
 importing it, so it works (and simply never fires) without ckanext-custom.
 """
 
-import ckansig.plugins as p
 from ckanext.ext import listeners
+
+import ckansig.plugins as p
 
 
 class ExtPlugin(p.SingletonPlugin):
