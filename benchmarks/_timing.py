@@ -37,8 +37,9 @@ def compare(
 ) -> tuple[float, float]:
     """Median wall times (seconds) of ``baseline`` and ``candidate``, alternated.
 
-    Also prints the ratio of the fastest runs: on a busy machine the medians
-    drift with the load, the minima much less.
+    Also prints two steadier ratios: the median of the ratios of each pair of
+    back-to-back runs (the machine's speed drifts, but little within a pair),
+    and the ratio of the fastest runs.
     """
     env = timing_env()
     run_once(baseline, cwd, env)  # one untimed run each: warm caches, write bytecode
@@ -47,8 +48,10 @@ def compare(
     for _ in range(runs):
         base.append(run_once(baseline, cwd, env))
         cand.append(run_once(candidate, cwd, env))
-    print(f"  (fastest runs: baseline {min(base) * 1000:.4g} ms, ckansig "
-          f"{min(cand) * 1000:.4g} ms, ratio {min(cand) / min(base):.2f})")
+    paired = statistics.median(c / b for b, c in zip(base, cand, strict=True))
+    print(f"  (paired runs: median ratio {paired:.2f}; fastest runs: baseline "
+          f"{min(base) * 1000:.4g} ms, ckansig {min(cand) * 1000:.4g} ms, "
+          f"ratio {min(cand) / min(base):.2f})")
     return statistics.median(base), statistics.median(cand)
 
 
