@@ -48,15 +48,17 @@ _make_info = CallableInfo._make
 
 def describe(obj: Any) -> CallableInfo:
     """Describe ``obj`` without importing or calling anything."""
-    if type(obj) is FunctionType and "__wrapped__" not in obj.__dict__:
+    if type(obj) is FunctionType and not hasattr(obj, "__wrapped__"):
         # The common case, kept cheap: loading 10,000 receivers describes each.
+        # (hasattr, not obj.__dict__: that would give every function a dict.)
         fcode = obj.__code__
         fqualname: str = obj.__qualname__
         fmodule: str | None = obj.__module__
-        fkind = ("lambda" if obj.__name__ == "<lambda>"
+        fkind = ("function" if "<" not in fqualname  # neither <lambda> nor <locals>
+                 else "lambda" if obj.__name__ == "<lambda>"
                  else "closure" if "<locals>" in fqualname else "function")
         is_async = bool(fcode.co_flags & _CO_COROUTINE) or (
-            "_is_coroutine_marker" in obj.__dict__ and inspect.iscoroutinefunction(obj))
+            hasattr(obj, "_is_coroutine_marker") and inspect.iscoroutinefunction(obj))
         return _make_info((f"{fmodule}.{fqualname}" if fmodule else fqualname, fqualname,
                            fmodule, fcode.co_filename, fcode.co_firstlineno, fkind, is_async))
     func, kind = _target(obj)
