@@ -9,6 +9,7 @@ missing, every receiver is reported as connected for ANY.
 """
 
 
+import functools
 import inspect
 import weakref
 from collections.abc import Callable, Hashable, Iterator
@@ -65,13 +66,21 @@ def connections(signal: Signal) -> Iterator[Connection]:
     by_receiver = getattr(signal, "_by_receiver", None)
     for rid, held in list(signal.receivers.items()):
         weak = isinstance(held, _WEAK_TYPES)
-        ids: Any = by_receiver.get(rid, ()) if by_receiver is not None else (ANY_ID,)
-        if len(ids) > 1:
-            ids = sorted(ids, key=lambda sid: (sid != ANY_ID, type(sid).__name__, repr(sid)))
-        yield _make_connection((rid, held if weak else _strong(held), weak, tuple(ids)))
+        ids: Any = by_receiver.get(rid, ()) if by_receiver is not None else _ANY_ONLY
+        if ids == _ANY_SET:  # the common case: connected for ANY alone
+            ids = _ANY_ONLY
+        elif len(ids) > 1:
+            ids = tuple(sorted(
+                ids, key=lambda sid: (sid != ANY_ID, type(sid).__name__, repr(sid))))
+        else:
+            ids = tuple(ids)
+        yield _new_connection((rid, held if weak else _strong(held), weak, ids))
 
 
-_make_connection = Connection._make
+_ANY_ONLY: tuple[Hashable, ...] = (ANY_ID,)
+_ANY_SET = frozenset(_ANY_ONLY)
+# Connection._make without its Python-level frame: this runs once per receiver.
+_new_connection = functools.partial(tuple.__new__, Connection)
 
 
 def reference(signal: Signal, receiver_id: Hashable) -> Callable[[], Any]:
