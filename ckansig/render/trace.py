@@ -48,6 +48,8 @@ RECEIVER_KEYS = (
 )
 # A receiver's object, in two parts: the fields every receiver fills in, and a
 # tail that is the same for all but the few that raised, mutated or printed.
+# A new field goes into RECEIVER_KEYS, the columns of _receivers_json, the
+# README's schema and reference_receivers in tests/test_fire.py.
 _TAIL_TEMPLATE = ",".join(f'"{key}":%s' for key in RECEIVER_KEYS[10:])
 _RECEIVER_TEMPLATE = "{" + ",".join(f'"{key}":%s' for key in RECEIVER_KEYS[:10]) + ",%s}"
 _BOOL = {True: "true", False: "false"}.__getitem__
