@@ -215,6 +215,10 @@ class Redactor:
             return tuple(self.value(v) for v in value)
         if isinstance(value, str):
             return self.text(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and (
+            str(value) in self.secrets
+        ):
+            return REDACTED  # a numeric secret, repeated elsewhere (as the sender, say)
         return value
 
     def text(self, text: str) -> str:

@@ -134,6 +134,15 @@ def test_secrets_are_redacted_unless_asked(runner, write_config) -> None:
     assert "hunter22" in by_receiver(raw)["echoes_secret"]["result"]
 
 
+def test_numeric_secrets_are_redacted_in_results(runner, write_config) -> None:
+    config = write_config("fx_fire:SecretPlugin")
+    document = fire_json(runner, config, SIGNAL, "--kw", "password=123456")
+    assert document["kwargs"] == {"password": "***"}
+    assert by_receiver(document)["returns_password"]["result"] == "***"
+    text = run(runner, "fire", "-c", str(config), SIGNAL, "--kw", "password=123456")
+    assert "123456" not in text.stdout
+
+
 def test_objects_give_attribute_access(runner, write_config) -> None:
     config = write_config("fx_fire:AttributePlugin")
     document = fire_json(runner, config, SIGNAL, "--kw", 'user={"name": "bob"}', "--objects")

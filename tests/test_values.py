@@ -149,6 +149,14 @@ def test_redactor_hides_values_and_echoes() -> None:
     assert off.value(kwargs) == kwargs and off.text("hunter22") == "hunter22"
 
 
+def test_numeric_secrets_are_hidden_wherever_they_repeat() -> None:
+    redactor = Redactor({"api_key": 123456, "n": 3})
+    assert redactor.value({"api_key": 123456, "n": 3}) == {"api_key": "***", "n": 3}
+    assert redactor.value(123456) == "***"  # the same number as a sender, say
+    assert redactor.value([123456.0, 12345, True]) == [123456.0, 12345, True]
+    assert redactor.text("id 123456") == "id ***"
+
+
 @settings(max_examples=200, deadline=None)
 @given(json_values)
 def test_redacted_output_never_contains_a_secret(value: object) -> None:

@@ -62,8 +62,9 @@ _SIMPLE = frozenset({int, float, bool, type(None)})
 
 def safe_repr(value: Any, redactor: Redactor, limit: int = 200) -> str:
     """The repr of ``value`` (a receiver's result), secrets hidden, shortened."""
-    if type(value) in _SIMPLE:
-        return repr(value)  # nothing to hide, nothing to shorten: the common case
+    if type(value) in _SIMPLE:  # the common case: nothing to shorten
+        text = repr(value)
+        return redactor.text(text) if redactor.secrets else text  # a numeric password
     try:
         text = repr(redactor.value(value))
     except Exception as exc:  # a broken __repr__ belongs to the plugin
