@@ -156,6 +156,14 @@ def test_dry_run_calls_nothing(runner, write_config) -> None:
     document = fire_json(runner, config, SIGNAL, "--dry-run", "--sender", "bob")
     assert {r["status"] for r in document["receivers"]} == {"dry_run"}
     assert len(document["receivers"]) == 3
+    assert all(r["result"] is None and r["duration_ms"] == 0 for r in document["receivers"])
+    assert document["summary"]["receivers"] == 3
+
+
+def test_a_signal_without_receivers(runner, monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    document = json.loads(run(runner, "fire", "datastore_delete", "--format", "json").stdout)
+    assert document["receivers"] == [] and document["summary"]["receivers"] == 0
 
 
 def test_documented_sender_comes_from_kw(runner, monkeypatch) -> None:
