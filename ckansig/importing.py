@@ -1,17 +1,20 @@
-"""Import what a config names and describe how that failed: a missing
-module, a module raising while imported (naming the dependency it lacks), an
-entry point. Failures are :class:`PluginFailure` carrying a ``LoadError``."""
+"""Import what a config names, create its plugins, and describe how that
+failed: a missing module, a module raising while imported (naming the
+dependency it lacks), an entry point, a plugin whose constructor raised.
+Failures are :class:`PluginFailure` carrying a ``LoadError``."""
 
 from __future__ import annotations
 
 import importlib
+import inspect
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
+from ckansig.config import PluginSpec
 from ckansig.registry import LoadError
 
-__all__ = ["ENTRY_POINT_GROUPS", "PluginFailure", "exc_text", "find_entry_point",
-           "import_failure", "import_module", "raise_site"]
+__all__ = ["ENTRY_POINT_GROUPS", "Found", "PluginFailure", "exc_text", "find_entry_point",
+           "import_failure", "import_module", "raise_site", "resolve"]
 
 #: Where CKAN looks plugin names up, in order.
 ENTRY_POINT_GROUPS = ("ckan.plugins", "ckan.test_plugins")
@@ -84,3 +87,106 @@ def exc_text(exc: BaseException) -> str:
     message = str(exc).strip()
     first = message.splitlines()[0] if message else ""
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+# -- from a config entry to plugin objects -------------------------------------
+
+
+class Found(NamedTuple):
+    """What a config entry names: plugin objects (or functions returning
+    subscriptions) with their names, in order, and the plugins of a module
+    that could not be created (the others still load)."""
+
+    plugins: list[tuple[str, Any]]
+    errors: list[LoadError]
+
+
+def resolve(spec: PluginSpec) -> Found:
+    """Import ``spec`` and create its plugins as CKAN does (an entry point's
+    class is called with ``name=``). Raises :class:`PluginFailure` when the
+    entry as a whole cannot be loaded."""
+    if spec.kind == "name":
+        entry_point = find_entry_point(spec.text)
+        if entry_point is not None:
+            import_module(spec.text, entry_point.module)  # tells a missing module apart
+            try:
+                plugin_class = entry_point.load()
+            except BaseException as exc:
+                raise PluginFailure(
+                    import_failure(spec.text, entry_point.module, exc)) from None
+            return Found([(spec.text, _create(spec.text, plugin_class, {"name": spec.text}))], [])
+        try:
+            module = import_module(spec.text, spec.module)
+        except PluginFailure as failure:
+            if failure.error.kind == "module_not_found" and failure.error.missing_module \
+                    == spec.module:
+                groups = " or ".join(ENTRY_POINT_GROUPS)
+                raise PluginFailure(LoadError(
+                    spec.text, "module_not_found",
+                    f"no plugin named {spec.text!r}: no entry point in {groups} "
+                    "and no module of that name",
+                    missing_module=spec.module)) from None
+            raise
+        return _module_plugins(module)
+    module = import_module(spec.text, spec.module)
+    if spec.kind == "module":
+        return _module_plugins(module)
+    obj: Any = module
+    assert spec.attribute is not None
+    for part in spec.attribute.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise PluginFailure(LoadError(
+                spec.text, "attribute_missing",
+                f"module {spec.module!r} has no attribute {spec.attribute!r}",
+                file=getattr(module, "__file__", None))) from None
+    if isinstance(obj, type):
+        return Found([(spec.text, _create(spec.text, obj, {}))], [])
+    if callable(getattr(obj, "get_signal_subscriptions", None)) or inspect.isfunction(obj):
+        return Found([(spec.text, obj)], [])
+    raise PluginFailure(LoadError(
+        spec.text, "not_a_plugin",
+        f"{spec.text!r} is a {type(obj).__name__}, not a plugin class, plugin or function "
+        "returning subscriptions"))
+
+
+def _module_plugins(module: ModuleType) -> Found:
+    """The plugin classes a module defines (created), and its module-level
+    ``get_signal_subscriptions`` function."""
+    found = Found([], [])
+    for attr, value in list(vars(module).items()):
+        if (
+            isinstance(value, type)
+            and value.__module__ == module.__name__
+            and callable(getattr(value, "get_signal_subscriptions", None))
+            and not _is_interface(value)
+        ):
+            name = f"{module.__name__}:{attr}"
+            try:
+                found.plugins.append((name, _create(name, value, {})))
+            except PluginFailure as failure:
+                found.errors.append(failure.error)
+    function = vars(module).get("get_signal_subscriptions")
+    if inspect.isfunction(function):
+        found.plugins.append((f"{module.__name__}:get_signal_subscriptions", function))
+    return found
+
+
+def _create(name: str, cls: Any, kwargs: dict[str, Any]) -> Any:
+    try:
+        return cls(**kwargs)
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        file, line = raise_site(exc)
+        raise PluginFailure(LoadError(
+            name, "plugin_init_failed",
+            f"creating the plugin raised {exc_text(exc)}", file=file, line=line)) from None
+
+
+def _is_interface(cls: type) -> bool:
+    """An interface class (ckansig's or CKAN's), as opposed to a plugin class
+    that inherits one (plugins carry ``_implements``)."""
+    return (any(base.__name__ == "Interface" for base in cls.__mro__)
+            and not hasattr(cls, "_implements"))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from types import ModuleType
 from typing import Any
 
 from blinker import ANY, Namespace, Signal
@@ -22,12 +21,11 @@ from ckansig.catalog import CORE_SIGNALS, core_signal
 from ckansig.config import Config, PluginSpec
 from ckansig.importing import (
     ENTRY_POINT_GROUPS,
+    Found,
     PluginFailure,
     exc_text,
-    find_entry_point,
-    import_failure,
-    import_module,
     raise_site,
+    resolve,
 )
 from ckansig.inspection import CallableInfo, brief, describe
 from ckansig.registry import (
@@ -84,12 +82,14 @@ class _Loader:
             sys.path.insert(0, entry)
         for spec in self.config.plugins:
             try:
-                objects = self._resolve(spec)
+                found = resolve(spec)
             except PluginFailure as failure:
-                self.errors.append(failure.error)
-                objects = []
+                found = Found([], [failure.error])
+            self.errors.extend(found.errors)
             self._afterimport_module(spec)
-            for name, obj in objects:
+            for name, obj in found.plugins:
+                _KEEP_ALIVE.append(obj)
+                self.plugins.append(LoadedPlugin(name, spec.text, obj))
                 self._subscribe(name, spec, obj)
         return self._build()
 
@@ -108,95 +108,10 @@ class _Loader:
             if sig_id in self.mentioned_by and sig_id not in self.defined_by:
                 self.defined_by[sig_id] = (spec.text, module_name)
 
-    def _resolve(self, spec: PluginSpec) -> list[tuple[str, Any]]:
-        """Import ``spec`` and return its plugin objects as (name, object)."""
-        if spec.kind == "name":
-            entry_point = find_entry_point(spec.text)
-            if entry_point is not None:
-                import_module(spec.text, entry_point.module)  # tells a missing module apart
-                try:
-                    plugin_class = entry_point.load()
-                except BaseException as exc:
-                    raise PluginFailure(
-                        import_failure(spec.text, entry_point.module, exc)) from None
-                return [(spec.text, self._instantiate(spec.text, plugin_class,
-                                                      {"name": spec.text}))]
-            try:
-                module = import_module(spec.text, spec.module)
-            except PluginFailure as failure:
-                if failure.error.kind == "module_not_found" and failure.error.missing_module \
-                        == spec.module:
-                    groups = " or ".join(ENTRY_POINT_GROUPS)
-                    raise PluginFailure(LoadError(
-                        spec.text, "module_not_found",
-                        f"no plugin named {spec.text!r}: no entry point in {groups} "
-                        "and no module of that name",
-                        missing_module=spec.module)) from None
-                raise
-            return self._module_plugins(spec, module)
-        module = import_module(spec.text, spec.module)
-        if spec.kind == "module":
-            return self._module_plugins(spec, module)
-        obj: Any = module
-        assert spec.attribute is not None
-        for part in spec.attribute.split("."):
-            try:
-                obj = getattr(obj, part)
-            except AttributeError:
-                raise PluginFailure(LoadError(
-                    spec.text, "attribute_missing",
-                    f"module {spec.module!r} has no attribute {spec.attribute!r}",
-                    file=getattr(module, "__file__", None))) from None
-        if isinstance(obj, type):
-            return [(spec.text, self._instantiate(spec.text, obj, {}))]
-        if callable(getattr(obj, "get_signal_subscriptions", None)):
-            return [(spec.text, obj)]
-        if inspect.isfunction(obj):
-            return [(spec.text, obj)]
-        raise PluginFailure(LoadError(
-            spec.text, "not_a_plugin",
-            f"{spec.text!r} is a {type(obj).__name__}, not a plugin class, plugin or function "
-            "returning subscriptions"))
-
-    def _module_plugins(self, spec: PluginSpec, module: ModuleType) -> list[tuple[str, Any]]:
-        found: list[tuple[str, Any]] = []
-        for attr, value in list(vars(module).items()):
-            if (
-                isinstance(value, type)
-                and value.__module__ == module.__name__
-                and callable(getattr(value, "get_signal_subscriptions", None))
-                and not _is_interface(value)
-            ):
-                name = f"{module.__name__}:{attr}"
-                try:
-                    found.append((name, self._instantiate(name, value, {})))
-                except PluginFailure as failure:
-                    self.errors.append(failure.error)
-        function = vars(module).get("get_signal_subscriptions")
-        if inspect.isfunction(function):
-            found.append((f"{module.__name__}:get_signal_subscriptions", function))
-        return found
-
-    def _instantiate(self, name: str, cls: Any, kwargs: dict[str, Any]) -> Any:
-        try:
-            obj = cls(**kwargs)
-        except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            file, line = raise_site(exc)
-            raise PluginFailure(LoadError(
-                name, "plugin_init_failed",
-                f"creating the plugin raised {exc_text(exc)}", file=file, line=line)) from None
-        _KEEP_ALIVE.append(obj)
-        self.plugins.append(LoadedPlugin(name, name, obj))
-        return obj
-
     def _subscribe(self, name: str, spec: PluginSpec, obj: Any) -> None:
         method: Any
         if inspect.isfunction(obj):
             method = obj
-            _KEEP_ALIVE.append(obj)
-            self.plugins.append(LoadedPlugin(name, spec.text, obj))
         else:
             method = getattr(obj, "get_signal_subscriptions", None)
             if not callable(method):
@@ -439,12 +354,3 @@ def _check_options(
 def _code_site(func: Callable[..., Any]) -> tuple[str | None, int | None]:
     code = getattr(getattr(func, "__func__", func), "__code__", None)
     return (code.co_filename, code.co_firstlineno) if code is not None else (None, None)
-
-
-def _is_interface(cls: type) -> bool:
-    """An interface class (ckansig's or CKAN's), as opposed to a plugin class
-    that inherits one (plugins carry ``_implements``)."""
-    return (any(base.__name__ == "Interface" for base in cls.__mro__)
-            and not hasattr(cls, "_implements"))
-
-

@@ -196,3 +196,14 @@ def test_plugins_without_isignal_load_quietly(write_config) -> None:
     registry = load_plugins(write_config, "fx_good:NotASignalPlugin")
     assert registry.errors == []
     assert [p.name for p in registry.plugins] == ["fx_good:NotASignalPlugin"]
+
+
+def test_every_plugin_object_is_kept_with_its_config_entry(write_config) -> None:
+    registry = load_plugins(write_config, "fx_good:GoodPlugin", "fx_import_time",
+                            "fx_good:ready_made")
+    assert registry.errors == []
+    assert [(p.name, p.spec) for p in registry.plugins] == [
+        ("fx_good:GoodPlugin", "fx_good:GoodPlugin"),
+        ("fx_import_time:get_signal_subscriptions", "fx_import_time"),
+        ("fx_good:ready_made", "fx_good:ready_made"),
+    ]
