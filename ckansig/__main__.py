@@ -8,7 +8,7 @@ def run() -> None:
 
     Start-up imports click, ckansig and every plugin: thousands of long-lived
     objects whose allocation would trigger full collections that find nothing
-    to free. ``cli.load_registry`` freezes those objects and switches the
+    to free. ``cli.support.load_registry`` freezes those objects and switches the
     collector back on as soon as the plugins are loaded, before any receiver
     runs.
     """

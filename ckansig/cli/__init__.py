@@ -1,202 +1,38 @@
 """The ``ckansig`` command: parse arguments, call the core, render, exit.
 
+The commands are here; their argument types are in :mod:`ckansig.cli.params`
+and what they share (config options, loading, JSON output) in
+:mod:`ckansig.cli.support`. Only this package imports click.
+
 Exit codes: 0 success; 1 the checked thing is wrong (a plugin failed to load, a
 receiver raised, doctor found problems); 2 usage or configuration errors.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import json
 import os
 import sys
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from ckansig import __version__
-from ckansig.errors import CkansigError, ConfigError, UsageProblem
-from ckansig.registry import Registry, SignalInfo
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-FORMATS = click.Choice(["text", "json"])
-
-
-class KeyValue(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic in click 8.4+
-    """``KEY=VALUE``: VALUE is JSON when it parses as JSON, else a string."""
-
-    name = "KEY=VALUE"
-
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> tuple[str, Any]:
-        if isinstance(value, tuple):
-            return value
-        from ckansig.values import parse_kw
-
-        try:
-            return parse_kw(value)
-        except UsageProblem as exc:
-            self.fail(exc.message, param, ctx)
-
-
-class JsonOrString(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic in click 8.4+
-    """A value that is JSON when it parses as JSON, else a string."""
-
-    name = "VALUE"
-
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> Any:
-        from ckansig.values import parse_value
-
-        return parse_value(value) if isinstance(value, str) else value
-
-
-class JsonObject(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic in click 8.4+
-    """A JSON object given inline, as ``@FILE``, or as ``-`` for standard input."""
-
-    name = "JSON|@FILE|-"
-
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> dict[str, Any]:
-        if isinstance(value, dict):
-            return value
-        from ckansig.values import parse_json_object
-
-        source, text = "--kwargs", str(value)
-        if value == "-":
-            source, text = "--kwargs from stdin", sys.stdin.read()
-        elif value.startswith("@"):
-            source = value[1:]
-            try:
-                with open(source, encoding="utf-8") as stream:
-                    text = stream.read()
-            except (OSError, UnicodeDecodeError) as exc:
-                reason = getattr(exc, "strerror", None) or str(exc)
-                self.fail(f"cannot read {source}: {reason}", param, ctx)
-        try:
-            return parse_json_object(text, source)
-        except UsageProblem as exc:
-            self.fail(exc.message, param, ctx)
-
-
-class ConfigProblem(click.ClickException):
-    """A configuration error: printed as one line, exit code 2."""
-
-    exit_code = 2
-
-
-def _config_option(func: F) -> F:
-    func = click.option(
-        "--ckan-ini", "ckan_ini", metavar="PATH", default=None,
-        help="A CKAN config file: load the plugins its ckan.plugins names too "
-        "(default: $CKAN_INI, or ckan_ini in the config).",
-    )(func)
-    return click.option(
-        "-c", "--config", "config", metavar="PATH", default=None,
-        help="Config file (default: $CKANSIG_CONFIG, ./plugins.toml, or [tool.ckansig] in "
-        "./pyproject.toml).",
-    )(func)
-
-
-def load_registry(ctx: click.Context, config: str | None) -> Registry:
-    """Find and read the config, then load its plugins (their prints go to stderr)."""
-    from ckansig.config import CKAN_INI_ENV, find_config, load_config
-    from ckansig.loader import load
-
-    root = ctx.find_root().params
-    config = config or root.get("config")
-    ckan_ini = ctx.params.get("ckan_ini") or root.get("ckan_ini") or os.environ.get(
-        CKAN_INI_ENV) or None
-    try:
-        path = find_config(config)
-        settings = load_config(path).with_ckan_ini(ckan_ini)
-    except ConfigError as exc:
-        raise ConfigProblem(str(exc)) from None
-    if path is None and settings.ckan_ini is None:
-        click.echo("ckansig: no config found (-c, $CKANSIG_CONFIG, ./plugins.toml, "
-                   "[tool.ckansig] in ./pyproject.toml); showing core signals only", err=True)
-    ctx.meta["ckansig.config"] = settings
-    try:
-        with contextlib.redirect_stdout(sys.stderr):
-            return load(settings)
-    finally:
-        sys.stderr.flush()  # what plugins printed comes before ckansig's own output
-        if isinstance(ctx.obj, dict) and ctx.obj.pop("gc_paused", False):
-            # Paused by __main__.run for start-up. What is loaded now lives as
-            # long as the process: freeze it, so that no later collection (the
-            # one at exit included) walks it again. Garbage that receivers make
-            # afterwards is collected, and finalized, as usual.
-            gc.freeze()
-            gc.enable()
-
-
-def complete_signal(ctx: click.Context, param: click.Parameter,
-                    incomplete: str) -> list[str]:
-    """Shell completion for SIGNAL: the names of every loaded signal."""
-    from ckansig.config import find_config, load_config
-    from ckansig.loader import load
-
-    try:
-        config = ctx.params.get("config") or ctx.find_root().params.get("config")
-        with contextlib.redirect_stdout(None), contextlib.redirect_stderr(None):
-            registry = load(load_config(find_config(config)))
-    except Exception:
-        from ckansig.catalog import CORE_SIGNALS
-
-        return sorted(s.name for s in CORE_SIGNALS if s.name.startswith(incomplete))
-    return [name for name in registry.names() if name.startswith(incomplete)]
-
-
-def find_signal(registry: Registry, name: str, namespace: str | None) -> SignalInfo:
-    """The signal a command names, or a usage error with suggestions."""
-    try:
-        return registry.find(name, namespace)
-    except CkansigError as exc:
-        raise click.BadParameter(str(exc), param_hint="SIGNAL") from None
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while ckansig's own code builds output: tens of
-    thousands of short-lived records, no cycles to free."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def echo_json(document: Any) -> None:
-    """Print ``document`` as JSON (see :func:`echo_json_text`)."""
-    echo_json_text(json.dumps(document, ensure_ascii=False, default=repr,
-                              separators=(",", ":"), check_circular=False))
-
-
-def echo_json_text(text: str) -> None:
-    """Print JSON ``text``: indented on a terminal, compact (and faster) in a pipe,
-    where it is written as UTF-8 bytes (JSON's own encoding) whatever the locale."""
-    # Not click.echo: it scans the whole text for ANSI codes when not on a terminal.
-    buffer = getattr(sys.stdout, "buffer", None)
-    if sys.stdout.isatty() or buffer is None:
-        if sys.stdout.isatty():
-            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
-    else:
-        sys.stdout.flush()
-        # a lone surrogate (possible in plugin text) becomes its JSON escape, \udcxx
-        buffer.write(text.encode("utf-8", "backslashreplace") + b"\n")
-        buffer.flush()
+from ckansig.cli.params import FORMATS, CheckIds, JsonObject, JsonOrString, KeyValue, Release
+from ckansig.cli.support import (
+    complete_signal,
+    config_option,
+    echo_json,
+    echo_json_text,
+    find_signal,
+    gc_paused,
+    load_registry,
+)
+from ckansig.errors import UsageProblem
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="ckansig")
-@_config_option
+@config_option
 def main(config: str | None, ckan_ini: str | None) -> None:
     """See, fire and check CKAN signals and their receivers.
 
@@ -213,7 +49,7 @@ def main(config: str | None, ckan_ini: str | None) -> None:
 @click.option("-s", "--subscribed", is_flag=True, help="Only signals that have receivers.")
 @click.option("-f", "--format", "fmt", type=FORMATS, default="text", show_default=True,
               help="Output format.")
-@_config_option
+@config_option
 @click.pass_context
 def list_command(
     ctx: click.Context, pattern: str | None, namespace: str | None, plugin: str | None,
@@ -259,7 +95,7 @@ def list_command(
 @click.option("--strict", is_flag=True, help="Exit 1 when a receiver mutated its arguments.")
 @click.option("-f", "--format", "fmt", type=FORMATS, default="text", show_default=True,
               help="Output format.")
-@_config_option
+@config_option
 @click.pass_context
 def fire_command(
     ctx: click.Context, signal_name: str, namespace: str | None, sender: Any,
@@ -306,42 +142,6 @@ def fire_command(
         ctx.exit(1)
 
 
-class CheckIds(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic in click 8.4+
-    """Comma-separated check IDs (SIG007,SIG014)."""
-
-    name = "IDS"
-
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> tuple[str, ...]:
-        if isinstance(value, tuple):
-            return value
-        from ckansig.checks import CHECKS
-
-        ids = tuple(part.strip().upper() for part in str(value).split(",") if part.strip())
-        unknown = [i for i in ids if i not in CHECKS]
-        if unknown:
-            self.fail(f"unknown check ID(s) {', '.join(unknown)} (known: SIG001-SIG"
-                      f"{len(CHECKS):03d})", param, ctx)
-        return ids
-
-
-class Release(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic in click 8.4+
-    """A CKAN release as MAJOR.MINOR."""
-
-    name = "X.Y"
-
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> tuple[int, int]:
-        if isinstance(value, tuple):
-            return value
-        from ckansig.config import parse_version
-
-        parsed = parse_version(str(value))
-        if parsed is None:
-            self.fail(f"{value!r} is not a release like 2.11", param, ctx)
-        return parsed
-
-
 @main.command("doctor")
 @click.option("--fail-level", type=click.Choice(["error", "warning", "info"]), default=None,
               help="Exit 1 when a problem at or above this level remains (default: error, "
@@ -357,7 +157,7 @@ class Release(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # gene
               default="text", show_default=True, help="Output format.")
 @click.option("--explain", "explain_id", metavar="ID", default=None,
               help="Explain a check (SIG007), with an example of the mistake and the fix.")
-@_config_option
+@config_option
 @click.pass_context
 def doctor_command(
     ctx: click.Context, fail_level: str | None, select: tuple[tuple[str, ...], ...],
