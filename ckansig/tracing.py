@@ -131,6 +131,7 @@ class Trace:
         self._results = results or []  # one per receiver actually called
         self._durations = durations or []
         self._extras = extras or {}
+        self._columns: Columns | None = None
         self._receivers: list[ReceiverTrace] | None = None
 
     @property
@@ -143,6 +144,11 @@ class Trace:
         """The fields of every :class:`ReceiverTrace`, one list per field: built
         with list operations (the rare facts patched in by index), for
         consumers of thousands of receivers that need no record objects."""
+        if self._columns is None:
+            self._columns = self._build_columns()
+        return self._columns
+
+    def _build_columns(self) -> Columns:
         called, n, ran = self._called, len(self._called), len(self._results)
         provenance = self.registry.receivers_of(self.signal.signal) if self.registry else {}
         subs = list(map(provenance.get, map(_blinker.make_id, called)))
