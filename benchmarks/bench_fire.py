@@ -46,8 +46,8 @@ def write_plugin(folder: Path, count: int, name: str) -> None:
 
 def in_process(count: int, rounds: int) -> bool:
     from ckansig.config import Config, PluginSpec
-    from ckansig.loader import load
-    from ckansig.tracing import fire
+    from ckansig.firing import fire
+    from ckansig.loading import load
 
     folder = Path(tempfile.mkdtemp())
     name = f"bench_inproc_{count}"

@@ -18,7 +18,7 @@ from blinker import Signal
 sys.path.insert(0, str(Path(__file__).parent))
 from _timing import report
 
-from ckansig.recording import record
+from ckansig.watching.recorder import record
 
 SENDS = 5_000
 

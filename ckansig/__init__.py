@@ -20,6 +20,7 @@ from ckansig._lazy import exports
 
 __version__ = "0.1.0"
 
+#: name -> the module (below ``ckansig``) it is imported from on first use
 _EXPORTS = {
     "CORE_SIGNALS": "catalog",
     "CoreSignal": "catalog",
@@ -32,48 +33,80 @@ _EXPORTS = {
     "CkansigError": "errors",
     "ConfigError": "errors",
     "SignalNotFound": "errors",
-    "load": "loader",
-    "LoadError": "registry",
-    "Registry": "registry",
-    "Sender": "registry",
-    "SignalInfo": "registry",
-    "Subscription": "registry",
-    "ReceiverTrace": "tracing",
-    "Trace": "tracing",
-    "fire": "tracing",
+    "UsageProblem": "errors",
+    "load": "loading",
+    "CallableInfo": "model",
+    "LoadError": "model",
+    "Registry": "model",
+    "Sender": "model",
+    "SignalInfo": "model",
+    "Subscription": "model",
+    "Columns": "firing",
+    "ErrorInfo": "firing",
+    "ReceiverTrace": "firing",
+    "Trace": "firing",
+    "fire": "firing",
+    "CHECKS": "doctor",
+    "Check": "doctor",
+    "Problem": "doctor",
+    "Report": "doctor",
+    "diagnose": "doctor",
+    "Outcome": "watching",
+    "SendRecord": "watching",
+    "record": "watching",
 }
 
 __all__ = [
+    "CHECKS",
     "CORE_SIGNALS",
     "AmbiguousSignal",
+    "CallableInfo",
+    "Check",
     "CkansigError",
+    "Columns",
     "Config",
     "ConfigError",
     "CoreSignal",
     "DoctorSettings",
+    "ErrorInfo",
     "LoadError",
+    "Outcome",
     "PluginSpec",
+    "Problem",
     "ReceiverTrace",
     "Registry",
+    "Report",
+    "SendRecord",
     "Sender",
     "SignalInfo",
     "SignalNotFound",
     "Subscription",
     "Trace",
+    "UsageProblem",
     "__version__",
+    "diagnose",
     "find_config",
     "fire",
     "load",
     "load_config",
+    "record",
 ]
 
 if TYPE_CHECKING:
     from ckansig.catalog import CORE_SIGNALS, CoreSignal
     from ckansig.config import Config, DoctorSettings, PluginSpec, find_config, load_config
-    from ckansig.errors import AmbiguousSignal, CkansigError, ConfigError, SignalNotFound
-    from ckansig.loader import load
-    from ckansig.registry import LoadError, Registry, Sender, SignalInfo, Subscription
-    from ckansig.tracing import ReceiverTrace, Trace, fire
+    from ckansig.doctor import CHECKS, Check, Problem, Report, diagnose
+    from ckansig.errors import (
+        AmbiguousSignal,
+        CkansigError,
+        ConfigError,
+        SignalNotFound,
+        UsageProblem,
+    )
+    from ckansig.firing import Columns, ErrorInfo, ReceiverTrace, Trace, fire
+    from ckansig.loading import load
+    from ckansig.model import CallableInfo, LoadError, Registry, Sender, SignalInfo, Subscription
+    from ckansig.watching import Outcome, SendRecord, record
 
 
-__getattr__ = exports('ckansig', _EXPORTS, globals())
+__getattr__ = exports("ckansig", _EXPORTS, globals())

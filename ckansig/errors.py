@@ -1,8 +1,27 @@
-"""Domain exceptions. They carry fields; only the CLI turns them into messages."""
+"""Domain exceptions, and how ckansig describes an exception it caught.
+
+The exceptions carry fields; only the CLI turns them into messages and exit
+codes. :func:`first_line`, :func:`exc_text` and :func:`raise_site` are the one
+way every layer summarises an exception that plugin code raised.
+"""
 
 from __future__ import annotations
 
 import os
+import traceback
+from collections.abc import Callable
+
+__all__ = [
+    "AmbiguousSignal",
+    "CkansigError",
+    "ConfigError",
+    "SignalNotFound",
+    "UsageProblem",
+    "exc_text",
+    "first_line",
+    "raise_site",
+    "type_name",
+]
 
 
 class CkansigError(Exception):
@@ -65,3 +84,62 @@ class UsageProblem(CkansigError):
         super().__init__(message)
         self.message = message
         self.param = param
+
+
+# -- describing exceptions that plugin code raised -------------------------------
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message ("" when it has none)."""
+    message = str(exc).strip()
+    return message.split("\n", 1)[0].strip() if message else ""
+
+
+def exc_text(exc: BaseException) -> str:
+    """``"KeyError: 'x'"``: the type and the first line of the message."""
+    line = first_line(exc)
+    return f"{type(exc).__name__}: {line}" if line else type(exc).__name__
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _foreign(filename: str) -> bool:
+    """A frame of plugin code: neither ckansig's own nor importlib's machinery."""
+    return not filename.startswith(_PACKAGE) and "importlib" not in filename \
+        and filename != "<frozen runpy>"
+
+
+def raise_site(
+    exc: BaseException, default: tuple[str | None, int | None] = (None, None), *,
+    prefer: str | None = None, keep: Callable[[str], bool] = _foreign,
+) -> tuple[str | None, int | None]:
+    """The file and line where ``exc`` surfaced in plugin code: the innermost
+    frame outside ckansig and importlib, or the innermost in ``prefer`` (a
+    receiver's own file) when the traceback passes through it."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if keep(f.filename)]
+    if prefer:
+        own = [f for f in frames if f.filename == prefer]
+        frames = own or frames
+    if not frames:
+        return default
+    return frames[-1].filename, frames[-1].lineno
+
+
+# -- naming the type of a value a user gave ------------------------------------
+
+# type -> (its TOML name, its JSON name with an article)
+_TYPE_NAMES: dict[type, tuple[str, str]] = {
+    str: ("string", "a string"), int: ("integer", "a number"), float: ("float", "a number"),
+    bool: ("boolean", "a boolean"), list: ("array", "an array"), dict: ("table", "an object"),
+    type(None): ("null", "null"),
+}
+
+
+def type_name(value: object, *, json: bool = False) -> str:
+    """The type of ``value`` as a config file names it (``"table"``), or as
+    JSON does with ``json`` (``"an object"``); the Python name otherwise."""
+    names = _TYPE_NAMES.get(type(value))
+    if names is None:
+        return type(value).__name__
+    return names[1] if json else names[0]

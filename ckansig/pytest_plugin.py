@@ -24,7 +24,7 @@ import pytest
 if TYPE_CHECKING:
     from contextlib import ExitStack
 
-    from ckansig.recording import SendRecord
+    from ckansig.watching.recorder import SendRecord
 
 __all__ = ["SignalLog", "signal_log"]
 
@@ -112,7 +112,7 @@ def _equal(a: Any, b: Any) -> bool:
 
 
 def _short(value: Any) -> str:
-    from ckansig.inspection import brief
+    from ckansig.model import brief
 
     return brief(value)
 
@@ -129,7 +129,7 @@ def _describe_query(name: str, sender: Any, namespace: str | None,
 @pytest.fixture
 def signal_log() -> Iterator[SignalLog]:
     """Every blinker signal sent during the test, with helpers to query it."""
-    from ckansig.recording import record
+    from ckansig.watching.recorder import record
 
     log = SignalLog()
     with record(log):
@@ -154,7 +154,7 @@ class _Report:
     def __init__(self) -> None:
         from contextlib import ExitStack
 
-        from ckansig.recording import record
+        from ckansig.watching.recorder import record
 
         self.current = "(outside tests)"
         self.sends: dict[str, list[tuple[str, SendRecord]]] = {}
@@ -194,6 +194,6 @@ class _Report:
 
 
 def describe_receiver(receiver: Any) -> str:
-    from ckansig.inspection import describe
+    from ckansig.loading.describing import describe
 
     return describe(receiver).name

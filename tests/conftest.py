@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ckansig import loader, signals
+from ckansig import signals
+from ckansig.loading import loader
 from ckansig.plugins import SingletonPlugin
 
 pytest_plugins = ["pytester"]

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ckansig.ckanini import read_plugins
 from ckansig.cli import main
 from ckansig.config import Config, load_config
+from ckansig.config.ckan_ini import read_plugins
 from ckansig.errors import ConfigError
 
 

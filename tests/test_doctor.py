@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ckansig.checks import CHECKS
 from ckansig.cli import main
 from ckansig.config import load_config
 from ckansig.doctor import diagnose
-from ckansig.loader import load
+from ckansig.doctor.catalogue import CHECKS
+from ckansig.loading import load
 
 from .conftest import FIXTURES, ROOT
 
@@ -246,8 +246,8 @@ def test_bundled_example_passes_in_ci_mode(runner, monkeypatch) -> None:
 @given(st.sets(st.text("abc_", min_size=1, max_size=5), max_size=12),
        st.text("abc_", min_size=1, max_size=6))
 def test_name_index_agrees_with_brute_force(names: set[str], query: str) -> None:
-    from ckansig.names import NameIndex as _NameIndex
-    from ckansig.names import one_edit as _one_edit
+    from ckansig.doctor.names import NameIndex as _NameIndex
+    from ckansig.doctor.names import one_edit as _one_edit
 
     expected = sorted(n for n in names if n != query and _one_edit(query, n))
     assert _NameIndex(names).one_edit_from(query) == (expected[0] if expected else None)
@@ -263,6 +263,6 @@ def test_name_index_agrees_with_brute_force(names: set[str], query: str) -> None
      ("user_created", "usr_craeted", False)],  # two edits
 )
 def test_one_edit(a: str, b: str, close: bool) -> None:
-    from ckansig.names import one_edit as _one_edit
+    from ckansig.doctor.names import one_edit as _one_edit
 
     assert _one_edit(a, b) is close

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from ckansig.cli import main
 from ckansig.config import load_config
-from ckansig.loader import load
-from ckansig.tracing import fire
+from ckansig.firing import fire
+from ckansig.loading import load
 
 from .conftest import ROOT
 
@@ -265,7 +265,7 @@ def test_muted_signal_calls_nothing(write_config) -> None:
 def test_library_trace_without_a_registry() -> None:
     from blinker import Signal
 
-    from ckansig.registry import SignalInfo
+    from ckansig.model import SignalInfo
 
     signal = Signal()
     calls = []
@@ -282,6 +282,7 @@ def test_library_trace_without_a_registry() -> None:
     assert traced.subscription is None
     assert traced.receiver.qualname.endswith("receiver")
     assert traced.mutated == ("data",)
+    assert traced.changes == ("data",)
     without_check = fire(info, "x", {"data": []}, check_mutation=False)
     assert without_check.receivers[0].mutated == ()
 
@@ -328,34 +329,27 @@ def test_non_ascii_json_is_utf8(runner, write_config) -> None:
 
 
 def reference_receivers(trace, redactor) -> list[dict]:
-    """The receivers array, spelled out field by field from the records: what
-    the column-at-a-time encoder must produce."""
-    from ckansig.render.common import safe_repr
+    """The receivers array built record by record from each field's plain
+    value: what the column-at-a-time encoder must produce."""
+    from ckansig.output import RECEIVER_FIELDS
 
-    return [{
-        "receiver": r.receiver.name,
-        "plugin": r.subscription.plugin if r.subscription else None,
-        "via": r.subscription.via if r.subscription else "unknown",
-        "sender_filter": r.subscription.sender.to_json() if r.subscription else None,
-        "file": r.receiver.file,
-        "line": r.receiver.line,
-        "status": r.status,
-        "async": r.is_async,
-        "duration_ms": round(r.duration * 1000, 4),
-        "result": safe_repr(r.result, redactor) if r.status == "ok" else None,
-        "error": None if r.error is None else {
-            "type": r.error.type, "message": redactor.text(r.error.message),
-            "file": r.error.file, "line": r.error.line},
-        "mutated": r.mutated_keys,
-        "changes": list(r.mutated),
-        "reached_by_send": r.reached_by_send,
-        "output": None if r.output is None else redactor.text(r.output),
-    } for r in trace.receivers]
+    return [{field.key: field.value(r, redactor) for field in RECEIVER_FIELDS}
+            for r in trace.receivers]
+
+
+def test_receiver_fields_are_the_documented_schema() -> None:
+    """The README's example receiver object has exactly the declared keys, in order."""
+    from ckansig.output import RECEIVER_FIELDS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("#### `ckansig fire --format json`", 1)[1]
+    example = json.loads(section.split("```json", 1)[1].split("```", 1)[0])
+    assert list(example["receivers"][0]) == [field.key for field in RECEIVER_FIELDS]
 
 
 def test_json_receivers_match_the_records(write_config) -> None:
-    from ckansig.render import trace_json
-    from ckansig.values import Redactor
+    from ckansig.output import trace_json
+    from ckansig.output.redaction import Redactor
 
     plugins = ("fx_fire:FirePlugin", "fx_fire:RaisingPlugin", "fx_fire:MutatingPlugin",
                "fx_fire:AsyncPlugin", "fx_fire:PrintingPlugin", "fx_fire:SecretPlugin")
@@ -387,9 +381,9 @@ def test_json_receivers_match_the_records(write_config) -> None:
 def test_json_encodes_any_result_and_output(value, printed) -> None:
     from blinker import Signal
 
-    from ckansig.registry import SignalInfo
-    from ckansig.render import trace_json
-    from ckansig.values import Redactor
+    from ckansig.model import SignalInfo
+    from ckansig.output import trace_json
+    from ckansig.output.redaction import Redactor
 
     def receiver(sender, **kwargs):
         sys.stdout.write(printed)

@@ -7,7 +7,7 @@ import inspect
 
 import pytest
 
-from ckansig.inspection import describe
+from ckansig.loading.describing import describe
 
 
 def plain(sender, **kwargs):

@@ -10,8 +10,8 @@ import pytest
 
 from ckansig import signals
 from ckansig.config import load_config
-from ckansig.loader import load
-from ckansig.registry import Registry, Subscription
+from ckansig.loading import load
+from ckansig.model import Registry, Subscription
 
 
 def load_plugins(write_config: Callable[..., Path], *plugins: str) -> Registry:

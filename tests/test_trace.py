@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from blinker import Namespace, Signal
 
-from ckansig.recording import record
+from ckansig.watching.recorder import record
 
 from .conftest import FIXTURES
 

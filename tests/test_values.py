@@ -10,17 +10,16 @@ from hypothesis import strategies as st
 
 from ckansig.catalog import core_signal
 from ckansig.errors import UsageProblem
-from ckansig.values import (
+from ckansig.firing.arguments import (
     AttrDict,
-    Redactor,
-    Snapshot,
     build_call,
-    is_secret_key,
     parse_json_object,
     parse_kw,
     parse_value,
     to_objects,
 )
+from ckansig.firing.snapshots import Snapshot
+from ckansig.output.redaction import Redactor, is_secret_key
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=10)

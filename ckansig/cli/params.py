@@ -10,10 +10,17 @@ import click
 
 from ckansig.errors import UsageProblem
 
+__all__ = ["FORMATS", "CheckIds", "JsonObject", "JsonOrString", "KeyValue", "ParamType",
+           "Release"]
+
 FORMATS = click.Choice(["text", "json"])
 
 
-class KeyValue(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic in click 8.4+
+class ParamType(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic in click 8.4+
+    """The base of ckansig's argument types (click's, whatever its version)."""
+
+
+class KeyValue(ParamType):
     """``KEY=VALUE``: VALUE is JSON when it parses as JSON, else a string."""
 
     name = "KEY=VALUE"
@@ -22,7 +29,7 @@ class KeyValue(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # gen
                 ctx: click.Context | None) -> tuple[str, Any]:
         if isinstance(value, tuple):
             return value
-        from ckansig.values import parse_kw
+        from ckansig.firing.arguments import parse_kw
 
         try:
             return parse_kw(value)
@@ -30,19 +37,19 @@ class KeyValue(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # gen
             self.fail(exc.message, param, ctx)
 
 
-class JsonOrString(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic in click 8.4+
+class JsonOrString(ParamType):
     """A value that is JSON when it parses as JSON, else a string."""
 
     name = "VALUE"
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> Any:
-        from ckansig.values import parse_value
+        from ckansig.firing.arguments import parse_value
 
         return parse_value(value) if isinstance(value, str) else value
 
 
-class JsonObject(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic in click 8.4+
+class JsonObject(ParamType):
     """A JSON object given inline, as ``@FILE``, or as ``-`` for standard input."""
 
     name = "JSON|@FILE|-"
@@ -51,7 +58,7 @@ class JsonObject(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # g
                 ctx: click.Context | None) -> dict[str, Any]:
         if isinstance(value, dict):
             return value
-        from ckansig.values import parse_json_object
+        from ckansig.firing.arguments import parse_json_object
 
         source, text = "--kwargs", str(value)
         if value == "-":
@@ -70,7 +77,7 @@ class JsonObject(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # g
             self.fail(exc.message, param, ctx)
 
 
-class CheckIds(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic in click 8.4+
+class CheckIds(ParamType):
     """Comma-separated check IDs (SIG007,SIG014)."""
 
     name = "IDS"
@@ -79,7 +86,7 @@ class CheckIds(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # gen
                 ctx: click.Context | None) -> tuple[str, ...]:
         if isinstance(value, tuple):
             return value
-        from ckansig.checks import CHECKS
+        from ckansig.doctor.catalogue import CHECKS
 
         ids = tuple(part.strip().upper() for part in str(value).split(",") if part.strip())
         unknown = [i for i in ids if i not in CHECKS]
@@ -89,7 +96,7 @@ class CheckIds(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # gen
         return ids
 
 
-class Release(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic in click 8.4+
+class Release(ParamType):
     """A CKAN release as MAJOR.MINOR."""
 
     name = "X.Y"
@@ -98,7 +105,7 @@ class Release(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # gene
                 ctx: click.Context | None) -> tuple[int, int]:
         if isinstance(value, tuple):
             return value
-        from ckansig.config import parse_version
+        from ckansig.config.settings import parse_version
 
         parsed = parse_version(str(value))
         if parsed is None:

@@ -1,10 +1,9 @@
 """What the commands share: the config options, loading the registry, finding
-the signal a command names, and printing JSON."""
+the signal a command names, turning domain errors into click's, and printing JSON."""
 
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import os
 import sys
@@ -13,8 +12,10 @@ from typing import Any, TypeVar
 
 import click
 
-from ckansig.errors import CkansigError, ConfigError
-from ckansig.registry import Registry, SignalInfo
+from ckansig.cli.gc_policy import POLICY
+from ckansig.config.settings import Config
+from ckansig.errors import CkansigError, ConfigError, UsageProblem
+from ckansig.model import Registry, SignalInfo
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,6 +27,7 @@ class ConfigProblem(click.ClickException):
 
 
 def config_option(func: F) -> F:
+    """The ``-c/--config`` and ``--ckan-ini`` options (also taken before the command)."""
     func = click.option(
         "--ckan-ini", "ckan_ini", metavar="PATH", default=None,
         help="A CKAN config file: load the plugins its ckan.plugins names too "
@@ -38,53 +40,55 @@ def config_option(func: F) -> F:
     )(func)
 
 
-def load_registry(ctx: click.Context, config: str | None) -> Registry:
-    """Find and read the config, then load its plugins (their prints go to stderr)."""
+def read_settings(ctx: click.Context) -> Config:
+    """The config a command works with: ``-c`` (before or after the command),
+    ``$CKANSIG_CONFIG`` or the default files, plus the plugins of the CKAN
+    config file (``--ckan-ini``, ``$CKAN_INI`` or ``ckan_ini`` in the config).
+    Raises :class:`~ckansig.errors.ConfigError`."""
     from ckansig.config import CKAN_INI_ENV, find_config, load_config
-    from ckansig.loader import load
 
     root = ctx.find_root().params
-    config = config or root.get("config")
+    config = ctx.params.get("config") or root.get("config")
     ckan_ini = ctx.params.get("ckan_ini") or root.get("ckan_ini") or os.environ.get(
         CKAN_INI_ENV) or None
+    return load_config(find_config(config)).with_ckan_ini(ckan_ini)
+
+
+def load_registry(ctx: click.Context) -> Registry:
+    """Read the config (:func:`read_settings`), then load its plugins (their
+    prints go to stderr). The config is kept in ``ctx.meta["ckansig.config"]``."""
+    from ckansig.loading import load
+
     try:
-        path = find_config(config)
-        settings = load_config(path).with_ckan_ini(ckan_ini)
+        settings = read_settings(ctx)
     except ConfigError as exc:
         raise ConfigProblem(str(exc)) from None
-    if path is None and settings.ckan_ini is None:
+    if settings.path is None and settings.ckan_ini is None:
         click.echo("ckansig: no config found (-c, $CKANSIG_CONFIG, ./plugins.toml, "
                    "[tool.ckansig] in ./pyproject.toml); showing core signals only", err=True)
     ctx.meta["ckansig.config"] = settings
-    try:
-        with contextlib.redirect_stdout(sys.stderr):
-            return load(settings)
-    finally:
-        sys.stderr.flush()  # what plugins printed comes before ckansig's own output
-        if isinstance(ctx.obj, dict) and ctx.obj.pop("gc_paused", False):
-            # Paused by __main__.run for start-up. What is loaded now lives as
-            # long as the process: freeze it, so that no later collection (the
-            # one at exit included) walks it again. Garbage that receivers make
-            # afterwards is collected, and finalized, as usual.
-            gc.freeze()
-            gc.enable()
+    with POLICY.loading():
+        try:
+            with contextlib.redirect_stdout(sys.stderr):
+                return load(settings)
+        finally:
+            sys.stderr.flush()  # what plugins printed comes before ckansig's own output
 
 
 def complete_signal(ctx: click.Context, param: click.Parameter,
                     incomplete: str) -> list[str]:
-    """Shell completion for SIGNAL: the names of every loaded signal."""
-    from ckansig.config import find_config, load_config
-    from ckansig.loader import load
+    """Shell completion for SIGNAL: the names of every signal the command would load."""
+    from ckansig.loading import load
 
     try:
-        config = ctx.params.get("config") or ctx.find_root().params.get("config")
+        settings = read_settings(ctx)
         with contextlib.redirect_stdout(None), contextlib.redirect_stderr(None):
-            registry = load(load_config(find_config(config)))
+            names = load(settings).names()
     except Exception:
         from ckansig.catalog import CORE_SIGNALS
 
-        return sorted(s.name for s in CORE_SIGNALS if s.name.startswith(incomplete))
-    return [name for name in registry.names() if name.startswith(incomplete)]
+        names = sorted(s.name for s in CORE_SIGNALS)
+    return [name for name in names if name.startswith(incomplete)]
 
 
 def find_signal(registry: Registry, name: str, namespace: str | None) -> SignalInfo:
@@ -96,16 +100,12 @@ def find_signal(registry: Registry, name: str, namespace: str | None) -> SignalI
 
 
 @contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while ckansig's own code builds output: tens of
-    thousands of short-lived records, no cycles to free."""
-    enabled = gc.isenabled()
-    gc.disable()
+def usage_errors() -> Iterator[None]:
+    """Turn a :class:`~ckansig.errors.UsageProblem` into click's usage error (exit 2)."""
     try:
         yield
-    finally:
-        if enabled:
-            gc.enable()
+    except UsageProblem as exc:
+        raise click.BadParameter(exc.message, param_hint=exc.param) from None
 
 
 def echo_json(document: Any) -> None:

@@ -1,7 +1,7 @@
 """The child side of ``ckansig trace``: switch recording on, then run the
 program as its own ``__main__``, writing one JSON line per send.
 
-    python -m ckansig._tracehook OUTPUT PATTERN REDACT -- PROGRAM [ARGS...]
+    python -m ckansig.watching.child OUTPUT PATTERN REDACT -- PROGRAM [ARGS...]
 
 PROGRAM is a Python script, an executable Python script found on PATH (such
 as ``pytest``), or a Python interpreter followed by ``-m MODULE``, ``-c CODE``
@@ -18,7 +18,9 @@ import shutil
 import sys
 from typing import Any
 
-from ckansig.recording import SendRecord, record
+from ckansig.watching.recorder import SendRecord, record
+
+__all__ = ["PYTHON_NAMES", "main", "resolve"]
 
 #: The kinds of program ckansig trace can run in-process.
 PYTHON_NAMES = ("python", "python3", "pypy", "pypy3")
@@ -65,7 +67,7 @@ def _has_python_shebang(path: str) -> bool:
 def main(argv: list[str]) -> None:
     output, pattern, redact, separator, *command = argv
     if separator != "--" or not command:
-        raise SystemExit("usage: python -m ckansig._tracehook OUTPUT PATTERN REDACT -- CMD")
+        raise SystemExit("usage: python -m ckansig.watching.child OUTPUT PATTERN REDACT -- CMD")
     kind, target, program_argv = resolve(command)
     # a line per send, flushed as written: a crash keeps what was recorded
     with open(output, "a", encoding="utf-8", buffering=1) as stream:
@@ -77,8 +79,8 @@ def _run(kind: str, target: str, program_argv: list[str], stream: Any, pattern: 
     def sink(rec: SendRecord) -> None:
         if pattern and not (fnmatch.fnmatchcase(rec.name, pattern) or pattern in rec.name):
             return
-        from ckansig.render import record_json
-        from ckansig.values import Redactor
+        from ckansig.output.redaction import Redactor
+        from ckansig.output.trace_view import record_json
 
         redactor = Redactor(rec.kwargs, rec.sender, enabled=redact)
         document: dict[str, Any] = record_json(rec, redactor)

@@ -1,22 +1,31 @@
 """The catalogue of doctor checks: stable IDs, severities, explanations.
 
+``CHECKS`` is the catalogue; every entry has exactly one function registered
+against its ID in :mod:`ckansig.doctor.checks` (a test holds them together).
+
 The IDs are part of ckansig's interface: they appear in output, in
 ``--select``/``--ignore`` and in silencing comments, and never change meaning.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
-SEVERITIES = ("error", "warning", "info")
-SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+__all__ = ["CHECKS", "SEVERITIES", "SEVERITY_RANK", "Check", "Severity"]
+
+#: How serious a finding is.
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 
 
 class Check(NamedTuple):
-    """One check: what it finds, why it matters, and how to fix it."""
+    """One catalogue entry: what the check finds, why it matters, and how to
+    fix it. The function that performs it is registered against its ``id``
+    in :mod:`ckansig.doctor.checks`."""
 
     id: str
-    severity: str  # the default; a few checks also report at a lower level
+    severity: Severity  # the default; a few checks also report at a lower level
     title: str
     hint: str
     explanation: str
@@ -24,6 +33,7 @@ class Check(NamedTuple):
     good: str
 
 
+#: Every check, by ID.
 CHECKS: dict[str, Check] = {c.id: c for c in (
     Check(
         "SIG001", "error", "a plugin cannot be loaded",

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ckansig.render.common import clean, where
+from ckansig.model import signal_key
+from ckansig.output.terminal import clean, where
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ckansig.checks import Check
-    from ckansig.doctor import Problem, Report
+    from ckansig.doctor.catalogue import Check
+    from ckansig.doctor.problems import Problem, Report
 
 DOCTOR_SCHEMA_VERSION = 1
 
@@ -90,9 +91,7 @@ def print_report(out: Console, report: Report) -> None:
 
 
 def _signal_key(problem: Problem) -> str | None:
-    if problem.signal is None:
-        return None
-    return f"{problem.namespace}:{problem.signal}" if problem.namespace else problem.signal
+    return None if problem.signal is None else signal_key(problem.namespace, problem.signal)
 
 
 def github_annotations(report: Report) -> list[str]:

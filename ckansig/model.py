@@ -1,7 +1,10 @@
-"""The subscription map: every known signal, its receivers and their provenance.
+"""The records every layer passes around: the subscription map.
 
-A :class:`Registry` is what the loader builds and what ``list``, ``fire`` and
-``doctor`` read. It is data: rendering and checking live elsewhere.
+A :class:`Registry` is what loading builds and what ``list``, ``fire`` and
+``doctor`` read: every known signal (:class:`SignalInfo`), its receivers
+(:class:`Subscription`, described by :class:`CallableInfo`) and the plugins
+that failed to load (:class:`LoadError`). It is data: loading, rendering and
+checking live in their own packages.
 """
 
 
@@ -13,9 +16,65 @@ from blinker import ANY, Signal
 
 from ckansig.catalog import CoreSignal
 from ckansig.errors import AmbiguousSignal, SignalNotFound
-from ckansig.inspection import CallableInfo, brief
 
+__all__ = [
+    "CallableInfo",
+    "Duplicate",
+    "LoadError",
+    "LoadErrorKind",
+    "LoadedPlugin",
+    "ReceiverKind",
+    "Registry",
+    "Sender",
+    "SignalInfo",
+    "Subscription",
+    "Via",
+    "brief",
+    "signal_key",
+]
+
+#: How a receiver was connected: from ``get_signal_subscriptions()``, while its
+#: plugin was imported, or before ckansig loaded anything.
 Via = Literal["isignal", "import", "unknown"]
+
+#: What kind of callable a receiver is.
+ReceiverKind = Literal["function", "lambda", "closure", "method", "classmethod", "partial",
+                       "callable", "builtin", "unknown"]
+
+#: Why a plugin (or one of its subscriptions) failed to load.
+LoadErrorKind = Literal[
+    "module_not_found", "import_error", "attribute_missing", "not_a_plugin",
+    "plugin_init_failed", "subscriptions_raised", "subscriptions_malformed", "bad_signal_key",
+    "entry_malformed", "not_callable", "connect_failed",
+]
+
+
+def signal_key(namespace: str | None, name: str) -> str:
+    """``"ckan:user_created"``, or the bare name for a signal outside a namespace."""
+    return f"{namespace}:{name}" if namespace else name
+
+
+def brief(value: object, limit: int = 60) -> str:
+    """``repr(value)`` shortened to ``limit`` characters; a ``__repr__`` that
+    raises is the plugin's problem, never ckansig's."""
+    try:
+        text = repr(value)
+    except Exception as exc:
+        text = f"<unrepresentable {type(value).__name__}: {type(exc).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class CallableInfo(NamedTuple):
+    """Where a receiver comes from: its names, source file and line, its
+    :data:`ReceiverKind`, and whether it is a coroutine function."""
+
+    name: str
+    qualname: str
+    module: str | None
+    file: str | None
+    line: int | None
+    kind: ReceiverKind
+    is_async: bool
 
 
 class Sender(NamedTuple):
@@ -29,6 +88,7 @@ class Sender(NamedTuple):
 
     @classmethod
     def of(cls, sender: object) -> "Sender":
+        """The filter for ``sender`` as passed to ``Signal.connect``."""
         if sender is ANY:
             return cls("any", "ANY", "ANY")
         if isinstance(sender, (str, int)):
@@ -43,13 +103,10 @@ class Sender(NamedTuple):
 
 
 class LoadError(NamedTuple):
-    """Something that went wrong while loading one plugin. ``kind`` is one of
-    module_not_found, import_error, attribute_missing, not_a_plugin,
-    plugin_init_failed, subscriptions_raised, subscriptions_malformed,
-    bad_signal_key, entry_malformed, not_callable, connect_failed."""
+    """Something that went wrong while loading one plugin (a :data:`LoadErrorKind`)."""
 
     plugin: str
-    kind: str
+    kind: LoadErrorKind
     message: str
     signal: str | None = None
     namespace: str | None = None
@@ -117,14 +174,17 @@ class SignalInfo:
 
     @property
     def key(self) -> str:
-        return f"{self.namespace}:{self.name}" if self.namespace else self.name
+        """``namespace:name`` (see :func:`signal_key`)."""
+        return signal_key(self.namespace, self.name)
 
     @property
     def args(self) -> tuple[str, ...]:
+        """The documented arguments of a core signal (sender first); () otherwise."""
         return self.core.args if self.core else ()
 
     @property
     def doc(self) -> str | None:
+        """A one-line description: the catalogue's, else the signal's own docstring."""
         if self.core:
             return self.core.doc
         doc = self.signal.__doc__
@@ -188,6 +248,7 @@ class Registry:
         return index
 
     def names(self) -> list[str]:
+        """Every signal name, sorted."""
         return sorted({info.name for info in self.signals})
 
     def find(self, name: str, namespace: str | None = None) -> SignalInfo:

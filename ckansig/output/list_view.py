@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ckansig.registry import LoadError, Registry, SignalInfo, Subscription
-from ckansig.render.common import clean, where
+from ckansig.model import LoadError, Registry, SignalInfo, Subscription
+from ckansig.output.terminal import clean, where
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -1,4 +1,6 @@
-"""Describe callables: name, module, source file and line, sync or async."""
+"""Describe callables without calling them: name, module, source file and
+line, kind, sync or async (:func:`describe`), and how they can be called
+(:func:`call_shape`)."""
 
 
 import contextlib
@@ -7,28 +9,18 @@ import inspect
 from types import FunctionType
 from typing import Any, NamedTuple
 
+from ckansig.model import CallableInfo, ReceiverKind
 
-class CallableInfo(NamedTuple):
-    """Where a receiver comes from. ``kind`` is one of function, lambda,
-    closure, method, classmethod, partial, callable (an object with
-    ``__call__``), builtin."""
-
-    name: str
-    qualname: str
-    module: str | None
-    file: str | None
-    line: int | None
-    kind: str
-    is_async: bool
+__all__ = ["CallShape", "call_shape", "describe"]
 
 
-def _target(obj: Any) -> tuple[Any, str]:
+
+def _target(obj: Any) -> tuple[Any, ReceiverKind]:
     """The function whose code describes ``obj``, and the kind of ``obj``."""
     if isinstance(obj, functools.partial):
         return _target(obj.func)[0], "partial"
     if inspect.ismethod(obj):
-        kind = "classmethod" if isinstance(obj.__self__, type) else "method"
-        return obj.__func__, kind
+        return obj.__func__, "classmethod" if isinstance(obj.__self__, type) else "method"
     if inspect.isfunction(obj):
         if obj.__name__ == "<lambda>":
             return obj, "lambda"
@@ -54,7 +46,7 @@ def describe(obj: Any) -> CallableInfo:
         fcode = obj.__code__
         fqualname: str = obj.__qualname__
         fmodule: str | None = obj.__module__
-        fkind = ("function" if "<" not in fqualname  # neither <lambda> nor <locals>
+        fkind: ReceiverKind = ("function" if "<" not in fqualname  # neither <lambda> nor <locals>
                  else "lambda" if obj.__name__ == "<lambda>"
                  else "closure" if "<locals>" in fqualname else "function")
         is_async = bool(fcode.co_flags & _CO_COROUTINE) or (
@@ -84,22 +76,18 @@ def describe(obj: Any) -> CallableInfo:
     )
 
 
-def brief(value: object, limit: int = 60) -> str:
-    """``repr(value)`` shortened to ``limit`` characters; a ``__repr__`` that
-    raises is the plugin's problem, never ckansig's."""
-    try:
-        text = repr(value)
-    except Exception as exc:
-        text = f"<unrepresentable {type(value).__name__}: {type(exc).__name__}>"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 _CO_VARARGS = inspect.CO_VARARGS
 _CO_VARKEYWORDS = inspect.CO_VARKEYWORDS
 
-#: How a callable can be called: (positional names, required positional names,
-#: keyword-only names, required keyword-only names, has *args, has **kwargs).
-CallShape = tuple[list[str], list[str], list[str], list[str], bool, bool]
+class CallShape(NamedTuple):
+    """How a callable can be called (``self`` of a bound method left out)."""
+
+    positional: list[str]
+    required: list[str]  # positional parameters without a default
+    keywords: list[str]  # keyword-only parameters
+    required_keywords: list[str]  # keyword-only parameters without a default
+    varargs: bool  # has *args
+    varkw: bool  # has **kwargs
 
 
 def call_shape(receiver: Any) -> CallShape | None:
@@ -115,9 +103,9 @@ def call_shape(receiver: Any) -> CallShape | None:
         keywords = list(code.co_varnames[code.co_argcount:
                                          code.co_argcount + code.co_kwonlyargcount])
         kwdefaults = func.__kwdefaults__ or {}
-        return (names[skip:], required[skip:], keywords,
-                [k for k in keywords if k not in kwdefaults],
-                bool(code.co_flags & _CO_VARARGS), bool(code.co_flags & _CO_VARKEYWORDS))
+        return CallShape(names[skip:], required[skip:], keywords,
+                         [k for k in keywords if k not in kwdefaults],
+                         bool(code.co_flags & _CO_VARARGS), bool(code.co_flags & _CO_VARKEYWORDS))
     try:
         signature = inspect.signature(receiver)
     except (TypeError, ValueError):
@@ -129,6 +117,6 @@ def call_shape(receiver: Any) -> CallShape | None:
                 and p.default is P.empty]
     keywords = [p.name for p in params if p.kind is P.KEYWORD_ONLY]
     required_kw = [p.name for p in params if p.kind is P.KEYWORD_ONLY and p.default is P.empty]
-    return (positional, required, keywords, required_kw,
-            any(p.kind is P.VAR_POSITIONAL for p in params),
-            any(p.kind is P.VAR_KEYWORD for p in params))
+    return CallShape(positional, required, keywords, required_kw,
+                     any(p.kind is P.VAR_POSITIONAL for p in params),
+                     any(p.kind is P.VAR_KEYWORD for p in params))

@@ -1,4 +1,4 @@
-"""Find and parse the ckansig configuration (TOML) into immutable records.
+"""Find and parse the ckansig configuration (TOML) into :mod:`settings` records.
 
 The configuration lives in ``plugins.toml`` under ``[ckansig]`` or in
 ``pyproject.toml`` under ``[tool.ckansig]``::
@@ -21,132 +21,25 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from typing import Any, Literal, NamedTuple
+from typing import Any
 
-from ckansig.errors import ConfigError
+from ckansig.config.settings import (
+    CONFIG_ENV,
+    FAIL_LEVELS,
+    Config,
+    DoctorSettings,
+    PluginSpec,
+    parse_version,
+)
+from ckansig.errors import ConfigError, type_name
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = [
-    "CKAN_INI_ENV",
-    "CONFIG_ENV",
-    "Config",
-    "DoctorSettings",
-    "PluginSpec",
-    "find_config",
-    "load_config",
-    "parse_config",
-]
+__all__ = ["find_config", "load_config", "parse_config"]
 
-CONFIG_ENV = "CKANSIG_CONFIG"
-CKAN_INI_ENV = "CKAN_INI"  # as the ckan command reads it
-
-_ENTRY_POINT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
-
-
-def _dotted(text: str) -> bool:
-    """A dotted Python path (a.b.c). String methods, not a regex: this runs
-    for every plugin on every start-up, and compiling patterns costs more."""
-    return all(part.isidentifier() and part.isascii() for part in text.split("."))
-
-
-def _entry_point_name(text: str) -> bool:
-    return text[:1] not in ("", ".", "-") and _ENTRY_POINT_CHARS.issuperset(text)
-
-
-def parse_version(text: str) -> tuple[int, int] | None:
-    """``"2.11"`` → ``(2, 11)``; None when ``text`` is not MAJOR.MINOR."""
-    major, dot, minor = text.partition(".")
-    if dot and major.isdigit() and minor.isdigit() and major.isascii() and minor.isascii():
-        return int(major), int(minor)
-    return None
-_LEVELS = ("error", "warning", "info")
-
-PluginKind = Literal["object", "module", "name"]
-
-
-class PluginSpec(NamedTuple):
-    """One entry of ``plugins``.
-
-    ``kind`` is "object" for ``module:attribute``, "module" for a dotted module
-    path, and "name" for a bare name, which is looked up in the ``ckan.plugins``
-    and ``ckan.test_plugins`` entry-point groups first and imported as a module
-    when no entry point has that name.
-    """
-
-    text: str
-    kind: PluginKind
-    module: str
-    attribute: str | None = None
-    line: int | None = None
-    source: str | None = None  # the file that names the plugin, when not the config
-
-    @classmethod
-    def parse(cls, text: str, line: int | None = None) -> "PluginSpec":
-        """Parse one entry, raising ``ValueError`` with the reason if it is malformed."""
-        text = text.strip()
-        if not text:
-            raise ValueError("empty plugin name")
-        if ":" in text:
-            module, _, attribute = text.partition(":")
-            if not _dotted(module):
-                raise ValueError(f"{text!r}: {module!r} is not a dotted module path")
-            if not _dotted(attribute):
-                raise ValueError(f"{text!r}: {attribute!r} is not an attribute path")
-            return cls(text, "object", module, attribute, line)
-        if "." in text:
-            if not _dotted(text):
-                raise ValueError(f"{text!r} is not a dotted module path")
-            return cls(text, "module", text, None, line)
-        if not _entry_point_name(text):
-            raise ValueError(f"{text!r} is neither a module path nor a plugin name")
-        return cls(text, "name", text, None, line)
-
-
-class DoctorSettings(NamedTuple):
-    """``[ckansig.doctor]``: defaults for ``ckansig doctor``."""
-
-    ignore: tuple[str, ...] = ()
-    select: tuple[str, ...] = ()
-    ckan_version: tuple[int, int] | None = None
-    fail_level: str | None = None
-    #: receiver name (a glob such as "ckanext.ext.*") -> check IDs silenced for it
-    per_receiver: Mapping[str, tuple[str, ...]] = {}
-
-
-class Config(NamedTuple):
-    """A parsed configuration. ``path`` is None when no file was found."""
-
-    path: str | None = None
-    paths: tuple[str, ...] = ()
-    plugins: tuple[PluginSpec, ...] = ()
-    doctor: DoctorSettings = DoctorSettings()
-    ckan_ini: str | None = None  # a CKAN config file whose ckan.plugins are loaded too
-
-    def with_ckan_ini(self, ckan_ini: str | os.PathLike[str] | None) -> "Config":
-        """This config plus the plugins ``ckan.plugins`` names in ``ckan_ini``
-        (default: the config's own ``ckan_ini``), each loaded once."""
-        ini = os.fspath(ckan_ini) if ckan_ini is not None else self.ckan_ini
-        if ini is None:
-            return self
-        from ckansig.ckanini import read_plugins
-
-        names, source, line = read_plugins(ini)
-        known = {spec.text for spec in self.plugins}
-        extra = []
-        for name in names:
-            if name in known:
-                continue
-            known.add(name)
-            try:
-                spec = PluginSpec.parse(name, line)
-            except ValueError as exc:
-                raise ConfigError(str(exc), path=source, line=line, key="ckan.plugins") from None
-            extra.append(spec._replace(kind="name", source=source))
-        return self._replace(plugins=self.plugins + tuple(extra), ckan_ini=ini)
 
 
 def find_config(
@@ -271,14 +164,14 @@ class _Parser:
             if section is None:
                 raise ConfigError("no [ckansig] table", path=self.path)
         if not isinstance(section, dict):
-            raise self.fail("", f"must be a table, not {_type_name(section)}")
+            raise self.fail("", f"must be a table, not {type_name(section)}")
         known = {"paths", "plugins", "doctor", "ckan_ini"}
         for key in section:
             if key not in known:
                 raise self.fail(key, f"unknown key (expected one of {', '.join(sorted(known))})")
         ckan_ini = section.get("ckan_ini")
         if ckan_ini is not None and not isinstance(ckan_ini, str):
-            raise self.fail("ckan_ini", f"must be a path, not {_type_name(ckan_ini)}")
+            raise self.fail("ckan_ini", f"must be a path, not {type_name(ckan_ini)}")
         return Config(
             path=self.path,
             paths=self._paths(section.get("paths", [])),
@@ -290,12 +183,12 @@ class _Parser:
 
     def _strings(self, key: str, value: object, *, table: str | None = None) -> list[str]:
         if not isinstance(value, list):
-            raise self.fail(key, f"must be an array of strings, not {_type_name(value)}",
+            raise self.fail(key, f"must be an array of strings, not {type_name(value)}",
                             table=table)
         for index, item in enumerate(value):
             if not isinstance(item, str):
                 raise self.fail(f"{key}[{index}]",
-                                f"must be a string, not {_type_name(item)} {item!r}", table=table)
+                                f"must be a string, not {type_name(item)} {item!r}", table=table)
         return value
 
     def _paths(self, value: object) -> tuple[str, ...]:
@@ -325,7 +218,7 @@ class _Parser:
     def _doctor(self, value: object) -> DoctorSettings:
         table = f"{self.table}.doctor"
         if not isinstance(value, dict):
-            raise self.fail("doctor", f"must be a table, not {_type_name(value)}")
+            raise self.fail("doctor", f"must be a table, not {type_name(value)}")
         known = {"ignore", "select", "ckan_version", "fail_level", "per_receiver"}
         for key in value:
             if key not in known:
@@ -341,13 +234,13 @@ class _Parser:
                 raise self.fail("ckan_version", f"must be a string like \"2.11\", not {version!r}",
                                 table=table)
         level = value.get("fail_level")
-        if level is not None and level not in _LEVELS:
-            raise self.fail("fail_level", f"must be one of {', '.join(_LEVELS)}, not {level!r}",
+        if level is not None and level not in FAIL_LEVELS:
+            raise self.fail("fail_level", f"must be one of {', '.join(FAIL_LEVELS)}, not {level!r}",
                             table=table)
         per_receiver = value.get("per_receiver", {})
         if not isinstance(per_receiver, dict):
             raise self.fail("per_receiver", "must be a table of receiver name = [check IDs], "
-                            f"not {_type_name(per_receiver)}", table=table)
+                            f"not {type_name(per_receiver)}", table=table)
         silenced = {
             str(name): tuple(self._check_ids(f"per_receiver.{name}", ids, table))
             for name, ids in per_receiver.items()
@@ -363,9 +256,3 @@ class _Parser:
                 raise self.fail(f"{key}[{index}]", f"{item!r} is not a check ID like SIG014",
                                 table=table)
         return ids
-
-
-def _type_name(value: object) -> str:
-    names = {str: "string", int: "integer", float: "float", bool: "boolean", list: "array",
-             dict: "table"}
-    return names.get(type(value), type(value).__name__)

@@ -10,11 +10,12 @@ import inspect
 from types import ModuleType
 from typing import Any, NamedTuple
 
-from ckansig.config import PluginSpec
-from ckansig.registry import LoadError
+from ckansig.config.settings import PluginSpec
+from ckansig.errors import exc_text, raise_site
+from ckansig.model import LoadError
 
-__all__ = ["ENTRY_POINT_GROUPS", "Found", "PluginFailure", "exc_text", "find_entry_point",
-           "import_failure", "import_module", "raise_site", "resolve"]
+__all__ = ["ENTRY_POINT_GROUPS", "Found", "PluginFailure", "find_entry_point",
+           "import_failure", "import_module", "resolve"]
 
 #: Where CKAN looks plugin names up, in order.
 ENTRY_POINT_GROUPS = ("ckan.plugins", "ckan.test_plugins")
@@ -67,26 +68,6 @@ def import_failure(plugin: str, module_name: str, exc: BaseException) -> LoadErr
     file, line = raise_site(exc)
     return LoadError(plugin, "import_error",
                      f"importing {module_name!r} raised {exc_text(exc)}", file=file, line=line)
-
-
-def raise_site(
-    exc: BaseException, default: tuple[str | None, int | None] = (None, None)
-) -> tuple[str | None, int | None]:
-    """The file and line where ``exc`` was raised, outside ckansig and importlib."""
-    import traceback
-
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if "importlib" not in f.filename and "/ckansig/" not in f.filename.replace(
-                  "\\", "/")]
-    if not frames:
-        return default
-    return frames[-1].filename, frames[-1].lineno
-
-
-def exc_text(exc: BaseException) -> str:
-    message = str(exc).strip()
-    first = message.splitlines()[0] if message else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 # -- from a config entry to plugin objects -------------------------------------

@@ -1,7 +1,9 @@
-"""Static checks of a receiver's source: does it modify its arguments, does it
-read ``kwargs["x"]`` without a default; and ``# ckansig: ignore[...]`` comments.
+"""What a receiver's source does with its arguments: does it modify them,
+does it read ``kwargs["x"]`` without a default; and ``# ckansig: ignore[...]``
+comments.
 
-Each source file is parsed once; a receiver's function is found in it by line.
+Only the receiver's own block is parsed, and only when a bytecode prefilter
+(:func:`may_find`) says it could hold a finding.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import textwrap
 import tokenize
 from functools import cache
 from types import CodeType
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 MUTATING_METHODS = frozenset({
     "append", "extend", "insert", "pop", "popitem", "remove", "clear", "update",
@@ -26,10 +28,14 @@ MUTATING_METHODS = frozenset({
 _IGNORE = re.compile(r"#\s*ckansig:\s*ignore(?:\[([A-Z0-9_,\s]+)\])?", re.IGNORECASE)
 
 
+__all__ = ["MUTATING_METHODS", "PREFILTER_USABLE", "Finding", "analyse", "may_find",
+           "silenced"]
+
+
 class Finding(NamedTuple):
     """``kind`` is "mutates" or "reads"; ``what`` names the argument and how."""
 
-    kind: str
+    kind: Literal["mutates", "reads"]
     line: int
     what: str
 
@@ -64,28 +70,38 @@ def _function_at(filename: str, line: int, end: int | None) -> (
     return node
 
 
-_SUSPECT_OPS = frozenset(
-    opcode.opmap[name] for name in (
-        "STORE_SUBSCR", "DELETE_SUBSCR", "STORE_ATTR", "DELETE_ATTR", "BINARY_SUBSCR",
-        "STORE_SLICE", "DELETE_SLICE") if name in opcode.opmap
-)
+#: The opcodes behind what :class:`_Analyser` reports: subscript and attribute
+#: stores and deletes, and subscript reads (``kwargs["x"]``).
+PREFILTER_OPCODES = ("STORE_SUBSCR", "DELETE_SUBSCR", "STORE_ATTR", "DELETE_ATTR",
+                     "BINARY_SUBSCR")
+#: Slice stores and deletes, which some Pythons compile to opcodes of their own.
+_SLICE_OPCODES = ("STORE_SLICE", "DELETE_SLICE")
+
+#: Whether the running Python has every opcode the prefilter looks for. A
+#: release that renames or merges one (CPython 3.14 reads subscripts with
+#: BINARY_OP) would make the prefilter miss findings; then every receiver is
+#: parsed instead.
+PREFILTER_USABLE = all(name in opcode.opmap for name in PREFILTER_OPCODES)
+_SUSPECT_OPS = frozenset(opcode.opmap[name] for name in PREFILTER_OPCODES + _SLICE_OPCODES
+                         if name in opcode.opmap)
 
 
-def _may_find(code: CodeType) -> bool:
+def may_find(code: CodeType, usable: bool = PREFILTER_USABLE) -> bool:
     """Whether ``code`` could hold anything :class:`_Analyser` reports: a
     subscript or attribute store/delete, a subscript read, or a call of a
-    mutating method. Most receivers have none, and skip the parse."""
-    if MUTATING_METHODS.intersection(code.co_names):
+    mutating method. Most receivers have none, and skip the parse. When the
+    prefilter cannot be sure (``usable`` false), the answer is yes."""
+    if not usable or MUTATING_METHODS.intersection(code.co_names):
         return True
     if not _SUSPECT_OPS.isdisjoint(code.co_code[::2]):
         return True
-    return any(isinstance(const, CodeType) and _may_find(const) for const in code.co_consts)
+    return any(isinstance(const, CodeType) and may_find(const) for const in code.co_consts)
 
 
 def analyse(receiver: Any, filename: str | None, line: int | None) -> list[Finding]:
     """Findings for ``receiver``, defined at ``filename:line`` (none if not found)."""
     code = getattr(getattr(receiver, "__func__", receiver), "__code__", None)
-    if not filename or not line or (isinstance(code, CodeType) and not _may_find(code)):
+    if not filename or not line or (isinstance(code, CodeType) and not may_find(code)):
         return []
     node = _function_at(filename, line, _last_line(code) if isinstance(code, CodeType) else None)
     return _Analyser(node).run() if node is not None else []

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ckansig.render.common import clean, jsonable, safe_repr
+from ckansig.errors import first_line
+from ckansig.model import signal_key
+from ckansig.output.terminal import clean, jsonable, safe_repr
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ckansig.recording import SendRecord
-    from ckansig.values import Redactor
+    from ckansig.output.redaction import Redactor
+    from ckansig.watching.recorder import SendRecord
 
 
 def record_json(rec: SendRecord, redactor: Redactor | None = None) -> dict[str, Any]:
     """One recorded send as a JSON line (secrets hidden unless ``redactor`` says not)."""
-    from ckansig.inspection import describe
-    from ckansig.values import Redactor
+    from ckansig.loading.describing import describe
+    from ckansig.output.redaction import Redactor
 
     redactor = redactor or Redactor(rec.kwargs, rec.sender)
     receivers = []
@@ -28,7 +30,7 @@ def record_json(rec: SendRecord, redactor: Redactor | None = None) -> dict[str, 
             "result": safe_repr(outcome.result, redactor) if outcome.status == "ok" else None,
             "error": None if error is None else {
                 "type": type(error).__name__,
-                "message": redactor.text(str(error).strip().split("\n", 1)[0]),
+                "message": redactor.text(first_line(error)),
             },
         })
     return {
@@ -42,7 +44,7 @@ def record_json(rec: SendRecord, redactor: Redactor | None = None) -> dict[str, 
         "receivers": receivers,
         "error": None if rec.error is None else {
             "type": type(rec.error).__name__,
-            "message": redactor.text(str(rec.error).strip().split("\n", 1)[0]),
+            "message": redactor.text(first_line(rec.error)),
         },
     }
 
@@ -70,7 +72,7 @@ def print_trace_summary(out: Console, path: str, kept: str | None) -> None:
     sends = read_jsonl(path)
     by_signal: dict[str, dict[str, Any]] = {}
     for send in sends:
-        key = f"{send['namespace']}:{send['signal']}" if send["namespace"] else send["signal"]
+        key = signal_key(send["namespace"], send["signal"])
         row = by_signal.setdefault(key, {"sends": 0, "calls": 0, "raised": set()})
         row["sends"] += 1
         row["calls"] += sum(1 for r in send["receivers"] if r["status"] in ("ok", "error"))

@@ -16,11 +16,17 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from blinker import Signal
 
-__all__ = ["Outcome", "SendRecord", "record", "signal_identity"]
+from ckansig.model import signal_key
+
+__all__ = ["Outcome", "OutcomeStatus", "SendRecord", "Sink", "record", "signal_identity"]
+
+
+#: What happened to a receiver during a recorded send.
+OutcomeStatus = Literal["ok", "error", "not_reached", "unknown"]
 
 
 class Outcome(NamedTuple):
@@ -29,7 +35,7 @@ class Outcome(NamedTuple):
     raised and no receiver's code was in the traceback)."""
 
     receiver: Any
-    status: str
+    status: OutcomeStatus
     result: Any = None
     error: BaseException | None = None
 
@@ -57,10 +63,12 @@ class SendRecord:
 
     @property
     def key(self) -> str:
-        return f"{self.namespace}:{self.name}" if self.namespace else self.name
+        """``namespace:name`` (see :func:`ckansig.model.signal_key`)."""
+        return signal_key(self.namespace, self.name)
 
     @property
     def raised(self) -> list[Outcome]:
+        """The outcomes of the receivers that raised."""
         return [o for o in self.outcomes if o.status == "error"]
 
 
@@ -79,6 +87,7 @@ def signal_identity(signal: Signal) -> tuple[str | None, str]:
     return None, f"<anonymous signal {id(signal):#x}>"
 
 
+#: What a recorder calls with every send.
 Sink = Callable[[SendRecord], None]
 
 _lock = threading.Lock()

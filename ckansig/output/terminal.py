@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ckansig.values import Redactor
+    from ckansig.output.redaction import Redactor
 
 # Every C0/C1 control character but tab and newline, mapped to its escape.
 _CONTROL = {

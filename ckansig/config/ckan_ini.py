@@ -11,7 +11,7 @@ from __future__ import annotations
 import configparser
 import os
 
-from ckansig.errors import ConfigError
+from ckansig.errors import ConfigError, first_line
 
 __all__ = ["read_plugins"]
 _SECTION = "app:main"
@@ -43,7 +43,7 @@ def _read(path: str, seen: set[str]) -> tuple[list[str], str, int | None]:
         parser.read_string(text, source=path)
     except configparser.Error as exc:
         line = getattr(exc, "lineno", None)
-        message = str(exc).splitlines()[0]
+        message = first_line(exc)
         raise ConfigError(f"invalid CKAN config: {message}", path=path, line=line) from None
     if not parser.has_section(_SECTION):
         raise ConfigError(f"no [{_SECTION}] section", path=path)
@@ -52,7 +52,7 @@ def _read(path: str, seen: set[str]) -> tuple[list[str], str, int | None]:
         raw = section.get(_KEY)
         use = section.get("use", "")
     except configparser.Error as exc:
-        raise ConfigError(f"[{_SECTION}]: {str(exc).splitlines()[0]}", path=path,
+        raise ConfigError(f"[{_SECTION}]: {first_line(exc)}", path=path,
                           line=_line_of(text, _KEY), key=_KEY) from None
     if raw is None:
         if use.startswith("config:"):

@@ -1,0 +1,66 @@
+"""``ckansig doctor``."""
+
+from __future__ import annotations
+
+import click
+
+from ckansig.cli.gc_policy import POLICY
+from ckansig.cli.params import CheckIds, Release
+from ckansig.cli.support import config_option, echo_json, load_registry
+
+
+@click.command("doctor")
+@click.option("--fail-level", type=click.Choice(["error", "warning", "info"]), default=None,
+              help="Exit 1 when a problem at or above this level remains (default: error, "
+              "or fail_level in [ckansig.doctor]).")
+@click.option("--select", "select", type=CheckIds(), multiple=True,
+              help="Only these checks (comma-separated IDs). Repeatable.")
+@click.option("--ignore", "ignore", type=CheckIds(), multiple=True,
+              help="Silence these checks (comma-separated IDs). Repeatable.")
+@click.option("--ckan-version", type=Release(), default=None,
+              help="The CKAN release to check against (default: the installed CKAN, else "
+              "the newest known).")
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json", "github"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("--explain", "explain_id", metavar="ID", default=None,
+              help="Explain a check (SIG007), with an example of the mistake and the fix.")
+@config_option
+@click.pass_context
+def doctor_command(
+    ctx: click.Context, fail_level: str | None, select: tuple[tuple[str, ...], ...],
+    ignore: tuple[tuple[str, ...], ...], ckan_version: tuple[int, int] | None, fmt: str,
+    explain_id: str | None, config: str | None, ckan_ini: str | None,
+) -> None:
+    """Check every plugin's subscriptions against CKAN's rules and blinker's behaviour.
+
+    Findings have stable IDs (SIG001-SIG016) and severities; silence them with
+    --ignore, with [ckansig.doctor] in the config, or with a
+    "# ckansig: ignore[SIGnnn]" comment on the receiver. Exits 1 when a
+    problem at or above --fail-level remains.
+    """
+    from ckansig import output
+    from ckansig.doctor import CHECKS, diagnose
+
+    if explain_id is not None:
+        check = CHECKS.get(explain_id.strip().upper())
+        if check is None:
+            raise click.BadParameter(f"unknown check ID {explain_id!r}", param_hint="--explain")
+        click.echo(output.explain(check), nl=False)
+        return
+    registry = load_registry(ctx)
+    settings = ctx.meta["ckansig.config"]
+    level = fail_level or settings.doctor.fail_level or "error"
+    report = diagnose(registry, settings, ckan_version=ckan_version,
+                      select=[i for ids in select for i in ids],
+                      ignore=[i for ids in ignore for i in ids])
+    with POLICY.building_output():
+        if fmt == "json":
+            echo_json(output.report_json(report, level))
+        elif fmt == "github":
+            for line in output.github_annotations(report):
+                click.echo(line)
+            click.echo(output.summary_line(report))
+        else:
+            output.print_report(output.console(), report)
+    if report.fails(level):
+        ctx.exit(1)

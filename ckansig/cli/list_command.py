@@ -1,0 +1,42 @@
+"""``ckansig list``."""
+
+from __future__ import annotations
+
+import click
+
+from ckansig.cli.gc_policy import POLICY
+from ckansig.cli.params import FORMATS
+from ckansig.cli.support import config_option, echo_json, load_registry
+
+
+@click.command("list")
+@click.argument("pattern", required=False)
+@click.option("-n", "--namespace", help="Only signals in this namespace (ckan, ckanext).")
+@click.option("-p", "--plugin", help="Only receivers from this plugin (as named in the config).")
+@click.option("-s", "--subscribed", is_flag=True, help="Only signals that have receivers.")
+@click.option("-f", "--format", "fmt", type=FORMATS, default="text", show_default=True,
+              help="Output format.")
+@config_option
+@click.pass_context
+def list_command(
+    ctx: click.Context, pattern: str | None, namespace: str | None, plugin: str | None,
+    subscribed: bool, fmt: str, config: str | None, ckan_ini: str | None,
+) -> None:
+    """List every signal and its receivers, with where each came from.
+
+    PATTERN selects signals by name: a glob (user_*) or a substring (login).
+    Exits 1 when a plugin failed to load, after showing everything else.
+    """
+    from ckansig import output
+
+    registry = load_registry(ctx)
+    signals = registry.select(pattern, namespace, plugin, subscribed)
+    with POLICY.building_output():
+        if fmt == "json":
+            echo_json(output.list_json(registry, signals))
+        else:
+            output.print_list(output.console(), registry, signals)
+    if registry.errors:
+        if fmt != "json":
+            output.print_errors(output.console(stderr=True), registry.errors)
+        ctx.exit(1)

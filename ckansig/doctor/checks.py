@@ -1,0 +1,247 @@
+"""The doctor checks: one function per catalogue ID (see :mod:`ckansig.doctor.catalogue`
+for what each finds and why, and :mod:`ckansig.doctor.context` for how they run)."""
+
+from __future__ import annotations
+
+import linecache
+import sys
+from typing import Any
+
+from ckansig.catalog import CoreSignal
+from ckansig.doctor import source
+from ckansig.doctor.context import (
+    CONNECTION,
+    DROPPED,
+    DUPLICATE,
+    LOAD_ERROR,
+    RECEIVER,
+    SIGNAL,
+    CheckContext,
+    check,
+)
+from ckansig.loading.describing import call_shape
+from ckansig.model import Duplicate, LoadError, LoadErrorKind, SignalInfo, Subscription
+
+# -- load errors ------------------------------------------------------------------
+
+
+def _load_error(ctx: CheckContext, error: LoadError, kinds: frozenset[LoadErrorKind]) -> None:
+    if error.kind not in kinds:
+        return
+    file, line = error.file, error.line
+    if file is None:
+        file, line = ctx.shared.spec_sites.get(error.plugin, (None, None))
+    ctx.report(error.message, plugin=error.plugin, signal=error.signal,
+               namespace=error.namespace, receiver=error.receiver, file=file, line=line)
+
+
+_CANNOT_LOAD: frozenset[LoadErrorKind] = frozenset({
+    "module_not_found", "import_error", "attribute_missing", "not_a_plugin",
+    "plugin_init_failed"})
+
+
+@check("SIG001", LOAD_ERROR)
+def plugin_cannot_load(ctx: CheckContext, error: LoadError) -> None:
+    _load_error(ctx, error, _CANNOT_LOAD)
+
+
+@check("SIG002", LOAD_ERROR)
+def bad_subscriptions(ctx: CheckContext, error: LoadError) -> None:
+    _load_error(ctx, error, frozenset({"subscriptions_raised", "subscriptions_malformed"}))
+
+
+@check("SIG003", LOAD_ERROR)
+def key_not_a_signal(ctx: CheckContext, error: LoadError) -> None:
+    _load_error(ctx, error, frozenset({"bad_signal_key"}))
+
+
+@check("SIG004", LOAD_ERROR)
+def malformed_entry(ctx: CheckContext, error: LoadError) -> None:
+    _load_error(ctx, error, frozenset({"entry_malformed", "connect_failed"}))
+
+
+@check("SIG005", LOAD_ERROR)
+def receiver_not_callable(ctx: CheckContext, error: LoadError) -> None:
+    _load_error(ctx, error, frozenset({"not_callable"}))
+
+
+# -- signals ----------------------------------------------------------------------
+
+
+def _first_subscription(info: SignalInfo) -> Subscription | None:
+    """The first live subscription, else the first at all."""
+    return next((s for s in info.subscriptions if s.alive),
+                info.subscriptions[0] if info.subscriptions else None)
+
+
+@check("SIG009", SIGNAL)
+def unknown_signal_name(ctx: CheckContext, info: SignalInfo) -> None:
+    typo = ctx.close_name(info)
+    first = _first_subscription(info)
+    if info.namespace == "ckan" and info.core is None:
+        hint = f"; did you mean {typo}?" if typo else ""
+        ctx.report(f"{info.name!r} is not a core signal, but it is in the ckan namespace, where "
+                   f"only core signals live{hint} Custom signals belong in ckanext.",
+                   sub=first, info=info, receiver=None,
+                   plugin=first.plugin if first else info.defined_by)
+    elif typo:
+        ctx.report(f"{info.key!r} is one edit away from {typo!r}: did you mean {typo}?",
+                   sub=first, info=info, receiver=None)
+
+
+@check("SIG010", SIGNAL)
+def never_sent(ctx: CheckContext, info: SignalInfo) -> None:
+    subscribed = [s for s in info.subscriptions if s.alive]
+    if info.core is not None and subscribed and not info.core.sent_in(ctx.release):
+        ctx.report(_never_sent(info.core, ctx.release), sub=subscribed[0], info=info,
+                   receiver=None)
+
+
+def _never_sent(core: CoreSignal, release: tuple[int, int]) -> str:
+    if core.since is None:
+        return (f"{core.attribute} is in CKAN's guide but no CKAN release sends it; "
+                f"use {core.replacement} (CKAN 2.11+)")
+    return (f"CKAN {release[0]}.{release[1]} does not send {core.attribute} (sent from CKAN "
+            f"{core.since[0]}.{core.since[1]} on)")
+
+
+@check("SIG011", SIGNAL)
+def orphan_signal(ctx: CheckContext, info: SignalInfo) -> None:
+    subscribed = [s for s in info.subscriptions if s.alive]
+    if (info.namespace == "ckanext" and info.core is None and info.defined_by is None
+            and subscribed and not ctx.close_name(info)):
+        plugins = ", ".join(sorted({s.plugin or "?" for s in subscribed}))
+        ctx.report(f"{info.name!r} is only looked up by subscribers ({plugins}); no loaded "
+                   "module defines it, so unless its provider is installed it is never sent",
+                   sub=subscribed[0], info=info, receiver=None)
+
+
+@check("SIG012", SIGNAL)
+def unprefixed_signal(ctx: CheckContext, info: SignalInfo) -> None:
+    if not (info.namespace == "ckanext" and info.core is None and info.defined_module
+            and info.defined_by not in (None, "preloaded", "core")):
+        return
+    module = info.defined_module
+    parts = module.split(".")
+    extension = parts[1] if parts[0] == "ckanext" and len(parts) > 1 else parts[0]
+    if info.name.startswith(extension):
+        return
+    file, line = _binding_site(module, info.name)
+    ctx.report(f"{info.name!r} is defined by {module} but does not start with its extension's "
+               f"name {extension!r}", info=info, plugin=info.defined_by, file=file, line=line)
+
+
+def _binding_site(module: str, name: str) -> tuple[str | None, int | None]:
+    """The file of ``module`` and the first line that mentions ``name`` quoted."""
+    file = getattr(sys.modules.get(module), "__file__", None)
+    if not file:
+        return None, None
+    for number, text in enumerate(linecache.getlines(file), 1):
+        if f'"{name}"' in text or f"'{name}'" in text:
+            return file, number
+    return file, None
+
+
+# -- receivers ----------------------------------------------------------------------
+
+
+@check("SIG007", DROPPED)
+def garbage_collected(ctx: CheckContext, info: SignalInfo, sub: Subscription) -> None:
+    if sub.weak:
+        ctx.report(f"{sub.receiver.name} ({sub.receiver.kind}) was connected weakly to "
+                   f"{info.name!r} and has been garbage-collected: it never runs", sub=sub)
+
+
+# Senders blinker compares by identity although equal values look "the same".
+_VALUE_LIKE = frozenset({"float", "complex", "list", "dict", "tuple", "set", "frozenset",
+                         "bytes", "bytearray", "Decimal"})
+
+
+@check("SIG015", CONNECTION)
+def sender_never_matches(ctx: CheckContext, info: SignalInfo, sub: Subscription,
+                         receiver: Any) -> None:
+    sender = sub.sender
+    if sender.kind == "object" and sender.type in _VALUE_LIKE:
+        ctx.report(f"{sub.receiver.name} filters {info.name!r} by the {sender.type} "
+                   f"{sender.repr}: blinker compares it by identity, and a value sent later is "
+                   "a different object", sub=sub)
+    elif info.core is not None and info.core.sender_kind == "app" and sender.kind == "value":
+        ctx.report(f"{sub.receiver.name} filters {info.name!r} by {sender.repr}, but CKAN "
+                   f"sends {info.name} from the Flask app, never a {sender.type}", sub=sub)
+
+
+@check("SIG014", RECEIVER)
+def connected_at_import(ctx: CheckContext, info: SignalInfo, sub: Subscription,
+                        receiver: Any) -> None:
+    if sub.via == "import":
+        ctx.report(f"{sub.receiver.name} is connected to {info.name!r} when {sub.plugin} is "
+                   "imported, not through ISignal", sub=sub)
+
+
+@check("SIG008", RECEIVER)
+def coroutine_receiver(ctx: CheckContext, info: SignalInfo, sub: Subscription,
+                       receiver: Any) -> None:
+    if sub.receiver.is_async:
+        ctx.report(f"{sub.receiver.name} is a coroutine function: Signal.send() raises "
+                   f"RuntimeError when it reaches it on {info.name!r}", sub=sub)
+
+
+@check("SIG006", RECEIVER)
+def cannot_take_arguments(ctx: CheckContext, info: SignalInfo, sub: Subscription,
+                          receiver: Any) -> None:
+    shape = call_shape(receiver)
+    if shape is None:
+        return
+    sends = info.core.kwargs if info.core is not None else None
+    sent = set(sends or ())
+    name = sub.receiver.name
+    if not shape.positional and not shape.varargs:
+        ctx.report(f"{name} has no positional parameter for the sender: {info.name!r} calls "
+                   "it as receiver(sender, **kwargs)", sub=sub)
+        return
+    problems = []
+    extra = [p for p in shape.required[1:] if p not in sent]
+    if extra:
+        problems.append(f"requires {', '.join(extra)} besides the sender, which "
+                        f"{info.name!r} does not send")
+    missing_kw = [p for p in shape.required_keywords if p not in sent]
+    if missing_kw:
+        problems.append(f"requires keyword argument(s) {', '.join(missing_kw)}, which "
+                        f"{info.name!r} does not send")
+    if not shape.varkw:
+        accepted = set(shape.positional[1:]) | set(shape.keywords)
+        refused = [k for k in (sends or ()) if k not in accepted]
+        if refused:
+            problems.append(f"has no **kwargs and cannot take {', '.join(refused)}, which "
+                            f"{info.name!r} sends")
+        elif not problems:
+            what = ("whose keyword arguments are not documented" if sends is None
+                    else "which may send more in a later release")
+            ctx.report(f"{name} has no **kwargs on {info.name!r}, {what}: receivers must "
+                       "accept arbitrary keyword arguments", sub=sub, severity="warning")
+    for problem in problems:
+        ctx.report(f"{name} {problem}", sub=sub)
+
+
+@check("SIG016", RECEIVER)
+def modifies_arguments(ctx: CheckContext, info: SignalInfo, sub: Subscription,
+                       receiver: Any) -> None:
+    for finding in source.analyse(receiver, sub.receiver.file, sub.receiver.line):
+        if finding.kind == "mutates":
+            ctx.report(f"{sub.receiver.name} {finding.what}: it modifies its arguments",
+                       sub=sub, line=finding.line)
+        else:
+            ctx.report(f"{sub.receiver.name} {finding.what}; CKAN does not guarantee which "
+                       "arguments are sent", sub=sub, line=finding.line, severity="info")
+
+
+# -- duplicates ----------------------------------------------------------------------
+
+
+@check("SIG013", DUPLICATE)
+def subscribed_twice(ctx: CheckContext, dup: Duplicate) -> None:
+    ctx.report(f"{dup.receiver.name} is subscribed to {dup.signal!r} (sender {dup.sender.repr}) "
+               f"again by {dup.plugin}, after {dup.first_plugin or 'an earlier connection'}: "
+               "blinker keeps one", plugin=dup.plugin, signal=dup.signal,
+               namespace=dup.namespace, receiver=dup.receiver.name, file=dup.declared_file,
+               line=dup.declared_line)

@@ -1,0 +1,180 @@
+"""How checks are registered and what they see.
+
+A check is one function registered against its catalogue entry, as Django
+registers its system checks::
+
+    @check("SIG008", RECEIVER)
+    def coroutine_receiver(ctx, info, sub, receiver):
+        if sub.receiver.is_async:
+            ctx.report("... is a coroutine function ...", sub=sub)
+
+The scope says what the function is called with, once per item:
+
+- ``LOAD_ERROR``: ``(ctx, error)`` for every load error;
+- ``SIGNAL``: ``(ctx, info)`` for every signal;
+- ``DROPPED``: ``(ctx, info, sub)`` for every receiver garbage-collected since it was connected;
+- ``CONNECTION``: ``(ctx, info, sub, receiver)`` for every live receiver and sender;
+- ``RECEIVER``: ``(ctx, info, sub, receiver)`` once per live receiver of a signal;
+- ``DUPLICATE``: ``(ctx, duplicate)`` for every receiver subscribed twice.
+
+Only the selected checks run (``--select`` skips the others).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from functools import partial
+from typing import Any, Literal, NamedTuple
+
+from ckansig.catalog import CORE_SIGNALS
+from ckansig.config.settings import Config
+from ckansig.doctor.catalogue import CHECKS, Check, Severity
+from ckansig.doctor.names import NameIndex
+from ckansig.doctor.problems import Problem
+from ckansig.model import Registry, SignalInfo, Subscription
+
+__all__ = ["CONNECTION", "DROPPED", "DUPLICATE", "LOAD_ERROR", "RECEIVER", "REGISTERED",
+           "SIGNAL", "CheckContext", "Registered", "Scope", "Shared", "check", "run_checks"]
+
+Scope = Literal["load_error", "signal", "dropped", "connection", "receiver", "duplicate"]
+LOAD_ERROR: Scope = "load_error"
+SIGNAL: Scope = "signal"
+DROPPED: Scope = "dropped"
+CONNECTION: Scope = "connection"
+RECEIVER: Scope = "receiver"
+DUPLICATE: Scope = "duplicate"
+
+
+class Registered(NamedTuple):
+    """A check function, its catalogue entry and its scope."""
+
+    check: Check
+    scope: Scope
+    run: Callable[..., None]
+
+
+#: check ID -> the function registered for it
+REGISTERED: dict[str, Registered] = {}
+
+
+def check(check_id: str, scope: Scope) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register the decorated function as the check ``check_id`` of the catalogue."""
+    entry = CHECKS[check_id]  # a KeyError here: the ID is not in the catalogue
+
+    def register(func: Callable[..., None]) -> Callable[..., None]:
+        if check_id in REGISTERED:
+            raise ValueError(f"{check_id} is registered twice")
+        REGISTERED[check_id] = Registered(entry, scope, func)
+        return func
+
+    return register
+
+
+class Shared:
+    """What every check of one run shares: the registry and config, the
+    release checked against, the problems found and cached lookups."""
+
+    def __init__(self, registry: Registry, config: Config | None,
+                 release: tuple[int, int]) -> None:
+        self.registry = registry
+        self.config = config
+        self.release = release
+        self.problems: list[Problem] = []
+        #: (file, receiver) -> the line of the receiver's def, for silencing comments
+        self.def_lines: dict[tuple[str | None, str | None], int | None] = {}
+        self.spec_sites = {s.text: (s.source or config.path, s.line)
+                           for s in config.plugins} if config else {}
+        self._names: dict[str | None, NameIndex] = {}
+        self._typos: dict[int, str | None] = {}
+
+    def close_name(self, info: SignalInfo) -> str | None:
+        """A known name in ``info``'s namespace one edit away from its name,
+        for a signal that is not a core one and that someone subscribes to."""
+        key = id(info)
+        if key not in self._typos:
+            typo = None
+            if info.core is None and (
+                any(s.alive for s in info.subscriptions) or info.mentioned_by
+            ):
+                typo = self._index(info.namespace).one_edit_from(info.name)
+            self._typos[key] = typo
+        return self._typos[key]
+
+    def _index(self, namespace: str | None) -> NameIndex:
+        index = self._names.get(namespace)
+        if index is None:
+            names = {s.name for s in CORE_SIGNALS if s.namespace == namespace}
+            names |= {s.attribute for s in CORE_SIGNALS if s.namespace == namespace}
+            names |= {other.name for other in self.registry.signals
+                      if other.namespace == namespace and other.defined_by is not None}
+            index = self._names[namespace] = NameIndex(names)
+        return index
+
+
+class CheckContext:
+    """What one check sees: the shared state, and :meth:`report` for its findings."""
+
+    def __init__(self, shared: Shared, entry: Check) -> None:
+        self.shared = shared
+        self.entry = entry
+        self.registry = shared.registry
+        self.release = shared.release
+        self.close_name = shared.close_name
+
+    def report(self, message: str, *, severity: Severity | None = None,
+               sub: Subscription | None = None, info: SignalInfo | None = None,
+               **fields: Any) -> None:
+        """Record a finding of this check. ``sub`` and ``info`` fill in the
+        plugin, signal, receiver, file and line unless ``fields`` name them."""
+        if sub is not None:
+            fields.setdefault("plugin", sub.plugin)
+            fields.setdefault("signal", sub.signal)
+            fields.setdefault("namespace", sub.namespace)
+            fields.setdefault("receiver", sub.receiver.name)
+            fields.setdefault("file", sub.receiver.file or sub.declared_file)
+            fields.setdefault("line", sub.receiver.line if sub.receiver.file
+                              else sub.declared_line)
+            self.shared.def_lines[(fields["file"], fields["receiver"])] = sub.receiver.line
+        if info is not None:
+            fields.setdefault("signal", info.name)
+            fields.setdefault("namespace", info.namespace)
+        self.shared.problems.append(Problem(
+            self.entry.id, severity or self.entry.severity, message, self.entry.hint, **fields))
+
+
+def run_checks(shared: Shared, selected: Collection[str]) -> list[Problem]:
+    """Run the ``selected`` checks over the registry, each item visited once."""
+    runs: dict[Scope, list[Callable[..., None]]] = {
+        scope: [] for scope in (LOAD_ERROR, SIGNAL, DROPPED, CONNECTION, RECEIVER, DUPLICATE)}
+    for check_id in sorted(selected):
+        registered = REGISTERED[check_id]
+        context = CheckContext(shared, registered.check)
+        runs[registered.scope].append(partial(registered.run, context))
+    registry = shared.registry
+    for error in registry.errors:
+        for run in runs[LOAD_ERROR]:
+            run(error)
+    per_signal, dropped = runs[SIGNAL], runs[DROPPED]
+    per_connection, per_receiver = runs[CONNECTION], runs[RECEIVER]
+    for info in registry.signals:
+        for run in per_signal:
+            run(info)
+        seen: set[Any] = set()
+        for sub in info.subscriptions:
+            receiver = sub.ref() if sub.alive else None
+            first = sub.receiver_id not in seen
+            seen.add(sub.receiver_id)
+            if receiver is None:
+                for run in dropped:
+                    run(info, sub)
+                continue
+            for run in per_connection:
+                run(info, sub, receiver)
+            if first:  # the same receiver for another sender: checked once
+                for run in per_receiver:
+                    run(info, sub, receiver)
+    for duplicate in registry.duplicates:
+        for run in runs[DUPLICATE]:
+            run(duplicate)
+    return shared.problems
+

@@ -1,0 +1,207 @@
+"""The records of one fire: what happened to each receiver.
+
+:func:`~ckansig.firing.run.fire` fills a :class:`Calls` in its hot loop (the
+receivers called, their results and durations, and a sparse map of rare
+facts); a :class:`Trace` is built from it in one step and derives the
+per-receiver fields (:meth:`Trace.columns`, :attr:`Trace.receivers`) only when
+asked.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, Literal, NamedTuple
+
+from ckansig.errors import first_line, raise_site
+from ckansig.firing.snapshots import top_level_keys
+from ckansig.loading import blinker_state
+from ckansig.loading.describing import describe
+from ckansig.model import CallableInfo, Registry, SignalInfo, Subscription
+
+__all__ = ["Calls", "Columns", "ErrorInfo", "Extra", "ReceiverTrace", "Status", "Trace"]
+
+#: What happened to a receiver: it returned, it raised, ``--stop-on-error``
+#: stopped before it, or a dry run listed it without calling it.
+Status = Literal["ok", "error", "not_reached", "dry_run"]
+
+
+class ErrorInfo(NamedTuple):
+    """An exception a receiver raised: its type, first line of its message,
+    and the file and line in the receiver's code where it surfaced."""
+
+    type: str
+    message: str
+    file: str | None
+    line: int | None
+    exception: BaseException
+
+
+class ReceiverTrace(NamedTuple):
+    """What happened to one receiver. ``mutated`` names the top-level arguments
+    it changed (``"user"``), ``changes`` the paths (``"user.name"``), as in the
+    JSON output."""
+
+    receiver: CallableInfo
+    subscription: Subscription | None  # provenance from the registry, if known
+    status: Status
+    is_async: bool
+    duration: float  # seconds
+    result: Any
+    error: ErrorInfo | None
+    mutated: tuple[str, ...]
+    changes: tuple[str, ...]
+    reached_by_send: bool  # whether plain Signal.send would have called it
+    output: str | None  # what it printed, when output was captured
+
+
+class Columns(NamedTuple):
+    """The fields of :class:`ReceiverTrace`, one list per field, in call order."""
+
+    receiver: list[CallableInfo]
+    subscription: list[Subscription | None]
+    status: list[Status]
+    is_async: list[bool]
+    duration: list[float]
+    result: list[Any]
+    error: list[ErrorInfo | None]
+    mutated: list[tuple[str, ...]]
+    changes: list[tuple[str, ...]]
+    reached_by_send: list[bool]
+    output: list[str | None]
+
+
+class Extra:
+    """The rare facts about one call, kept apart from the hot lists."""
+
+    __slots__ = ("changes", "exception", "is_async", "output")
+
+    def __init__(self) -> None:
+        self.exception: BaseException | None = None
+        self.is_async = False
+        self.changes: tuple[str, ...] = ()
+        self.output: str | None = None
+
+
+class Calls(NamedTuple):
+    """What the hot loop recorded: every receiver in call order (called or
+    not), the results and durations of those called, and the rare facts by
+    index."""
+
+    receivers: list[Any]
+    results: list[Any]
+    durations: list[float]
+    extras: dict[int, Extra]
+
+    @classmethod
+    def listed(cls, receivers: list[Any]) -> Calls:
+        """Receivers that were listed, not called (a dry run; none when muted)."""
+        return cls(receivers, [], [], {})
+
+
+_make_trace = ReceiverTrace._make
+_RECEIVER_OF = operator.attrgetter("receiver")
+
+
+class Trace:
+    """The outcome of one :func:`~ckansig.fire`: the signal, the arguments it
+    was sent with, and a :class:`ReceiverTrace` per receiver in call order."""
+
+    def __init__(
+        self, registry: Registry | None, info: SignalInfo, sender: Any, kwargs: dict[str, Any],
+        calls: Calls, *, dry_run: bool = False, stop_on_error: bool = False,
+        muted: bool = False, notes: list[str] | None = None, unchecked: tuple[str, ...] = (),
+    ) -> None:
+        self.registry = registry
+        self.signal = info
+        self.sender = sender
+        self.kwargs = kwargs
+        self.calls = calls
+        self.dry_run = dry_run
+        self.stop_on_error = stop_on_error
+        self.muted = muted
+        self.notes = notes or []
+        self.unchecked = unchecked  # arguments whose mutation could not be checked
+        self._columns: Columns | None = None
+        self._receivers: list[ReceiverTrace] | None = None
+
+    @property
+    def receivers(self) -> list[ReceiverTrace]:
+        """One record per receiver, in call order."""
+        if self._receivers is None:
+            self._receivers = list(map(_make_trace, zip(*self.columns(), strict=True)))
+        return self._receivers
+
+    def columns(self) -> Columns:
+        """The fields of every :class:`ReceiverTrace`, one list per field: built
+        with list operations (the rare facts patched in by index), for
+        consumers of thousands of receivers that need no record objects."""
+        if self._columns is None:
+            self._columns = self._build_columns()
+        return self._columns
+
+    def _build_columns(self) -> Columns:
+        called, results = self.calls.receivers, self.calls.results
+        n, ran = len(called), len(results)
+        provenance = self.registry.receivers_of(self.signal.signal) if self.registry else {}
+        subs = list(map(provenance.get, map(blinker_state.make_id, called)))
+        infos: list[CallableInfo] = [
+            describe(called[i]) if sub is None else sub.receiver for i, sub in enumerate(subs)
+        ] if None in subs else list(map(_RECEIVER_OF, subs))
+        status: list[Status]
+        if self.dry_run:
+            status = ["dry_run"] * n
+            is_async = [info.is_async for info in infos]
+        else:
+            status = ["ok"] * ran
+            status += ["not_reached"] * (n - ran)
+            is_async = [False] * n
+        errors: list[ErrorInfo | None] = [None] * n
+        mutated: list[tuple[str, ...]] = [()] * n
+        changes: list[tuple[str, ...]] = [()] * n
+        output: list[str | None] = [None] * n
+        cutoff = n  # Signal.send reaches receivers before this index
+        for index, extra in self.calls.extras.items():
+            if extra.exception is not None:
+                status[index] = "error"
+                errors[index] = _error_info(extra.exception, infos[index])
+                cutoff = min(cutoff, index + 1)
+            if extra.is_async:
+                is_async[index] = True
+            if extra.changes:
+                changes[index] = extra.changes
+                mutated[index] = top_level_keys(extra.changes)
+            output[index] = extra.output
+        if True in is_async:  # send() raises RuntimeError on a coroutine function
+            cutoff = min(cutoff, is_async.index(True))
+        return Columns(
+            infos, subs, status, is_async,
+            self.calls.durations + [0.0] * (n - ran), results + [None] * (n - ran),
+            errors, mutated, changes, [True] * cutoff + [False] * (n - cutoff), output)
+
+    @property
+    def total(self) -> int:
+        """How many receivers the signal had for this sender (called or not)."""
+        return len(self.calls.receivers)
+
+    def count(self, status: Status) -> int:
+        """How many receivers ended with ``status``."""
+        total, ran = len(self.calls.receivers), len(self.calls.results)
+        if self.dry_run:
+            return total if status == "dry_run" else 0
+        errors = sum(1 for e in self.calls.extras.values() if e.exception is not None)
+        return {"ok": ran - errors, "error": errors, "not_reached": total - ran}.get(status, 0)
+
+    @property
+    def mutated(self) -> int:
+        """How many receivers modified their arguments."""
+        return sum(1 for e in self.calls.extras.values() if e.changes)
+
+    @property
+    def ok(self) -> bool:
+        """True when no receiver raised."""
+        return all(e.exception is None for e in self.calls.extras.values())
+
+
+def _error_info(exc: BaseException, info: CallableInfo) -> ErrorInfo:
+    file, line = raise_site(exc, (info.file, info.line), prefer=info.file)
+    return ErrorInfo(type(exc).__name__, first_line(exc), file, line, exc)

@@ -1,0 +1,100 @@
+"""Output: every command's results as JSON-able data or as text for people.
+
+One renderer per command (``list_view``, ``fire_view``, ``doctor_view``,
+``trace_view``), what they share for the terminal (``terminal``), and secret
+redaction (``redaction``). Names are imported from their module on first use,
+so that a command loads only its own renderer; rich is imported only inside
+the text functions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ckansig._lazy import exports
+
+_EXPORTS = {
+    "clean": "terminal", "console": "terminal", "jsonable": "terminal", "safe_repr": "terminal",
+    "short": "terminal", "where": "terminal",
+    "REDACTED": "redaction", "Redactor": "redaction", "is_secret_key": "redaction",
+    "LIST_SCHEMA_VERSION": "list_view", "error_json": "list_view", "list_json": "list_view",
+    "print_errors": "list_view", "print_list": "list_view", "signal_json": "list_view",
+    "subscription_json": "list_view",
+    "FIRE_SCHEMA_VERSION": "fire_view", "RECEIVER_FIELDS": "fire_view",
+    "print_trace": "fire_view", "trace_json": "fire_view", "trace_summary": "fire_view",
+    "DOCTOR_SCHEMA_VERSION": "doctor_view", "SEPARATOR": "doctor_view",
+    "explain": "doctor_view", "github_annotations": "doctor_view",
+    "print_report": "doctor_view", "problem_json": "doctor_view",
+    "report_json": "doctor_view", "summary_line": "doctor_view",
+    "print_trace_summary": "trace_view", "read_jsonl": "trace_view",
+    "record_json": "trace_view",
+}
+
+__all__ = [
+    "DOCTOR_SCHEMA_VERSION",
+    "FIRE_SCHEMA_VERSION",
+    "LIST_SCHEMA_VERSION",
+    "RECEIVER_FIELDS",
+    "REDACTED",
+    "SEPARATOR",
+    "Redactor",
+    "clean",
+    "console",
+    "error_json",
+    "explain",
+    "github_annotations",
+    "is_secret_key",
+    "jsonable",
+    "list_json",
+    "print_errors",
+    "print_list",
+    "print_report",
+    "print_trace",
+    "print_trace_summary",
+    "problem_json",
+    "read_jsonl",
+    "record_json",
+    "report_json",
+    "safe_repr",
+    "short",
+    "signal_json",
+    "subscription_json",
+    "summary_line",
+    "trace_json",
+    "trace_summary",
+    "where",
+]
+
+if TYPE_CHECKING:
+    from ckansig.output.doctor_view import (
+        DOCTOR_SCHEMA_VERSION,
+        SEPARATOR,
+        explain,
+        github_annotations,
+        print_report,
+        problem_json,
+        report_json,
+        summary_line,
+    )
+    from ckansig.output.fire_view import (
+        FIRE_SCHEMA_VERSION,
+        RECEIVER_FIELDS,
+        print_trace,
+        trace_json,
+        trace_summary,
+    )
+    from ckansig.output.list_view import (
+        LIST_SCHEMA_VERSION,
+        error_json,
+        list_json,
+        print_errors,
+        print_list,
+        signal_json,
+        subscription_json,
+    )
+    from ckansig.output.redaction import REDACTED, Redactor, is_secret_key
+    from ckansig.output.terminal import clean, console, jsonable, safe_repr, short, where
+    from ckansig.output.trace_view import print_trace_summary, read_jsonl, record_json
+
+
+__getattr__ = exports("ckansig.output", _EXPORTS, globals())

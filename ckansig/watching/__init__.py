@@ -1,0 +1,15 @@
+"""Watching: record the signals a real program or test suite sends.
+
+- :mod:`~ckansig.watching.recorder`: :func:`record`, which wraps blinker's
+  ``send`` only while a recorder is active;
+- :mod:`~ckansig.watching.runner`: ``ckansig trace``'s parent process;
+- :mod:`~ckansig.watching.child`: the traced program's process.
+
+The pytest plugin (:mod:`ckansig.pytest_plugin`) records through the same recorder.
+"""
+
+from __future__ import annotations
+
+from ckansig.watching.recorder import Outcome, OutcomeStatus, SendRecord, Sink, record
+
+__all__ = ["Outcome", "OutcomeStatus", "SendRecord", "Sink", "record"]
