@@ -145,3 +145,26 @@ def test_cli_ckan_ini_with_entry_points(runner, tmp_path: Path, monkeypatch) -> 
     assert sites["fx_missing"] == (str(FIXTURES / "fx_missing_dep.py"), 3)
     # no module to point at: the ckan.plugins line of the ini
     assert sites["fx_gone"] == (str(ini), 2)
+
+
+@pytest.mark.parametrize("how", ["--ckan-ini", "CKAN_INI"])
+def test_shell_completion_reads_the_ckan_ini_like_the_commands(tmp_path: Path, how: str) -> None:
+    """Completion finds the config as the commands do, the CKAN config file included."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import FIXTURES
+
+    ini = write(tmp_path / "ckan.ini", "[app:main]\nckan.plugins = fx_provider\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("CKAN_INI", "CKANSIG_CONFIG")}
+    env.update(_CKANSIG_COMPLETE="bash_complete", PYTHONPATH=str(FIXTURES))
+    words = ["ckansig", "fire", "fx_prov"]
+    if how == "--ckan-ini":
+        words[1:1] = ["--ckan-ini", str(ini)]
+    else:
+        env["CKAN_INI"] = str(ini)
+    env.update(COMP_WORDS=" ".join(words), COMP_CWORD=str(len(words) - 1))
+    done = subprocess.run([sys.executable, "-m", "ckansig"], env=env, capture_output=True,
+                          text=True, timeout=60, cwd=tmp_path)
+    assert "plain,fx_provider_ready" in done.stdout.splitlines(), done.stdout + done.stderr

@@ -35,9 +35,7 @@ def ids(report) -> list[str]:
     return sorted({p.id for p in report.active()})
 
 
-@pytest.mark.parametrize(
-    ("plugins", "expected", "severity"),
-    [
+FIRES_ALONE = [
         # SIG001: missing module, import error, missing attribute
         (["fx_nowhere.plugin:Plugin"], "SIG001", "error"),
         (["fx_missing_dep"], "SIG001", "error"),
@@ -86,12 +84,23 @@ def ids(report) -> list[str]:
         (["fx_doc:Mutates"], "SIG016", "warning"),
         (["fx_doc:MutatesNamed"], "SIG016", "warning"),
         (["fx_doc:ReadsWithoutDefault"], "SIG016", "info"),
-    ],
-)
+]
+
+
+def test_every_check_is_registered_and_has_a_fixture() -> None:
+    from ckansig.doctor.context import REGISTERED
+
+    assert sorted(REGISTERED) == sorted(CHECKS)
+    assert all(REGISTERED[i].check is CHECKS[i] for i in CHECKS)
+    assert {expected for _, expected, _ in FIRES_ALONE} == set(CHECKS)
+
+
+@pytest.mark.parametrize(("plugins", "expected", "severity"), FIRES_ALONE)
 def test_each_check_fires_alone(doctor, plugins: list[str], expected: str,
                                 severity: str) -> None:
     report = doctor(*plugins)
     assert ids(report) == [expected], [p.message for p in report.active()]
+    assert doctor(*plugins, select=[expected]).problems == report.problems
     assert {p.severity for p in report.active()} == {severity}
     for problem in report.active():
         assert problem.file, problem  # every finding points somewhere
@@ -113,6 +122,20 @@ def test_each_check_fires_alone(doctor, plugins: list[str], expected: str,
 def test_near_misses_are_quiet(doctor, plugins: list[str]) -> None:
     report = doctor(*plugins)
     assert report.active() == [], [p.message for p in report.active()]
+
+
+def test_select_runs_only_the_selected_checks(doctor, monkeypatch) -> None:
+    from ckansig.doctor import context
+
+    ran: set[str] = set()
+    for check_id, registered in list(context.REGISTERED.items()):
+        def spy(*args, _id=check_id, _run=registered.run):
+            ran.add(_id)
+            return _run(*args)
+        monkeypatch.setitem(context.REGISTERED, check_id, registered._replace(run=spy))
+    report = doctor("fx_doc:AsyncReceiver", "fx_subs:Raises", select=["SIG008"])
+    assert ran == {"SIG008"}
+    assert ids(report) == ["SIG008"]
 
 
 def test_release_aware_check(doctor) -> None:
