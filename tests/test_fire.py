@@ -349,7 +349,7 @@ def test_receiver_fields_are_the_documented_schema() -> None:
 
 def test_json_receivers_match_the_records(write_config) -> None:
     from ckansig.output import trace_json
-    from ckansig.output.redaction import Redactor
+    from ckansig.values import Redactor
 
     plugins = ("fx_fire:FirePlugin", "fx_fire:RaisingPlugin", "fx_fire:MutatingPlugin",
                "fx_fire:AsyncPlugin", "fx_fire:PrintingPlugin", "fx_fire:SecretPlugin")
@@ -383,7 +383,7 @@ def test_json_encodes_any_result_and_output(value, printed) -> None:
 
     from ckansig.model import SignalInfo
     from ckansig.output import trace_json
-    from ckansig.output.redaction import Redactor
+    from ckansig.values import Redactor
 
     def receiver(sender, **kwargs):
         sys.stdout.write(printed)

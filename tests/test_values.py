@@ -19,7 +19,7 @@ from ckansig.firing.arguments import (
     to_objects,
 )
 from ckansig.firing.snapshots import Snapshot
-from ckansig.output.redaction import Redactor, is_secret_key
+from ckansig.values import Redactor, is_secret_key
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=10)

@@ -60,13 +60,14 @@ def fire_command(
     from ckansig import output
     from ckansig.firing import fire
     from ckansig.firing.arguments import build_call
+    from ckansig.values import Redactor
 
     registry = load_registry(ctx)
     info = find_signal(registry, signal_name, namespace)
     with usage_errors():
         sender, kwargs = build_call(info.core, sender=sender, sender_given=sender is not None,
                                     kwargs=kwargs_json, kw=kw, objects=objects)
-    redactor = output.Redactor(kwargs, enabled=not no_redact)
+    redactor = Redactor(kwargs, enabled=not no_redact)
     trace = fire(info, sender, kwargs, registry=registry, stop_on_error=stop_on_error,
                  dry_run=dry_run, capture_output=True)
     with POLICY.building_output():

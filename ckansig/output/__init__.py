@@ -1,10 +1,10 @@
 """Output: every command's results as JSON-able data or as text for people.
 
 One renderer per command (``list_view``, ``fire_view``, ``doctor_view``,
-``trace_view``), what they share for the terminal (``terminal``), and secret
-redaction (``redaction``). Names are imported from their module on first use,
-so that a command loads only its own renderer; rich is imported only inside
-the text functions.
+``trace_view``) and what they share for the terminal (``terminal``); values
+are made safe to show (secrets hidden) by :mod:`ckansig.values`. Names are
+imported from their module on first use, so that a command loads only its
+own renderer; rich is imported only inside the text functions.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ from typing import TYPE_CHECKING
 from ckansig._lazy import exports
 
 _EXPORTS = {
-    "clean": "terminal", "console": "terminal", "jsonable": "terminal", "safe_repr": "terminal",
-    "short": "terminal", "where": "terminal",
-    "REDACTED": "redaction", "Redactor": "redaction", "is_secret_key": "redaction",
+    "clean": "terminal", "console": "terminal", "where": "terminal",
     "LIST_SCHEMA_VERSION": "list_view", "error_json": "list_view", "list_json": "list_view",
     "print_errors": "list_view", "print_list": "list_view", "signal_json": "list_view",
     "subscription_json": "list_view",
@@ -26,8 +24,7 @@ _EXPORTS = {
     "explain": "doctor_view", "github_annotations": "doctor_view",
     "print_report": "doctor_view", "problem_json": "doctor_view",
     "report_json": "doctor_view", "summary_line": "doctor_view",
-    "print_trace_summary": "trace_view", "read_jsonl": "trace_view",
-    "record_json": "trace_view",
+    "print_trace_summary": "trace_view",
 }
 
 __all__ = [
@@ -35,16 +32,12 @@ __all__ = [
     "FIRE_SCHEMA_VERSION",
     "LIST_SCHEMA_VERSION",
     "RECEIVER_FIELDS",
-    "REDACTED",
     "SEPARATOR",
-    "Redactor",
     "clean",
     "console",
     "error_json",
     "explain",
     "github_annotations",
-    "is_secret_key",
-    "jsonable",
     "list_json",
     "print_errors",
     "print_list",
@@ -52,11 +45,7 @@ __all__ = [
     "print_trace",
     "print_trace_summary",
     "problem_json",
-    "read_jsonl",
-    "record_json",
     "report_json",
-    "safe_repr",
-    "short",
     "signal_json",
     "subscription_json",
     "summary_line",
@@ -92,9 +81,8 @@ if TYPE_CHECKING:
         signal_json,
         subscription_json,
     )
-    from ckansig.output.redaction import REDACTED, Redactor, is_secret_key
-    from ckansig.output.terminal import clean, console, jsonable, safe_repr, short, where
-    from ckansig.output.trace_view import print_trace_summary, read_jsonl, record_json
+    from ckansig.output.terminal import clean, console, where
+    from ckansig.output.trace_view import print_trace_summary
 
 
 __getattr__ = exports("ckansig.output", _EXPORTS, globals())

@@ -13,14 +13,15 @@ from json.encoder import encode_basestring as _string  # json.dumps' own, ensure
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from ckansig.output.terminal import clean, jsonable, safe_repr, short, where
+from ckansig.output.terminal import clean, where
+from ckansig.values import jsonable, safe_repr, short
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from ckansig.firing.trace import Columns, ErrorInfo, ReceiverTrace, Trace
     from ckansig.model import Sender, Subscription
-    from ckansig.output.redaction import Redactor
+    from ckansig.values import Redactor
 
 __all__ = ["FIRE_SCHEMA_VERSION", "RECEIVER_FIELDS", "Field", "print_trace", "trace_json",
            "trace_summary"]

@@ -1,5 +1,5 @@
-"""What every renderer shares: making plugin text safe to print, file:line
-locations, the rich console, and JSON-safe values with secrets hidden.
+"""What every renderer shares for the terminal: making plugin text safe to
+print, file:line locations, and the rich console.
 
 Everything that comes from plugins (names, docstrings, reprs, messages) is data:
 it is cleaned of terminal control sequences and never parsed as rich markup
@@ -10,12 +10,10 @@ only when text output is asked for.
 from __future__ import annotations
 
 import os
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-    from ckansig.output.redaction import Redactor
 
 # Every C0/C1 control character but tab and newline, mapped to its escape.
 _CONTROL = {
@@ -51,34 +49,3 @@ def console(file: IO[str] | None = None, stderr: bool = False) -> Console:
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = 160  # a pipe or a file: fold tables less than rich's default 80
     return console
-
-
-def short(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-_SIMPLE = frozenset({int, float, bool, type(None)})
-
-
-def safe_repr(value: Any, redactor: Redactor, limit: int = 200) -> str:
-    """The repr of ``value`` (a receiver's result), secrets hidden, shortened."""
-    if type(value) in _SIMPLE:  # the common case: nothing to shorten
-        text = repr(value)
-        return redactor.text(text) if redactor.secrets else text  # a numeric password
-    try:
-        text = repr(redactor.value(value))
-    except Exception as exc:  # a broken __repr__ belongs to the plugin
-        text = f"<unrepresentable {type(value).__name__}: {type(exc).__name__}>"
-    return short(redactor.text(text), limit)
-
-
-def jsonable(value: Any, redactor: Redactor) -> Any:
-    """``value`` as JSON data: plain data as is (secrets hidden), anything else as its repr."""
-    value = redactor.value(value)
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {k: jsonable(v, redactor) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v, redactor) for v in value]
-    return safe_repr(value, redactor)

@@ -1,66 +1,17 @@
-"""Recorded sends (``ckansig trace``): JSON lines and the summary table."""
+"""``ckansig trace``: the summary table of the sends a traced program made."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ckansig.errors import first_line
 from ckansig.model import signal_key
-from ckansig.output.terminal import clean, jsonable, safe_repr
+from ckansig.output.terminal import clean
+from ckansig.watching.jsonl import read_jsonl
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ckansig.output.redaction import Redactor
-    from ckansig.watching.recorder import SendRecord
-
-
-def record_json(rec: SendRecord, redactor: Redactor | None = None) -> dict[str, Any]:
-    """One recorded send as a JSON line (secrets hidden unless ``redactor`` says not)."""
-    from ckansig.loading.describing import describe
-    from ckansig.output.redaction import Redactor
-
-    redactor = redactor or Redactor(rec.kwargs, rec.sender)
-    receivers = []
-    for outcome in rec.outcomes:
-        error = outcome.error
-        receivers.append({
-            "receiver": describe(outcome.receiver).name,
-            "status": outcome.status,
-            "result": safe_repr(outcome.result, redactor) if outcome.status == "ok" else None,
-            "error": None if error is None else {
-                "type": type(error).__name__,
-                "message": redactor.text(first_line(error)),
-            },
-        })
-    return {
-        "time": rec.time,
-        "signal": rec.name,
-        "namespace": rec.namespace,
-        "sender": jsonable(rec.sender, redactor),
-        "kwargs": jsonable(rec.kwargs, redactor),
-        "async": rec.is_async,
-        "duration_ms": round(rec.duration * 1000, 4),
-        "receivers": receivers,
-        "error": None if rec.error is None else {
-            "type": type(rec.error).__name__,
-            "message": redactor.text(first_line(rec.error)),
-        },
-    }
-
-
-def read_jsonl(path: str) -> list[dict[str, Any]]:
-    """The sends in a ``ckansig trace`` file; a torn last line (a crash) is skipped."""
-    import json
-
-    sends = []
-    with open(path, encoding="utf-8") as stream:
-        for line in stream:
-            try:
-                sends.append(json.loads(line))
-            except ValueError:
-                continue
-    return sends
+__all__ = ["print_trace_summary"]
 
 
 def print_trace_summary(out: Console, path: str, kept: str | None) -> None:

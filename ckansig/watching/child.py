@@ -79,8 +79,8 @@ def _run(kind: str, target: str, program_argv: list[str], stream: Any, pattern: 
     def sink(rec: SendRecord) -> None:
         if pattern and not (fnmatch.fnmatchcase(rec.name, pattern) or pattern in rec.name):
             return
-        from ckansig.output.redaction import Redactor
-        from ckansig.output.trace_view import record_json
+        from ckansig.values import Redactor
+        from ckansig.watching.jsonl import record_json
 
         redactor = Redactor(rec.kwargs, rec.sender, enabled=redact)
         document: dict[str, Any] = record_json(rec, redactor)

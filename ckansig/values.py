@@ -1,11 +1,16 @@
-"""Hiding secrets in everything ckansig prints: values under secret-looking
-keys, and any text that repeats one of those values."""
+"""Values from plugins and users, made safe to show: secrets hidden
+(:class:`Redactor`), a ``repr`` that never raises and stays short
+(:func:`safe_repr`), and JSON-able copies (:func:`jsonable`).
+
+Every output uses these: the renderers of :mod:`ckansig.output` and the JSON
+lines of ``ckansig trace``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["REDACTED", "Redactor", "is_secret_key"]
+__all__ = ["REDACTED", "Redactor", "is_secret_key", "jsonable", "safe_repr", "short"]
 
 _SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "api_key",
                  "authorization", "credential", "private_key")
@@ -75,3 +80,36 @@ class Redactor:
         return text
 
 
+# -- showing values ---------------------------------------------------------------
+
+
+def short(text: str, limit: int = 200) -> str:
+    """``text`` cut to ``limit`` characters, the last one an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_SIMPLE = frozenset({int, float, bool, type(None)})
+
+
+def safe_repr(value: Any, redactor: Redactor, limit: int = 200) -> str:
+    """The repr of ``value`` (a receiver's result), secrets hidden, shortened."""
+    if type(value) in _SIMPLE:  # the common case: nothing to shorten
+        text = repr(value)
+        return redactor.text(text) if redactor.secrets else text  # a numeric password
+    try:
+        text = repr(redactor.value(value))
+    except Exception as exc:  # a broken __repr__ belongs to the plugin
+        text = f"<unrepresentable {type(value).__name__}: {type(exc).__name__}>"
+    return short(redactor.text(text), limit)
+
+
+def jsonable(value: Any, redactor: Redactor) -> Any:
+    """``value`` as JSON data: plain data as is (secrets hidden), anything else as its repr."""
+    value = redactor.value(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: jsonable(v, redactor) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v, redactor) for v in value]
+    return safe_repr(value, redactor)
