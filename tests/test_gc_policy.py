@@ -61,3 +61,69 @@ def test_bundled_example_is_the_same_with_and_without_the_policy() -> None:
                  ["fire", "failed_login", "--kw", "username=bob", "--dry-run",
                   "--format", "json"]):
         assert run(console_script(), *args, cwd=root) == run(PLAIN, *args, cwd=root), args
+
+
+def _alive(registry) -> list[tuple[str, str, bool, bool]]:
+    return sorted((info.key, sub.receiver.name, sub.weak, sub.alive)
+                  for info in registry.signals for sub in info.subscriptions)
+
+
+@pytest.mark.parametrize("plugins", [
+    ["fx_cycle:CyclePlugin"],  # doubtful: collected, dropped
+    ["fx_doc:DroppedMethod", "fx_subs:Dropped"],  # dropped without a collection
+    ["fx_doc:KeptAlive", "fx_good:GoodPlugin", "fx_import_time"],  # surely alive: no collection
+    ["fx_doc:FloatSender", "fx_doc:Twice"],  # object senders: doubtful
+])
+def test_skipping_the_collection_never_changes_a_result(write_config, clean_slate, monkeypatch,
+                                                        plugins) -> None:
+    """The loader skips its collection when every weak receiver is surely
+    alive; forcing the collection every time gives the same registry."""
+    from ckansig.loading import loader
+
+    config = load_config(write_config(*plugins))
+    fast = _alive(load(config))
+    clean_slate.restore()
+    monkeypatch.setattr(loader, "surely_alive", lambda receiver, kept: False)
+    assert _alive(load(config)) == fast
+
+
+def test_liveness_is_conservative(monkeypatch) -> None:
+    from ckansig.loading.liveness import surely_alive
+
+    from .conftest import FIXTURES
+
+    monkeypatch.syspath_prepend(str(FIXTURES))
+    import fx_cycle
+    import fx_good
+
+    holder = fx_cycle.Holder()
+    plugin = fx_good.GoodPlugin()
+    assert not surely_alive(holder.on_user_created, kept=set())  # a method of any object
+    assert surely_alive(holder.on_user_created, kept={id(holder)})  # of a kept object
+    assert surely_alive(plugin.only_bob, kept={id(plugin)})
+    assert surely_alive(fx_good.on_user_created, kept=set())  # a module-level function
+    assert not surely_alive(lambda sender: None, kept=set())
+    assert not surely_alive(print, kept=set())
+    renamed = fx_good.on_user_created
+    fx_good.__dict__["on_user_created"] = lambda sender: None
+    try:  # its name no longer leads back to it: doubtful
+        assert not surely_alive(renamed, kept=set())
+    finally:
+        fx_good.__dict__["on_user_created"] = renamed
+
+
+@pytest.mark.parametrize(("plugins", "collects"), [
+    (["fx_good:GoodPlugin", "fx_import_time"], False),
+    (["fx_cycle:CyclePlugin"], True),
+])
+def test_the_collection_runs_only_when_in_doubt(write_config, monkeypatch, plugins,
+                                                collects) -> None:
+    import gc
+
+    from ckansig.loading import loader
+
+    calls = []
+    collect = gc.collect
+    monkeypatch.setattr(loader.gc, "collect", lambda *a: calls.append(a) or collect(*a))
+    load(load_config(write_config(*plugins)))
+    assert bool(calls) == collects

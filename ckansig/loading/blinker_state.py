@@ -66,9 +66,9 @@ def connections(signal: Signal) -> Iterator[Connection]:
     by_receiver = getattr(signal, "_by_receiver", None)
     for rid, held in list(signal.receivers.items()):
         weak = isinstance(held, _WEAK_TYPES)
-        ids: Any = by_receiver.get(rid, ()) if by_receiver is not None else _ANY_ONLY
+        ids: Any = by_receiver.get(rid, ()) if by_receiver is not None else ANY_ONLY
         if ids == _ANY_SET:  # the common case: connected for ANY alone
-            ids = _ANY_ONLY
+            ids = ANY_ONLY
         elif len(ids) > 1:
             ids = tuple(sorted(
                 ids, key=lambda sid: (sid != ANY_ID, type(sid).__name__, repr(sid))))
@@ -77,8 +77,9 @@ def connections(signal: Signal) -> Iterator[Connection]:
         yield _new_connection((rid, held if weak else _strong(held), weak, ids))
 
 
-_ANY_ONLY: tuple[Hashable, ...] = (ANY_ID,)
-_ANY_SET = frozenset(_ANY_ONLY)
+#: The sender ids of a receiver connected for ANY alone (one shared tuple).
+ANY_ONLY: tuple[Hashable, ...] = (ANY_ID,)
+_ANY_SET = frozenset(ANY_ONLY)
 # Connection._make without its Python-level frame: this runs once per receiver.
 _new_connection = functools.partial(tuple.__new__, Connection)
 
@@ -96,6 +97,12 @@ def sender_ids_of(signal: Signal, receiver_id: Hashable) -> set[Hashable]:
     if by_receiver is None:
         return {ANY_ID}
     return set(by_receiver.get(receiver_id, ()))
+
+
+def held_weakly(signal: Signal, sid: Hashable) -> bool:
+    """Whether blinker holds the sender filed as ``sid`` by a weak reference
+    (an object sender, as opposed to ANY, a str or an int)."""
+    return sid in getattr(signal, "_weak_senders", {})
 
 
 UNKNOWN = object()  # a sender blinker files by id() and holds no reference to

@@ -23,6 +23,7 @@ from ckansig.errors import exc_text, raise_site
 from ckansig.loading import blinker_state as _blinker
 from ckansig.loading.describing import describe
 from ckansig.loading.importing import ENTRY_POINT_GROUPS, Found, PluginFailure, resolve
+from ckansig.loading.liveness import surely_alive
 from ckansig.loading.tracking import Tracker, bound_signals
 from ckansig.model import (
     CallableInfo,
@@ -70,6 +71,8 @@ class _Loader:
             id(sig) for ns in namespaces.values() for sig in ns.values()
         }
         self.tracker = Tracker(namespaces)
+        # whether some weak receiver or sender may be garbage kept by a cycle
+        self.doubtful = False
 
     # -- the steps -----------------------------------------------------------
 
@@ -89,12 +92,17 @@ class _Loader:
                 _KEEP_ALIVE.append(obj)
                 self.plugins.append(LoadedPlugin(name, spec.text, obj))
                 self._subscribe(name, spec, obj)
-        # A weakly connected receiver kept alive only by a reference cycle is
-        # garbage that blinker drops whenever the collector happens to run:
-        # collect it now, so that every run reports it the same way (dropped),
-        # whatever the collector's thresholds or the CLI's start-up GC pause.
-        gc.collect()
-        return self._build()
+        registry = self._build()
+        if self.doubtful:
+            # A weakly connected receiver (or sender) kept alive only by a
+            # reference cycle is garbage that blinker drops whenever the
+            # collector happens to run: collect now, so that every run reports
+            # it the same way (dropped), whatever the collector's thresholds or
+            # the CLI's start-up GC pause. Skipped when every weak receiver is
+            # surely alive (see liveness): then it cannot change a result.
+            gc.collect()
+            registry = self._build()
+        return registry
 
     def _afterimport_module(self, spec: PluginSpec) -> None:
         """Attribute what the import of ``spec`` created to it."""
@@ -239,6 +247,7 @@ class _Loader:
     # -- the result ----------------------------------------------------------
 
     def _build(self) -> Registry:
+        self.kept = {id(obj) for obj in _KEEP_ALIVE}
         records = self.records
         all_signals: list[tuple[str | None, str, Signal]] = [
             (ns_name, sig_name, sig)
@@ -267,7 +276,12 @@ class _Loader:
         for conn in _blinker.connections(sig):
             rid, ref, weak, sender_ids = conn
             live.add(rid)
-            alive = ref() is not None
+            receiver = ref()
+            alive = receiver is not None
+            if weak and alive and not self.doubtful and not surely_alive(receiver, self.kept):
+                self.doubtful = True
+            if sender_ids is not _blinker.ANY_ONLY and not self.doubtful:
+                self.doubtful = any(_blinker.held_weakly(sig, sid) for sid in sender_ids)
             recs = records.get(rid, ())
             for sid in sender_ids:
                 if len(recs) == 1:  # the common case: one connection, from ISignal
