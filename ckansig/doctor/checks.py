@@ -77,8 +77,8 @@ def _first_subscription(info: SignalInfo) -> Subscription | None:
 @check("SIG009", SIGNAL)
 def unknown_signal_name(ctx: CheckContext, info: SignalInfo) -> None:
     typo = ctx.close_name(info)
-    first = _first_subscription(info)
     if info.namespace == "ckan" and info.core is None:
+        first = _first_subscription(info)
         hint = f"; did you mean {typo}?" if typo else ""
         ctx.report(f"{info.name!r} is not a core signal, but it is in the ckan namespace, where "
                    f"only core signals live{hint} Custom signals belong in ckanext.",
@@ -86,13 +86,15 @@ def unknown_signal_name(ctx: CheckContext, info: SignalInfo) -> None:
                    plugin=first.plugin if first else info.defined_by)
     elif typo:
         ctx.report(f"{info.key!r} is one edit away from {typo!r}: did you mean {typo}?",
-                   sub=first, info=info, receiver=None)
+                   sub=_first_subscription(info), info=info, receiver=None)
 
 
 @check("SIG010", SIGNAL)
 def never_sent(ctx: CheckContext, info: SignalInfo) -> None:
+    if info.core is None or info.core.sent_in(ctx.release):
+        return
     subscribed = [s for s in info.subscriptions if s.alive]
-    if info.core is not None and subscribed and not info.core.sent_in(ctx.release):
+    if subscribed:
         ctx.report(_never_sent(info.core, ctx.release), sub=subscribed[0], info=info,
                    receiver=None)
 
@@ -107,9 +109,10 @@ def _never_sent(core: CoreSignal, release: tuple[int, int]) -> str:
 
 @check("SIG011", SIGNAL)
 def orphan_signal(ctx: CheckContext, info: SignalInfo) -> None:
+    if info.namespace != "ckanext" or info.core is not None or info.defined_by is not None:
+        return
     subscribed = [s for s in info.subscriptions if s.alive]
-    if (info.namespace == "ckanext" and info.core is None and info.defined_by is None
-            and subscribed and not ctx.close_name(info)):
+    if subscribed and not ctx.close_name(info):
         plugins = ", ".join(sorted({s.plugin or "?" for s in subscribed}))
         ctx.report(f"{info.name!r} is only looked up by subscribers ({plugins}); no loaded "
                    "module defines it, so unless its provider is installed it is never sent",
