@@ -119,7 +119,9 @@ def _short(value: Any) -> str:
 
 def _describe_query(name: str, sender: Any, namespace: str | None,
                     kwargs: dict[str, Any]) -> str:
-    parts = [f"{namespace}:{name}" if namespace else name]
+    from ckansig.model import signal_key
+
+    parts = [signal_key(namespace, name)]
     if sender is not _ANY:
         parts.append(f"sender={_short(sender)}")
     parts += [f"{k}={_short(v)}" for k, v in kwargs.items()]
