@@ -207,3 +207,16 @@ def test_every_plugin_object_is_kept_with_its_config_entry(write_config) -> None
         ("fx_import_time:get_signal_subscriptions", "fx_import_time"),
         ("fx_good:ready_made", "fx_good:ready_made"),
     ]
+
+
+def test_an_int_sender_filter_is_shown_by_value_on_every_blinker(write_config) -> None:
+    """blinker < 1.8 files an int sender under id(10); the filter is still 10, via ISignal."""
+    from ckansig.firing import fire
+
+    registry = load(load_config(write_config("fx_int_sender:IntSenderPlugin")))
+    info = registry.find("fx_int_sender_number")
+    filters = {(s.receiver.qualname, s.sender.to_json(), s.sender.type, s.via)
+               for s in info.subscriptions}
+    assert filters == {("times_two", None, "ANY", "isignal"), ("times_ten", 10, "int", "isignal")}
+    assert sorted(r.result for r in fire(info, 10, registry=registry).receivers) == [20, 100]
+    assert [r.result for r in fire(info, 5, registry=registry).receivers] == [10]

@@ -26,15 +26,27 @@ except ImportError:
     _WEAK_TYPES = (weakref.ref,)
 
 
+try:  # blinker 1.8+ files str and int (so bool) by value
+    from blinker._utilities import make_id as _  # type: ignore[attr-defined, unused-ignore]  # noqa: F401
+
+    #: Whether this blinker files ``int`` senders by value (1.8+) or by ``id()``.
+    INT_BY_VALUE = True
+except ImportError:  # blinker < 1.8 (hashable_identity): only str by value
+    INT_BY_VALUE = False
+
+_BY_VALUE: tuple[type, ...] = (str, int) if INT_BY_VALUE else (str,)
+
+
 def make_id(obj: object) -> Hashable:
-    """blinker's identity rule (documented behaviour): a bound method is its
-    function and instance; ``str`` and ``int`` (so ``bool``) are their value;
-    everything else its ``id()``."""
+    """The installed blinker's identity rule: a bound method is its function
+    and instance; ``str`` (and ``int``, from blinker 1.8 on) is its value;
+    everything else its ``id()``. blinker 1.5 files an ``int`` sender under
+    ``id(10)``, not 10."""
     if type(obj) is FunctionType:  # the common case first: this runs per receiver
         return id(obj)
-    if inspect.ismethod(obj):
-        return id(obj.__func__), id(obj.__self__)
-    if isinstance(obj, (str, int)):
+    if inspect.ismethod(obj) or (not INT_BY_VALUE and hasattr(obj, "__func__")):
+        return id(obj.__func__), id(obj.__self__)  # type: ignore[attr-defined]
+    if isinstance(obj, _BY_VALUE):
         return obj
     return id(obj)
 
@@ -109,11 +121,12 @@ UNKNOWN = object()  # a sender blinker files by id() and holds no reference to
 
 
 def sender_for_id(signal: Signal, sid: Hashable) -> object:
-    """The sender object behind ``sid``: ANY, the value itself for str/int, the
-    object when blinker holds a weak reference to it, else :data:`UNKNOWN`."""
+    """The sender object behind ``sid``: ANY, the value itself for a sender
+    filed by value, the object when blinker holds a weak reference to it, else
+    :data:`UNKNOWN` (an ``int`` sender on blinker < 1.8, say)."""
     if sid == ANY_ID and not isinstance(sid, bool):
         return ANY
-    if isinstance(sid, (str, int)):
+    if isinstance(sid, _BY_VALUE):
         return sid
     ref = getattr(signal, "_weak_senders", {}).get(sid)
     obj = ref() if ref is not None else None
