@@ -145,10 +145,11 @@ class SignalInfo:
     created the signal ("core" for the catalogue, "preloaded" for signals that
     existed before loading) and ``defined_module`` the module that binds it;
     ``mentioned_by`` lists plugins that only looked it up while returning
-    their subscriptions."""
+    their subscriptions. ``present`` is false for a catalogue signal that the
+    installed CKAN release does not define (and so never sends)."""
 
     __slots__ = ("core", "defined_by", "defined_module", "mentioned_by", "name", "namespace",
-                 "signal", "subscriptions")
+                 "present", "signal", "subscriptions")
 
     def __init__(
         self, namespace: str | None, name: str, signal: Signal, core: CoreSignal | None,
@@ -163,14 +164,17 @@ class SignalInfo:
         self.defined_by = defined_by
         self.mentioned_by: list[str] = mentioned_by or []
         self.defined_module = defined_module
+        self.present = True
 
     def __repr__(self) -> str:
         return f"<SignalInfo {self.key} ({len(self.subscriptions)} receivers)>"
 
     def with_subscriptions(self, subscriptions: list[Subscription]) -> "SignalInfo":
         """A copy holding only ``subscriptions``."""
-        return SignalInfo(self.namespace, self.name, self.signal, self.core, subscriptions,
+        copy = SignalInfo(self.namespace, self.name, self.signal, self.core, subscriptions,
                           self.defined_by, self.mentioned_by, self.defined_module)
+        copy.present = self.present
+        return copy
 
     @property
     def key(self) -> str:

@@ -9,7 +9,10 @@ A drop-in for ``ckan.lib.signals``: the namespaces ``ckan`` (core signals) and
 
 When the real CKAN is importable the namespaces *are* ``ckan.lib.signals.ckan``
 and ``ckan.lib.signals.ckanext``, so real CKAN plugins and plugins written
-against ckansig subscribe to the same signal objects.
+against ckansig subscribe to the same signal objects. Importing this module
+then adds nothing to them: a catalogue signal the installed release does not
+define (``successful_login``; ``logged_in`` before 2.11) is a signal of its
+own, outside the namespace, listed in :data:`ABSENT`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from blinker import NamedSignal, Namespace
 from ckansig.catalog import CORE_SIGNALS
 
 __all__ = [
+    "ABSENT",
     "NAMESPACES",
     "REAL_CKAN",
     "action_succeeded",
@@ -54,9 +58,19 @@ else:
 NAMESPACES: dict[str, Namespace] = {"ckan": ckan, "ckanext": ckanext}
 
 
+#: (namespace, name) -> the stand-in for a catalogue signal the installed CKAN
+#: does not define: connected to by plugins like any signal, never sent by CKAN,
+#: and never added to CKAN's namespaces.
+ABSENT: dict[tuple[str, str], NamedSignal] = {}
+
+
 def _core(attribute: str) -> NamedSignal:
     entry = next(s for s in CORE_SIGNALS if s.attribute == attribute)
-    return NAMESPACES[entry.namespace].signal(entry.name, entry.doc)
+    namespace = NAMESPACES[entry.namespace]
+    if REAL_CKAN and entry.name not in namespace:
+        return ABSENT.setdefault((entry.namespace, entry.name),
+                                 NamedSignal(entry.name, entry.doc))
+    return namespace.signal(entry.name, entry.doc)
 
 
 request_started = _core("request_started")

@@ -156,3 +156,36 @@ def test_a_plugin_that_fails_to_import(tmp_path: Path, project: Path) -> None:
     doctor = json.loads(ckansig("doctor", "--format", "json", cwd=project, env=env,
                                 code=1).stdout)
     assert any(p["id"] == "SIG001" and p["plugin"] == "fx_broken" for p in doctor["problems"])
+
+
+def test_importing_ckansig_adds_nothing_to_ckans_namespaces(project: Path) -> None:
+    code = textwrap.dedent("""\
+        import json
+        from ckan.lib import signals as real
+        before = {name: sorted(ns) for name, ns in (("ckan", real.ckan), ("ckanext", real.ckanext))}
+        import ckansig.signals
+        from ckansig.loading import load
+        from ckansig.config import Config
+        load(Config())
+        after = {name: sorted(ns) for name, ns in (("ckan", real.ckan), ("ckanext", real.ckanext))}
+        print(json.dumps([before, after, sorted(n for _, n in ckansig.signals.ABSENT)]))
+        """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=project)
+    before, after, absent = json.loads(done.stdout)
+    assert before == after
+    assert "successful_login" in absent and "successful_login" not in after["ckan"]
+    import ckan
+
+    release = tuple(int(part) for part in ckan.__version__.split(".")[:2])
+    assert ("logged_in" in absent) == (release < (2, 11))
+
+
+def test_list_shows_catalogue_signals_the_release_lacks(project: Path) -> None:
+    import ckan
+
+    document = json.loads(ckansig("list", "--format", "json", cwd=project).stdout)
+    present = {s["name"]: s["present"] for s in document["signals"] if s["namespace"] == "ckan"}
+    assert present["successful_login"] is False and present["user_created"] is True
+    release = tuple(int(part) for part in ckan.__version__.split(".")[:2])
+    assert present["logged_in"] is (release >= (2, 11))

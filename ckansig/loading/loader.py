@@ -51,9 +51,11 @@ _KEEP_ALIVE: list[Any] = []
 
 
 class _Loader:
-    def __init__(self, config: Config, namespaces: Mapping[str, Namespace]) -> None:
+    def __init__(self, config: Config, namespaces: Mapping[str, Namespace],
+                 absent: Mapping[tuple[str, str], Signal]) -> None:
         self.config = config
         self.namespaces = namespaces
+        self.absent = absent
         self.errors: list[LoadError] = []
         self.plugins: list[LoadedPlugin] = []
         # The connections ckansig made itself, from ISignal mappings:
@@ -66,7 +68,8 @@ class _Loader:
         self.defined_by: dict[int, tuple[str, str | None]] = {}
         self.mentioned_by: dict[int, list[str]] = {}
         self.extra: dict[int, Signal] = {}
-        self.ns_of: dict[int, tuple[str | None, str]] = {}
+        self.ns_of: dict[int, tuple[str | None, str]] = {
+            id(sig): key for key, sig in absent.items()}
         self.preexisting = {
             id(sig) for ns in namespaces.values() for sig in ns.values()
         }
@@ -248,14 +251,20 @@ class _Loader:
 
     def _build(self) -> Registry:
         self.kept = {id(obj) for obj in _KEEP_ALIVE}
+        self.absent_ids = {id(sig) for sig in self.absent.values()}
         records = self.records
         all_signals: list[tuple[str | None, str, Signal]] = [
             (ns_name, sig_name, sig)
             for ns_name, ns in self.namespaces.items() for sig_name, sig in ns.items()
         ]
+        all_signals += [(ns_name, sig_name, sig) for (ns_name, sig_name), sig in
+                        self.absent.items()]
         all_signals += [(None, self._where(sig)[1], sig) for sig in self.extra.values()]
         infos = [self._signal_info(ns_name, sig_name, sig, records.get(id(sig), {}))
                  for ns_name, sig_name, sig in all_signals]
+        for info in infos:
+            if id(info.signal) in self.absent_ids:
+                info.present = False
         infos.sort(key=_display_order)
         return Registry(infos, self.errors, self.plugins, self.config.path, self.duplicates)
 
@@ -327,19 +336,22 @@ def _display_order(info: SignalInfo) -> tuple[int, str, int, str]:
     return ns_rank, info.namespace or "", core_rank, info.name
 
 
-def load(config: Config, namespaces: Mapping[str, Namespace] | None = None) -> Registry:
+def load(config: Config, namespaces: Mapping[str, Namespace] | None = None,
+         absent: Mapping[tuple[str, str], Signal] | None = None) -> Registry:
     """Load the plugins of ``config`` and return the subscription map.
 
     Never raises for a bad plugin: each failure is in ``Registry.errors``.
-    ``namespaces`` defaults to :data:`ckansig.signals.NAMESPACES`. Garbage is
+    ``namespaces`` defaults to :data:`ckansig.signals.NAMESPACES`, and
+    ``absent`` (catalogue signals the installed CKAN does not define, shown
+    with ``present`` false) to :data:`ckansig.signals.ABSENT`. Garbage is
     collected once the plugins are loaded, so a receiver that only a reference
     cycle kept alive is reported as dropped (``alive`` false).
     """
     if namespaces is None:
-        from ckansig.signals import NAMESPACES
+        from ckansig.signals import ABSENT, NAMESPACES
 
-        namespaces = NAMESPACES
-    return _Loader(config, namespaces).run()
+        namespaces, absent = NAMESPACES, ABSENT if absent is None else absent
+    return _Loader(config, namespaces, absent or {}).run()
 
 
 # -- helpers -------------------------------------------------------------------

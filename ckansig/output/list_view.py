@@ -53,6 +53,7 @@ def signal_json(info: SignalInfo) -> dict[str, Any]:
         "doc": info.doc,
         "releases": info.core.releases if info.core else None,
         "defined_by": info.defined_by,
+        "present": info.present,
         "receivers": [subscription_json(s) for s in info.subscriptions],
     }
 
@@ -84,6 +85,8 @@ def print_list(out: Console, registry: Registry, signals: list[SignalInfo]) -> N
             line.append(f" ({', '.join(info.args)})", style="green")
         if info.core:
             line.append(f"  [{info.core.releases}]", style="dim")
+        if not info.present:
+            line.append("  not in the installed CKAN: never sent", style="yellow")
         out.print(line)
         if info.doc:
             out.print(Text("    " + clean(info.doc), style="italic dim"))
