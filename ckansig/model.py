@@ -44,8 +44,9 @@ ReceiverKind = Literal["function", "lambda", "closure", "method", "classmethod",
 #: Why a plugin (or one of its subscriptions) failed to load.
 LoadErrorKind = Literal[
     "module_not_found", "import_error", "attribute_missing", "not_a_plugin",
-    "plugin_init_failed", "subscriptions_raised", "subscriptions_malformed", "bad_signal_key",
-    "entry_malformed", "not_callable", "connect_failed",
+    "plugin_init_failed", "plugin_not_found", "duplicate_plugin", "subscriptions_raised",
+    "subscriptions_malformed", "bad_signal_key", "entry_malformed", "not_callable",
+    "connect_failed",
 ]
 
 
@@ -212,11 +213,15 @@ class Duplicate(NamedTuple):
 
 
 class LoadedPlugin(NamedTuple):
-    """A plugin object ckansig loaded, kept alive as CKAN keeps its plugins."""
+    """A plugin object ckansig loaded, kept alive as CKAN keeps its plugins.
+    ``isignal`` is whether CKAN connects its subscriptions under the running
+    release's rules (None outside CKAN mode, where having
+    ``get_signal_subscriptions`` is enough)."""
 
     name: str
     spec: str
     obj: Any
+    isignal: bool | None = None
 
 
 class Registry:

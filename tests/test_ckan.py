@@ -26,6 +26,16 @@ except ImportError:
 
 REQUIRED = os.environ.get("CKANSIG_REQUIRE_CKAN") == "1"
 
+try:
+    import ckanext.demo  # noqa: F401  (examples/ckanext-demo, installed by .ci/run)
+
+    HAVE_DEMO = True
+except ImportError:
+    HAVE_DEMO = False
+
+needs_demo = pytest.mark.skipif(not HAVE_DEMO and not REQUIRED, reason=(
+    "examples/ckanext-demo is not installed here (pip install -e examples/ckanext-demo)"))
+
 pytestmark = [
     pytest.mark.ckan,
     pytest.mark.skipif(not HAVE_CKAN and not REQUIRED, reason=(
@@ -41,6 +51,31 @@ def ckansig(*args: str, cwd: Path, env: dict[str, str] | None = None,
                           env={**os.environ, **(env or {})})
     assert done.returncode == code, (done.returncode, done.stdout[-2000:], done.stderr[-2000:])
     return done
+
+
+def release() -> tuple[int, int]:
+    import ckan
+
+    major, minor = ckan.__version__.split(".")[:2]
+    return int(major), int(minor)
+
+
+@pytest.fixture(scope="session")
+def base_ini(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ckan.ini as CKAN generates it (``ckan generate config``)."""
+    path = tmp_path_factory.mktemp("ckan") / "base.ini"
+    ckan_command = Path(sys.executable).parent / "ckan"
+    subprocess.run([str(ckan_command), "generate", "config", str(path)], check=True,
+                   capture_output=True, timeout=120)
+    return path
+
+
+def child_ini(folder: Path, base: Path, plugins: str, extra: str = "") -> Path:
+    """An ini that inherits ``base`` (``use = config:``) and names ``plugins``."""
+    path = folder / "ckan.ini"
+    path.write_text(f"[app:main]\nuse = config:{os.path.relpath(base, folder)}\n"
+                    f"ckan.plugins = {plugins}\n{extra}")
+    return path
 
 
 @pytest.fixture
@@ -123,7 +158,7 @@ def test_plugins_from_a_ckan_ini(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "ckan.ini").write_text(textwrap.dedent("""\
         [app:main]
-        use = config:%(here)s/../base.ini
+        use = config:../base.ini
         """))
     ini = str(tmp_path / "sub" / "ckan.ini")
     by_option = json.loads(ckansig("--ckan-ini", ini, "list", "--format", "json",
@@ -189,3 +224,85 @@ def test_list_shows_catalogue_signals_the_release_lacks(project: Path) -> None:
     assert present["successful_login"] is False and present["user_created"] is True
     release = tuple(int(part) for part in ckan.__version__.split(".")[:2])
     assert present["logged_in"] is (release >= (2, 11))
+
+
+# -- CKAN mode: a ckan.ini, loaded as CKAN loads it ------------------------------------
+
+
+def _receivers(document: dict, name: str) -> set[tuple[str, str | None, str]]:
+    return {(r["receiver"].rsplit(".", 1)[1], r["plugin"], r["via"])
+            for s in document["signals"] if s["name"] == name for r in s["receivers"]}
+
+
+@needs_demo
+def test_ckan_mode_follows_the_releases_isignal_rule(tmp_path: Path, base_ini: Path) -> None:
+    ini = child_ini(tmp_path, base_ini, "activity example_isignal demo demo_inherited")
+    document = json.loads(ckansig("--ckan-ini", str(ini), "list", "--format", "json",
+                                  cwd=tmp_path).stdout)
+    assert document["errors"] == []
+    assert _receivers(document, "user_created") == {("welcome", "demo", "isignal")}
+    # demo_inherited implements ISignal only through its base: not on 2.10
+    expected = {("count_failures", "demo_inherited", "isignal")} if release() >= (2, 11) \
+        else set()
+    assert _receivers(document, "failed_login") == expected
+    assert ("x10", "example_isignal", "isignal") in _receivers(document, "isignal_number")
+
+
+@needs_demo
+def test_receivers_see_ckans_config_and_registry(tmp_path: Path, base_ini: Path) -> None:
+    """Declared config options and plugin_loaded() answer as in CKAN; without a
+    ckan.ini the same receiver fails cleanly."""
+    ini = child_ini(tmp_path, base_ini, "demo", "ckanext.demo.greeting = hello\n")
+    done = ckansig("--ckan-ini", str(ini), "fire", "user_created", "--kw", "username=bob",
+                   "--format", "json", cwd=tmp_path)
+    (receiver,) = json.loads(done.stdout)["receivers"]
+    assert receiver["status"] == "ok"
+    assert receiver["result"] == "'hello, bob (demo loaded: True)'"
+    (tmp_path / "defaults").mkdir()
+    defaults = child_ini(tmp_path / "defaults", base_ini, "demo")
+    done = ckansig("--ckan-ini", str(defaults), "fire", "user_created", "--kw", "username=bob",
+                   "--format", "json", cwd=tmp_path)
+    assert json.loads(done.stdout)["receivers"][0]["result"] == \
+        "'welcome, bob (demo loaded: True)'"  # the declared default
+    (tmp_path / "plugins.toml").write_text('[ckansig]\nplugins = ["demo"]\n')
+    done = ckansig("fire", "user_created", "--kw", "username=bob", "--format", "json",
+                   cwd=tmp_path, code=1)
+    (receiver,) = json.loads(done.stdout)["receivers"]
+    assert receiver["status"] == "error" and receiver["error"]["type"] == "KeyError"
+    assert "Traceback" not in done.stderr
+
+
+@needs_demo
+def test_a_plugin_named_twice_fails_as_in_ckan(tmp_path: Path, base_ini: Path) -> None:
+    ini = child_ini(tmp_path, base_ini, "demo example_isignal demo")
+    done = ckansig("--ckan-ini", str(ini), "list", "--format", "json", cwd=tmp_path, code=1)
+    document = json.loads(done.stdout)
+    assert [(e["plugin"], e["kind"]) for e in document["errors"]] == [
+        ("demo", "duplicate_plugin")]
+    assert "already loaded" in document["errors"][0]["error"]
+    assert _receivers(document, "user_created") == {("welcome", "demo", "isignal")}
+    text = ckansig("--ckan-ini", str(ini), "list", cwd=tmp_path, code=1)
+    assert "plugin demo: plugin 'demo' is named twice in ckan.plugins" in text.stderr
+
+
+def test_an_unknown_plugin_fails_as_in_ckan(tmp_path: Path, base_ini: Path) -> None:
+    ini = child_ini(tmp_path, base_ini, "example_isignal no_such_plugin")
+    document = json.loads(ckansig("--ckan-ini", str(ini), "list", "--format", "json",
+                                  cwd=tmp_path, code=1).stdout)
+    assert [(e["plugin"], e["kind"]) for e in document["errors"]] == [
+        ("no_such_plugin", "plugin_not_found")]
+    assert ("x2", "example_isignal", "isignal") in _receivers(document, "isignal_number")
+
+
+def test_ckan_variables_come_from_the_environment(tmp_path: Path, base_ini: Path) -> None:
+    ini = child_ini(tmp_path, base_ini, "%(CKAN_TEST_PLUGINS)s")
+    document = json.loads(ckansig("--ckan-ini", str(ini), "list", "--format", "json",
+                                  cwd=tmp_path, env={"CKAN_TEST_PLUGINS": "example_isignal"}
+                                  ).stdout)
+    assert ("x2", "example_isignal", "isignal") in _receivers(document, "isignal_number")
+    env = {k: v for k, v in os.environ.items() if k != "CKAN_TEST_PLUGINS"}
+    done = subprocess.run([sys.executable, "-m", "ckansig", "--ckan-ini", str(ini), "list"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "ckan.plugins uses %(CKAN_TEST_PLUGINS)s, which is not set" in done.stderr
+    assert f"{ini}:3" in done.stderr and "Traceback" not in done.stderr

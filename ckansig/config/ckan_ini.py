@@ -1,19 +1,25 @@
-"""Read the plugin list from a CKAN config file (``ckan.ini``).
+"""Read a CKAN config file (``ckan.ini``).
 
 ``ckan.plugins`` in ``[app:main]`` names plugins by their entry-point names,
-whitespace-separated, possibly over continuation lines; ``%(here)s`` is the
-file's folder; ``use = config:base.ini`` inherits from another file, as CKAN's
-own loader does. Nothing of CKAN is imported and nothing else is read.
+whitespace-separated, possibly over continuation lines.
+
+- Inside CKAN (:func:`read_with_ckan`), CKAN's own loader reads the whole
+  file: ``use = config:`` chains, ``%(here)s``, and ``%(CKAN_…)s`` filled
+  from the environment, with CKAN's errors.
+- Without CKAN (:func:`read_plugins`), ckansig reads ``ckan.plugins`` alone:
+  ``%(here)s`` is the file's folder and ``use = config:base.ini`` inherits
+  from another file. Nothing else is read.
 """
 
 from __future__ import annotations
 
 import configparser
 import os
+from typing import Any
 
 from ckansig.errors import ConfigError, first_line
 
-__all__ = ["read_plugins"]
+__all__ = ["ckan_importable", "read_plugins", "read_with_ckan"]
 _SECTION = "app:main"
 _KEY = "ckan.plugins"
 
@@ -71,3 +77,73 @@ def _line_of(text: str, key: str) -> int | None:
         elif in_main and stripped.split("=", 1)[0].strip() == key:
             return number
     return None
+
+
+def ckan_importable() -> bool:
+    """Whether the ``ckan`` package can be imported here (without importing it)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("ckan") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def read_with_ckan(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[str], str,
+                                                            int | None]:
+    """The ini as CKAN's loader reads it, its ``ckan.plugins`` names (repeats
+    kept), and the file and line that set them. CKAN's errors, and a missing
+    ``%(CKAN_…)s`` variable, are :class:`ConfigError`."""
+    path = os.path.abspath(os.fspath(path))
+    if not os.path.isfile(path):
+        raise ConfigError("CKAN config file not found", path=path)
+    from ckan.cli import CKANConfigLoader
+    from ckan.exceptions import CkanConfigurationException
+
+    try:
+        conf: dict[str, Any] = CKANConfigLoader(path).get_config()
+    except configparser.InterpolationMissingOptionError as exc:
+        variable = f"%({exc.reference})s"
+        hint = (f" (set the environment variable {exc.reference})"
+                if exc.reference.upper().startswith("CKAN_") else "")
+        raise ConfigError(f"{exc.option} uses {variable}, which is not set{hint}",
+                          path=path, line=_line_of(_text(path), exc.option),
+                          key=exc.option) from None
+    except (CkanConfigurationException, configparser.Error, OSError,
+            UnicodeDecodeError) as exc:
+        raise ConfigError(f"invalid CKAN config: {first_line(exc)}", path=path) from None
+    names = str(conf.get(_KEY) or "").split()
+    source, line = _site_of_plugins(path)
+    return conf, names, source, line
+
+
+def _text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as stream:
+            return stream.read()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _site_of_plugins(path: str) -> tuple[str, int | None]:
+    """The file of ``path``'s ``use = config:`` chain that sets ``ckan.plugins``,
+    and the line, found as CKAN's loader walks the chain (paths relative to
+    each file's folder, nothing interpolated)."""
+    chain: list[str] = []
+    while path not in chain and os.path.isfile(path):
+        chain.append(path)
+        text = _text(path)
+        line = _line_of(text, _KEY)
+        if line is not None:
+            return path, line
+        parser = configparser.RawConfigParser(strict=False)
+        try:
+            parser.read_string(text)
+            use = parser.get(_SECTION, "use", fallback="")
+        except configparser.Error:
+            break
+        schema, _, parent = use.partition(":")
+        if schema.strip() != "config" or not parent:
+            break
+        path = os.path.join(os.path.dirname(path), parent.strip())
+    return chain[0] if chain else path, None

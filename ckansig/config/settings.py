@@ -5,7 +5,7 @@ put on ``sys.path``, doctor's defaults, and the CKAN config file to read.
 
 import os
 from collections.abc import Mapping
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from ckansig.errors import ConfigError
 
@@ -100,34 +100,58 @@ class DoctorSettings(NamedTuple):
 
 
 class Config(NamedTuple):
-    """A parsed configuration. ``path`` is None when no file was found."""
+    """A parsed configuration. ``path`` is None when no file was found.
+
+    ``ckan_config`` is set in CKAN mode (CKAN is importable and a ``ckan.ini``
+    is given): the ini as CKAN's own loader reads it, which loading installs
+    into CKAN before it loads the plugins as CKAN does.
+    """
 
     path: str | None = None
     paths: tuple[str, ...] = ()
     plugins: tuple[PluginSpec, ...] = ()
     doctor: DoctorSettings = DoctorSettings()
     ckan_ini: str | None = None  # a CKAN config file whose ckan.plugins are loaded too
+    ckan_config: Mapping[str, Any] | None = None
 
-    def with_ckan_ini(self, ckan_ini: str | os.PathLike[str] | None) -> "Config":
+    def with_ckan_ini(self, ckan_ini: str | os.PathLike[str] | None, *,
+                      inside_ckan: bool | None = None) -> "Config":
         """This config plus the plugins ``ckan.plugins`` names in ``ckan_ini``
-        (default: the config's own ``ckan_ini``), each loaded once."""
+        (default: the config's own ``ckan_ini``).
+
+        ``inside_ckan`` (default: whether CKAN is importable) reads the file
+        with CKAN's own loader: ``use = config:`` chains and ``%(CKAN_…)s``
+        from the environment as CKAN resolves them, and a plugin named twice
+        kept twice (loading then fails it, as CKAN does). Otherwise ckansig
+        reads ``ckan.plugins`` itself, each plugin once.
+        """
         ini = os.fspath(ckan_ini) if ckan_ini is not None else self.ckan_ini
         if ini is None:
             return self
-        from ckansig.config.ckan_ini import read_plugins
+        from ckansig.config import ckan_ini as reader
 
-        names, source, line = read_plugins(ini)
-        known = {spec.text for spec in self.plugins}
+        if inside_ckan is None:
+            inside_ckan = reader.ckan_importable()
+        ckan_config = None
+        if inside_ckan:
+            ckan_config, names, source, line = reader.read_with_ckan(ini)
+        else:
+            names, source, line = reader.read_plugins(ini)
+        own = {spec.text for spec in self.plugins}
+        seen: set[str] = set()
         extra = []
         for name in names:
-            if name in known:
+            # named in the config too: loaded once; named twice in the ini: CKAN mode
+            # keeps both, so that loading fails the second as CKAN does
+            if name in own or (name in seen and not inside_ckan):
                 continue
-            known.add(name)
+            seen.add(name)
             try:
                 spec = PluginSpec.parse(name, line)
             except ValueError as exc:
                 raise ConfigError(str(exc), path=source, line=line, key="ckan.plugins") from None
             extra.append(spec._replace(kind="name", source=source))
-        return self._replace(plugins=self.plugins + tuple(extra), ckan_ini=ini)
+        return self._replace(plugins=self.plugins + tuple(extra), ckan_ini=ini,
+                             ckan_config=ckan_config)
 
 

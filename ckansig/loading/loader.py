@@ -21,6 +21,7 @@ from ckansig.catalog import CORE_SIGNALS, core_signal
 from ckansig.config.settings import Config, PluginSpec
 from ckansig.errors import exc_text, raise_site
 from ckansig.loading import blinker_state as _blinker
+from ckansig.loading.ckan_host import CkanHost
 from ckansig.loading.describing import describe
 from ckansig.loading.importing import ENTRY_POINT_GROUPS, Found, PluginFailure, resolve
 from ckansig.loading.liveness import surely_alive
@@ -56,6 +57,9 @@ class _Loader:
         self.config = config
         self.namespaces = namespaces
         self.absent = absent
+        # CKAN mode: CKAN itself is set up first, so that what importing it
+        # creates is not attributed to the first plugin
+        self.host = CkanHost(config.ckan_config) if config.ckan_config is not None else None
         self.errors: list[LoadError] = []
         self.plugins: list[LoadedPlugin] = []
         # The connections ckansig made itself, from ISignal mappings:
@@ -84,17 +88,34 @@ class _Loader:
             if entry in sys.path:
                 sys.path.remove(entry)
             sys.path.insert(0, entry)
-        for spec in self.config.plugins:
+        host = self.host
+        specs = list(self.config.plugins)
+        if host is not None:
+            specs += [PluginSpec(name, "name", name, source="ckan.system_plugins")
+                      for name in host.system_plugins()]
+        for spec in specs:
+            ckan = host if spec.kind == "name" else None  # CKAN loads plugins by name
             try:
-                found = resolve(spec)
+                found = Found([(spec.text, ckan.load(spec.text))], []) if ckan is not None \
+                    else resolve(spec)
             except PluginFailure as failure:
                 found = Found([], [failure.error])
             self.errors.extend(found.errors)
             self._afterimport_module(spec)
             for name, obj in found.plugins:
                 _KEEP_ALIVE.append(obj)
-                self.plugins.append(LoadedPlugin(name, spec.text, obj))
-                self._subscribe(name, spec, obj)
+                isignal = ckan.implements_isignal(obj) if ckan is not None else None
+                self.plugins.append(LoadedPlugin(name, spec.text, obj, isignal))
+                if isignal is not False:  # CKAN's rule, inside CKAN
+                    self._subscribe(name, spec, obj)
+        if host is not None:
+            try:
+                host.finish()
+            except Exception as exc:
+                file, line = raise_site(exc)
+                self.errors.append(LoadError(
+                    "ckan", "plugin_init_failed", "setting up CKAN's config declarations "
+                    f"raised {exc_text(exc)}", file=file, line=line))
         registry = self._build()
         if self.doubtful:
             # A weakly connected receiver (or sender) kept alive only by a
