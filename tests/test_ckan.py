@@ -306,3 +306,173 @@ def test_ckan_variables_come_from_the_environment(tmp_path: Path, base_ini: Path
     assert done.returncode == 2, done.stderr
     assert "ckan.plugins uses %(CKAN_TEST_PLUGINS)s, which is not set" in done.stderr
     assert f"{ini}:3" in done.stderr and "Traceback" not in done.stderr
+
+
+# -- fire --app: a real CKAN app on a real PostgreSQL ------------------------------------
+
+DATABASE = os.environ.get("CKANSIG_TEST_DATABASE")  # postgresql://user@host:port, from .ci/run
+needs_database = pytest.mark.skipif(not DATABASE and not REQUIRED, reason=(
+    "no PostgreSQL for the tests: .ci/run starts one and sets CKANSIG_TEST_DATABASE"))
+
+
+def ckan_command(*args: str, cwd: Path) -> str:
+    done = subprocess.run([str(Path(sys.executable).parent / "ckan"), *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def database_ini(base_ini: Path) -> Path:
+    """A ckan.ini on a database of its own, initialised by ``ckan db init``."""
+    assert DATABASE, "CKANSIG_REQUIRE_CKAN=1 but CKANSIG_TEST_DATABASE is not set"
+    import sqlalchemy
+
+    name = f"ckansig_{'_'.join(map(str, release()))}_{os.getpid()}"
+    server = sqlalchemy.create_engine(f"{DATABASE}/postgres", isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
+    server.dispose()
+    folder = base_ini.parent / "db"
+    folder.mkdir()
+    # a whole file, as `ckan generate config` writes it: CKAN 2.10's and 2.11's
+    # `ckan -c` read the logging sections from the file given, not its chain
+    lines = []
+    for line in base_ini.read_text().splitlines():
+        if line.startswith("sqlalchemy.url"):
+            line = f"sqlalchemy.url = {DATABASE}/{name}"
+        elif line.startswith("ckan.plugins"):
+            line = "ckan.plugins = activity demo"
+        lines.append(line)
+    ini = folder / "ckan.ini"
+    ini.write_text("\n".join(lines) + "\n")
+    ckan_command("-c", str(ini), "db", "init", cwd=folder)
+    return ini
+
+
+def rows(ini: Path, table: str) -> int:
+    import sqlalchemy
+
+    url = next(line.split("=", 1)[1].strip() for line in ini.read_text().splitlines()
+               if line.startswith("sqlalchemy.url"))
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as connection:
+        count = connection.execute(sqlalchemy.text(f'SELECT count(*) FROM "{table}"')).scalar()
+    engine.dispose()
+    return int(count or 0)
+
+
+def user_id(ini: Path, name: str) -> str:
+    import sqlalchemy
+
+    url = next(line.split("=", 1)[1].strip() for line in ini.read_text().splitlines()
+               if line.startswith("sqlalchemy.url"))
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as connection:
+        found = connection.execute(sqlalchemy.text('SELECT id FROM "user" WHERE name = :n'),
+                                   {"n": name}).scalar()
+    engine.dispose()
+    return str(found)
+
+
+@pytest.fixture(scope="session")
+def alice(database_ini: Path) -> str:
+    """A real user, created by CKAN's own ``ckan user add`` (a real user_create)."""
+    ckan_command("-c", str(database_ini), "user", "add", "alice", "email=alice@example.org",
+                 "password=correct-horse-42", cwd=database_ini.parent)
+    return user_id(database_ini, "alice")
+
+
+def fire_app(ini: Path, *args: str, code: int = 0) -> dict:
+    done = ckansig("--ckan-ini", str(ini), "fire", "action_succeeded", "--app", *args,
+                   "--format", "json", cwd=ini.parent, code=code)
+    return json.loads(done.stdout)
+
+
+@needs_demo
+@needs_database
+def test_activity_runs_in_the_app_and_is_rolled_back(database_ini: Path, alice: str) -> None:
+    result = json.dumps({"id": alice, "name": "alice"})
+    before = rows(database_ini, "activity")
+    document = fire_app(database_ini, "--sender", "user_create", "--kw", f"result={result}",
+                        "--kw", "data_dict={}")
+    by_name = {r["receiver"].rsplit(".", 1)[1]: r for r in document["receivers"]}
+    activity = by_name["user_changed"]
+    assert (activity["plugin"], activity["status"]) == ("activity", "ok"), activity
+    assert activity["db_changes"] == {"activity": {"inserted": 1, "updated": 0, "deleted": 0}}
+    assert by_name["count_users"]["status"] == "ok"
+    assert by_name["count_users"]["db_changes"] == {}
+    assert rows(database_ini, "activity") == before  # rolled back
+    fire_app(database_ini, "--sender", "user_create", "--kw", f"result={result}", "--kw",
+             "data_dict={}", "--commit")
+    assert rows(database_ini, "activity") == before + 1
+
+
+@needs_demo
+@needs_database
+def test_receivers_run_as_the_user(database_ini: Path, alice: str) -> None:
+    args = ["--sender", "user_create", "--kw", json.dumps({"id": alice}).join(["result=", ""])]
+    def asked_by(document: dict) -> str:
+        (count,) = [r for r in document["receivers"] if r["receiver"].endswith("count_users")]
+        return str(count["result"]).rsplit("asked by ", 1)[1].rstrip("'")
+
+    assert asked_by(fire_app(database_ini, *args)) == "anonymous"
+    assert asked_by(fire_app(database_ini, *args, "--user", "alice")) == "alice"
+    done = ckansig("--ckan-ini", str(database_ini), "fire", "user_created", "--app", "--user",
+                   "nobody", cwd=database_ini.parent, code=2)
+    # CKAN logs as its ini says (Solr's absence, with tracebacks); ckansig's own
+    # error is the one last line
+    assert done.stderr.strip().splitlines()[-1] == \
+        "Error: Invalid value for --user: no user named 'nobody' in CKAN's database"
+
+
+@needs_database
+def test_app_needs_a_ckan_ini(tmp_path: Path) -> None:
+    (tmp_path / "plugins.toml").write_text('[ckansig]\nplugins = ["example_isignal"]\n')
+    done = ckansig("fire", "isignal_number", "--app", cwd=tmp_path, code=2)
+    assert "--app needs" in done.stderr and "Traceback" not in done.stderr
+    done = ckansig("fire", "isignal_number", "--commit", cwd=tmp_path, code=2)
+    assert "--user and --commit go with --app" in done.stderr
+
+
+WIRING = textwrap.dedent("""\
+    import json, sys
+    from ckan.cli import load_config
+    from ckan.config.middleware import make_app
+    from ckan.lib import signals
+    make_app(load_config(sys.argv[1]))  # CKAN's own start-up
+    probes = json.loads(sys.argv[2])
+    wired = []
+    for ns_name, ns in (("ckan", signals.ckan), ("ckanext", signals.ckanext)):
+        for name, sig in ns.items():
+            anyone = {r.__qualname__ for r in sig.receivers_for(object())}
+            wired += [[ns_name, name, q, None] for q in anyone]
+            for sender in probes:
+                wired += [[ns_name, name, r.__qualname__, sender]
+                          for r in sig.receivers_for(sender) if r.__qualname__ not in anyone]
+    print(json.dumps(wired))
+    """)
+
+
+@needs_demo
+@needs_database
+def test_list_is_what_ckan_wires_at_start_up(database_ini: Path, tmp_path: Path) -> None:
+    """The same receivers, senders and signals as CKAN's own start-up connects,
+    on the same ckan.ini (CKAN's needs the database; ckansig's does not)."""
+    ini = tmp_path / "ckan.ini"
+    ini.write_text(database_ini.read_text().replace(
+        "ckan.plugins = activity demo", "ckan.plugins = activity demo demo_inherited "
+        "example_isignal"))
+    document = json.loads(ckansig("--ckan-ini", str(ini), "list", "--format", "json",
+                                  "--subscribed", cwd=tmp_path).stdout)
+    listed = {(s["namespace"], s["name"], r["receiver"].rsplit(".", 2)[-1]
+               if r["kind"] != "method" else ".".join(r["receiver"].rsplit(".", 2)[-2:]),
+               r["sender"]) for s in document["signals"] for r in s["receivers"]}
+    probes = sorted({sender for *_, sender in listed if sender is not None}, key=str)
+    done = subprocess.run([sys.executable, "-c", WIRING, str(ini), json.dumps(probes)],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    wired = {tuple(row) for row in json.loads(done.stdout.strip().splitlines()[-1])}
+    assert listed == wired
+    assert ("ckan", "failed_login", "count_failures", None) in wired or release() < (2, 11)

@@ -14,6 +14,7 @@ from ckansig.cli.support import (
     echo_json_text,
     find_signal,
     load_registry,
+    start_app,
     usage_errors,
 )
 
@@ -36,6 +37,13 @@ from ckansig.cli.support import (
 @click.option("--dry-run", is_flag=True, help="Show who would receive; call nothing.")
 @click.option("--no-redact", is_flag=True, help="Show secret-looking values as they are.")
 @click.option("--strict", is_flag=True, help="Exit 1 when a receiver mutated its arguments.")
+@click.option("--app", is_flag=True,
+              help="Send inside a real CKAN app (needs a ckan.ini and its database). Database "
+              "changes are rolled back unless --commit; mail, files, Redis and jobs are not.")
+@click.option("--user", metavar="NAME", default=None,
+              help="With --app: send as this CKAN user (default: anonymous).")
+@click.option("--commit", is_flag=True,
+              help="With --app: keep the database changes the receivers made.")
 @click.option("-f", "--format", "fmt", type=FORMATS, default="text", show_default=True,
               help="Output format.")
 @config_option
@@ -43,8 +51,8 @@ from ckansig.cli.support import (
 def fire_command(
     ctx: click.Context, signal_name: str, namespace: str | None, sender: Any,
     kw: tuple[tuple[str, Any], ...], kwargs_json: dict[str, Any] | None, objects: bool,
-    stop_on_error: bool, dry_run: bool, no_redact: bool, strict: bool, fmt: str,
-    config: str | None, ckan_ini: str | None,
+    stop_on_error: bool, dry_run: bool, no_redact: bool, strict: bool, app: bool,
+    user: str | None, commit: bool, fmt: str, config: str | None, ckan_ini: str | None,
 ) -> None:
     """Send SIGNAL with JSON keyword arguments and trace every receiver.
 
@@ -54,22 +62,38 @@ def fire_command(
     --stop-on-error. Exits 1 when a receiver raised (or, with --strict,
     mutated its arguments) or a plugin failed to load.
 
+    With --app, the receivers run inside CKAN's real app, in a request as
+    --user (or anonymous), and can use its config, its actions and its
+    database; every database change is rolled back unless --commit, and the
+    trace shows what each receiver wrote. Nothing else is undone: mail sent,
+    files written, Redis keys and enqueued jobs stay.
+
     \b
     ckansig fire user_created --kw username=bob --kw user='{"name": "bob"}'
+    ckansig fire action_succeeded --app --sender user_create --kw result='{"id": "…"}'
     """
     from ckansig import output
     from ckansig.firing import fire
     from ckansig.firing.arguments import build_call
     from ckansig.values import Redactor
 
-    registry = load_registry(ctx)
+    if (user is not None or commit) and not app:
+        raise click.UsageError("--user and --commit go with --app")
+    ckan_app = start_app(ctx) if app else None
+    registry = ckan_app.registry if ckan_app is not None else load_registry(ctx)
     info = find_signal(registry, signal_name, namespace)
     with usage_errors():
         sender, kwargs = build_call(info.core, sender=sender, sender_given=sender is not None,
                                     kwargs=kwargs_json, kw=kw, objects=objects)
     redactor = Redactor(kwargs, enabled=not no_redact)
-    trace = fire(info, sender, kwargs, registry=registry, stop_on_error=stop_on_error,
-                 dry_run=dry_run, capture_output=True)
+    if ckan_app is not None:
+        with usage_errors():
+            trace = ckan_app.fire(info, sender, kwargs, user=user, commit=commit,
+                                  stop_on_error=stop_on_error, dry_run=dry_run,
+                                  capture_output=True)
+    else:
+        trace = fire(info, sender, kwargs, registry=registry, stop_on_error=stop_on_error,
+                     dry_run=dry_run, capture_output=True)
     with POLICY.building_output():
         if fmt == "json":
             echo_json_text(output.trace_json(trace, redactor))

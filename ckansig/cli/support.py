@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -16,6 +16,9 @@ from ckansig.cli.gc_policy import POLICY
 from ckansig.config.settings import Config
 from ckansig.errors import CkansigError, ConfigError, UsageProblem
 from ckansig.model import Registry, SignalInfo
+
+if TYPE_CHECKING:
+    from ckansig.firing.app import CkanApp
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,6 +62,24 @@ def load_registry(ctx: click.Context) -> Registry:
     prints go to stderr). The config is kept in ``ctx.meta["ckansig.config"]``."""
     from ckansig.loading import load
 
+    settings = _settings(ctx)
+    with _loading():
+        return load(settings)
+
+
+def start_app(ctx: click.Context) -> CkanApp:
+    """Read the config, load its plugins and start CKAN's app (``fire --app``)."""
+    from ckansig.firing.app import AppError, CkanApp
+
+    settings = _settings(ctx)
+    try:
+        with _loading():
+            return CkanApp(settings)
+    except AppError as exc:
+        raise ConfigProblem(str(exc)) from None
+
+
+def _settings(ctx: click.Context) -> Config:
     try:
         settings = read_settings(ctx)
     except ConfigError as exc:
@@ -67,10 +88,16 @@ def load_registry(ctx: click.Context) -> Registry:
         click.echo("ckansig: no config found (-c, $CKANSIG_CONFIG, ./plugins.toml, "
                    "[tool.ckansig] in ./pyproject.toml); showing core signals only", err=True)
     ctx.meta["ckansig.config"] = settings
+    return settings
+
+
+@contextlib.contextmanager
+def _loading() -> Iterator[None]:
+    """Around plugin code run while loading: its prints go to stderr."""
     with POLICY.loading():
         try:
             with contextlib.redirect_stdout(sys.stderr):
-                return load(settings)
+                yield
         finally:
             sys.stderr.flush()  # what plugins printed comes before ckansig's own output
 

@@ -22,13 +22,13 @@ import types
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from time import perf_counter
-from typing import Any
+from typing import Any, Protocol
 
 from ckansig.firing.snapshots import Snapshot
-from ckansig.firing.trace import Calls, Extra, Trace
+from ckansig.firing.trace import Calls, DbChanges, Extra, Trace
 from ckansig.model import Registry, Sender, SignalInfo
 
-__all__ = ["fire"]
+__all__ = ["Observer", "fire"]
 
 _COROUTINE = types.CoroutineType
 
@@ -43,6 +43,7 @@ def fire(
     dry_run: bool = False,
     check_mutation: bool = True,
     capture_output: bool = False,
+    observer: Observer | None = None,
 ) -> Trace:
     """Send ``info``'s signal from ``sender`` with ``kwargs`` and trace it.
 
@@ -50,7 +51,9 @@ def fire(
     receiver. With ``capture_output`` what receivers print to stdout is kept
     in the trace instead of being printed. Exceptions a receiver raises,
     ``SystemExit`` and ``KeyboardInterrupt`` included, are recorded, never
-    propagated.
+    propagated. An ``observer`` is given the :class:`Calls` before the first
+    receiver runs (the receiver running is the one at ``len(calls.results)``),
+    and its ``db_changes`` are the trace's.
     """
     kwargs = dict(kwargs or {})
     signal = info.signal
@@ -63,25 +66,37 @@ def fire(
     elif dry_run:
         calls = Calls.listed(list(signal.receivers_for(sender)))
     else:
+        calls = Calls([], [], [], {})
+        if observer is not None:
+            observer.attach(calls)
         with _session(capture_output) as session:
-            calls = _call_each(signal.receivers_for(sender), sender, kwargs, snapshot, session,
-                               stop_on_error)
+            _call_each(calls, signal.receivers_for(sender), sender, kwargs, snapshot, session,
+                       stop_on_error)
     return Trace(registry, info, sender, kwargs, calls, dry_run=dry_run,
                  stop_on_error=stop_on_error, muted=muted, notes=notes,
-                 unchecked=snapshot.unchecked if snapshot is not None else ())
+                 unchecked=snapshot.unchecked if snapshot is not None else (),
+                 db_changes=observer.db_changes if observer is not None else None)
+
+
+class Observer(Protocol):
+    """Watches a fire from outside the hot loop (the database, for ``--app``)."""
+
+    db_changes: dict[int, DbChanges] | None
+
+    def attach(self, calls: Calls) -> None:
+        """Called once, before the first receiver runs."""
 
 
 def _call_each(
-    receivers: Iterable[Any], sender: Any, kwargs: dict[str, Any], snapshot: Snapshot | None,
-    session: _Session, stop_on_error: bool,
-) -> Calls:
-    """Call every receiver as ``Signal.send`` would, recording what happened."""
+    calls: Calls, receivers: Iterable[Any], sender: Any, kwargs: dict[str, Any],
+    snapshot: Snapshot | None, session: _Session, stop_on_error: bool,
+) -> None:
+    """Call every receiver as ``Signal.send`` would, recording what happened in ``calls``."""
     # With plain-data kwargs and a str/int sender, "did anything change" is one
     # C-level dict comparison against the copy.
     quick = snapshot is not None and snapshot.all_keys and not snapshot.check_sender
     copied = snapshot.kwargs if snapshot is not None else None
     capture = session.capture
-    calls = Calls([], [], [], {})
     results, extras = calls.results, calls.extras
     call, keep, timed = calls.receivers.append, results.append, calls.durations.append
     clock = perf_counter
@@ -116,7 +131,6 @@ def _call_each(
             if failed is not None and stop_on_error:
                 calls.receivers.extend(receivers)  # the rest: not reached
                 break
-    return calls
 
 
 def _extra(extras: dict[int, Extra], index: int) -> Extra:

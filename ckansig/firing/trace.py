@@ -18,11 +18,17 @@ from ckansig.loading import blinker_state
 from ckansig.loading.describing import describe
 from ckansig.model import CallableInfo, Registry, SignalInfo, Subscription
 
-__all__ = ["Calls", "Columns", "ErrorInfo", "Extra", "ReceiverTrace", "Status", "Trace"]
+__all__ = ["Calls", "Columns", "DbChanges", "ErrorInfo", "Extra", "ReceiverTrace", "Status",
+           "Trace"]
 
 #: What happened to a receiver: it returned, it raised, ``--stop-on-error``
 #: stopped before it, or a dry run listed it without calling it.
 Status = Literal["ok", "error", "not_reached", "dry_run"]
+
+
+#: What a receiver changed in the database, per table: rows "inserted",
+#: "updated" and "deleted" (``fire --app`` only).
+DbChanges = dict[str, dict[str, int]]
 
 
 class ErrorInfo(NamedTuple):
@@ -52,6 +58,7 @@ class ReceiverTrace(NamedTuple):
     changes: tuple[str, ...]
     reached_by_send: bool  # whether plain Signal.send would have called it
     output: str | None  # what it printed, when output was captured
+    db_changes: DbChanges | None  # None unless the database was watched
 
 
 class Columns(NamedTuple):
@@ -68,6 +75,7 @@ class Columns(NamedTuple):
     changes: list[tuple[str, ...]]
     reached_by_send: list[bool]
     output: list[str | None]
+    db_changes: list[DbChanges | None]
 
 
 class Extra:
@@ -110,6 +118,7 @@ class Trace:
         self, registry: Registry | None, info: SignalInfo, sender: Any, kwargs: dict[str, Any],
         calls: Calls, *, dry_run: bool = False, stop_on_error: bool = False,
         muted: bool = False, notes: list[str] | None = None, unchecked: tuple[str, ...] = (),
+        db_changes: dict[int, DbChanges] | None = None,
     ) -> None:
         self.registry = registry
         self.signal = info
@@ -121,6 +130,8 @@ class Trace:
         self.muted = muted
         self.notes = notes or []
         self.unchecked = unchecked  # arguments whose mutation could not be checked
+        #: receiver index -> its database changes; None when the database was not watched
+        self.db_changes = db_changes
         self._columns: Columns | None = None
         self._receivers: list[ReceiverTrace] | None = None
 
@@ -173,10 +184,18 @@ class Trace:
             output[index] = extra.output
         if True in is_async:  # send() raises RuntimeError on a coroutine function
             cutoff = min(cutoff, is_async.index(True))
+        db: list[DbChanges | None]
+        if self.db_changes is None:
+            db = [None] * n
+        else:
+            db = [{} for _ in range(ran)] + [None] * (n - ran)
+            for index, tables in self.db_changes.items():
+                if index < n:
+                    db[index] = tables
         return Columns(
             infos, subs, status, is_async,
             self.calls.durations + [0.0] * (n - ran), results + [None] * (n - ran),
-            errors, mutated, changes, [True] * cutoff + [False] * (n - cutoff), output)
+            errors, mutated, changes, [True] * cutoff + [False] * (n - cutoff), output, db)
 
     @property
     def total(self) -> int:

@@ -83,7 +83,7 @@ class _Loader:
 
     # -- the steps -----------------------------------------------------------
 
-    def run(self) -> Registry:
+    def run(self, then: Callable[[], None] | None = None) -> Registry:
         for entry in reversed(self.config.paths):
             if entry in sys.path:
                 sys.path.remove(entry)
@@ -116,6 +116,8 @@ class _Loader:
                 self.errors.append(LoadError(
                     "ckan", "plugin_init_failed", "setting up CKAN's config declarations "
                     f"raised {exc_text(exc)}", file=file, line=line))
+        if then is not None:
+            then()
         registry = self._build()
         if self.doubtful:
             # A weakly connected receiver (or sender) kept alive only by a
@@ -358,13 +360,16 @@ def _display_order(info: SignalInfo) -> tuple[int, str, int, str]:
 
 
 def load(config: Config, namespaces: Mapping[str, Namespace] | None = None,
-         absent: Mapping[tuple[str, str], Signal] | None = None) -> Registry:
+         absent: Mapping[tuple[str, str], Signal] | None = None, *,
+         then: Callable[[], None] | None = None) -> Registry:
     """Load the plugins of ``config`` and return the subscription map.
 
     Never raises for a bad plugin: each failure is in ``Registry.errors``.
     ``namespaces`` defaults to :data:`ckansig.signals.NAMESPACES`, and
     ``absent`` (catalogue signals the installed CKAN does not define, shown
-    with ``present`` false) to :data:`ckansig.signals.ABSENT`. Garbage is
+    with ``present`` false) to :data:`ckansig.signals.ABSENT`. ``then`` runs
+    once the plugins are loaded, before the registry is built from what is
+    connected (``fire --app`` starts CKAN's app there). Garbage is
     collected once the plugins are loaded, so a receiver that only a reference
     cycle kept alive is reported as dropped (``alive`` false).
     """
@@ -372,7 +377,7 @@ def load(config: Config, namespaces: Mapping[str, Namespace] | None = None,
         from ckansig.signals import ABSENT, NAMESPACES
 
         namespaces, absent = NAMESPACES, ABSENT if absent is None else absent
-    return _Loader(config, namespaces, absent or {}).run()
+    return _Loader(config, namespaces, absent or {}).run(then)
 
 
 # -- helpers -------------------------------------------------------------------

@@ -19,12 +19,12 @@ from ckansig.values import jsonable, safe_repr, short
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ckansig.firing.trace import Columns, ErrorInfo, ReceiverTrace, Trace
+    from ckansig.firing.trace import Columns, DbChanges, ErrorInfo, ReceiverTrace, Trace
     from ckansig.model import Sender, Subscription
     from ckansig.values import Redactor
 
-__all__ = ["FIRE_SCHEMA_VERSION", "RECEIVER_FIELDS", "Field", "print_trace", "trace_json",
-           "trace_summary"]
+__all__ = ["FIRE_SCHEMA_VERSION", "RECEIVER_FIELDS", "Field", "db_summary", "print_trace",
+           "trace_json", "trace_summary"]
 
 FIRE_SCHEMA_VERSION = 1
 
@@ -137,6 +137,21 @@ def _results(c: Columns, redactor: Redactor) -> list[str]:
             for status, result in zip(c.status, c.result, strict=True)]
 
 
+def _db_json(changes: DbChanges | None) -> str:
+    return "null" if changes is None else _dumps(changes)
+
+
+def db_summary(changes: DbChanges) -> str:
+    """``activity +1, package ~2, tag -1``: rows inserted, updated, deleted per table."""
+    parts = []
+    for table, counts in sorted(changes.items()):
+        ops = [f"{sign}{counts[op]}" for sign, op in (("+", "inserted"), ("~", "updated"),
+                                                     ("-", "deleted")) if counts.get(op)]
+        if ops:
+            parts.append(f"{table} {' '.join(ops)}")
+    return ", ".join(parts)
+
+
 def _sub_value(r: ReceiverTrace, name: str, default: Any = None) -> Any:
     return default if r.subscription is None else getattr(r.subscription, name)
 
@@ -175,6 +190,9 @@ RECEIVER_FIELDS: tuple[Field, ...] = (
     Field("output", lambda c, red: _rare(c.output, None, lambda o: _string(red.text(o or "")),
                                          "null"),
           lambda r, red: None if r.output is None else red.text(r.output)),
+    Field("db_changes", lambda c, _: [_db_json(d) for d in c.db_changes]
+          if any(d is not None for d in c.db_changes) else ["null"] * len(c.db_changes),
+          lambda r, _: r.db_changes),
 )
 
 _RECEIVER_TEMPLATE = "{" + ",".join(f"{_string(f.key)}:%s" for f in RECEIVER_FIELDS) + "}"
@@ -253,6 +271,8 @@ def _trace_row(index: int, r: ReceiverTrace, redactor: Redactor) -> list[Any]:
         detail = Text("")
     if not r.reached_by_send and r.status != "not_reached":
         detail.append("  [Signal.send would not reach this]", style="dim")
+    if r.db_changes:
+        detail.append("\ndatabase: " + clean(db_summary(r.db_changes)), style="magenta")
     if r.output:
         detail.append("\nprinted: " + clean(short(redactor.text(r.output.rstrip()), 300)),
                       style="dim")

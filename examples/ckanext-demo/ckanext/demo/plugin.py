@@ -43,9 +43,11 @@ class DemoPlugin(p.SingletonPlugin):
         demo_user_welcomed.send(sender, greeting=greeting)
         return f"{greeting}, {sender} (demo loaded: {p.plugin_loaded('demo')})"
 
-    def count_users(self, sender: str, **kwargs: Any) -> int:
-        """How many users there are now: an action, so the database."""
-        return len(tk.get_action("user_list")({"ignore_auth": True}, {}))
+    def count_users(self, sender: str, **kwargs: Any) -> str:
+        """How many users there are now (an action, so the database), and who
+        asks (``g.user`` exists in a request only: ``ckan user add`` has none)."""
+        users = tk.get_action("user_list")({"ignore_auth": True}, {})
+        return f"{len(users)} user(s), asked by {getattr(tk.g, 'user', '') or 'anonymous'}"
 
 
 def count_failures(sender: str, **kwargs: Any) -> str:
