@@ -476,3 +476,13 @@ def test_list_is_what_ckan_wires_at_start_up(database_ini: Path, tmp_path: Path)
     wired = {tuple(row) for row in json.loads(done.stdout.strip().splitlines()[-1])}
     assert listed == wired
     assert ("ckan", "failed_login", "count_failures", None) in wired or release() < (2, 11)
+
+
+@needs_demo
+def test_an_app_that_cannot_start_is_a_clean_error(tmp_path: Path, base_ini: Path) -> None:
+    ini = child_ini(tmp_path, base_ini, "demo",
+                    "sqlalchemy.url = postgresql://nobody@127.0.0.1:9/nothing\n")
+    done = ckansig("--ckan-ini", str(ini), "fire", "user_created", "--app", cwd=tmp_path,
+                   code=2)
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"Error: CKAN could not start the app from {ini}: OperationalError")
