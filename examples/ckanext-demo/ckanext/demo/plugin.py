@@ -45,9 +45,11 @@ class DemoPlugin(p.SingletonPlugin):
 
     def count_users(self, sender: str, **kwargs: Any) -> str:
         """How many users there are now (an action, so the database), and who
-        asks (``g.user`` exists in a request only: ``ckan user add`` has none)."""
+        acted: the action's context says (``g`` exists only inside a request,
+        and ``ckan user add`` or a test calls actions outside one)."""
         users = tk.get_action("user_list")({"ignore_auth": True}, {})
-        return f"{len(users)} user(s), asked by {getattr(tk.g, 'user', '') or 'anonymous'}"
+        context = kwargs.get("context") or {}
+        return f"{len(users)} user(s), asked by {context.get('user') or 'anonymous'}"
 
 
 def count_failures(sender: str, **kwargs: Any) -> str:
