@@ -486,3 +486,20 @@ def test_an_app_that_cannot_start_is_a_clean_error(tmp_path: Path, base_ini: Pat
                    code=2)
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith(f"Error: CKAN could not start the app from {ini}: OperationalError")
+
+
+@needs_demo
+@needs_database
+def test_a_receiver_reading_declared_config_runs_in_the_app(database_ini: Path,
+                                                            alice: str) -> None:
+    done = ckansig("--ckan-ini", str(database_ini), "fire", "user_created", "--app", "--kw",
+                   "username=bob", "--format", "json", cwd=database_ini.parent)
+    (welcome,) = [r for r in json.loads(done.stdout)["receivers"]
+                  if r["receiver"].endswith("welcome")]
+    assert welcome["status"] == "ok"
+    assert welcome["result"] == "'welcome, bob (demo loaded: True)'"
+    assert welcome["db_changes"] == {}
+    text = ckansig("--ckan-ini", str(database_ini), "fire", "action_succeeded", "--app",
+                   "--sender", "user_create", "--kw", f"result={json.dumps({'id': alice})}",
+                   "--kw", "data_dict={}", cwd=database_ini.parent)
+    assert "database: activity +1" in text.stdout
