@@ -9,9 +9,21 @@ from __future__ import annotations
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
+
+
+def ckan_missing(benchmark: str) -> bool:
+    """True (after saying so) when this Python has no CKAN to benchmark against."""
+    import importlib.util
+
+    if importlib.util.find_spec("ckan") is not None:
+        return False
+    print(f"{benchmark}: CKAN is not installed in this Python; run it with a CKAN "
+          "virtualenv's python", file=sys.stderr)
+    return True
 
 
 def timing_env() -> dict[str, str]:

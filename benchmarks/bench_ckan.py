@@ -18,7 +18,7 @@ import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import compare, report
+from _timing import ckan_missing, compare, report
 
 PLUGINS = ["activity", "example_isignal", "datastore", "datapusher", "text_view",
            "image_view"]
@@ -28,11 +28,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=11)
     args = parser.parse_args()
-    try:
-        import ckan  # noqa: F401
-    except ImportError:
-        print("bench_ckan: CKAN is not installed in this Python; run it with a CKAN "
-              "virtualenv's python", file=sys.stderr)
+    if ckan_missing("bench_ckan"):
         return 2
     folder = Path(tempfile.mkdtemp())
     (folder / "plugins.toml").write_text(

@@ -23,7 +23,7 @@ import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import compare, report
+from _timing import ckan_missing, compare, report
 
 PLAIN_LIST = textwrap.dedent("""
     import sys
@@ -67,11 +67,7 @@ def main() -> int:
     parser.add_argument("--ckan-ini", required=True, help="a ckan.ini whose database exists")
     parser.add_argument("--runs", type=int, default=11)
     args = parser.parse_args()
-    try:
-        import ckan  # noqa: F401
-    except ImportError:
-        print("bench_ckan_mode: CKAN is not installed in this Python; run it with a CKAN "
-              "virtualenv's python", file=sys.stderr)
+    if ckan_missing("bench_ckan_mode"):
         return 2
     ini = str(Path(args.ckan_ini).resolve())
     folder = Path(tempfile.mkdtemp())
