@@ -418,7 +418,13 @@ def test_receivers_run_as_the_user(database_ini: Path, alice: str) -> None:
         return str(count["result"]).rsplit("asked by ", 1)[1].rstrip("'")
 
     assert asked_by(fire_app(database_ini, *args)) == "anonymous"
-    assert asked_by(fire_app(database_ini, *args, "--user", "alice")) == "alice"
+    as_alice = fire_app(database_ini, *args, "--user", "alice", "--kw",
+                        'context={"ignore_auth": true}')
+    assert asked_by(as_alice) == "alice"
+    # the context as get_action builds it, with --kw context merged in
+    context = as_alice["kwargs"]["context"]
+    assert context["user"] == "alice" and context["ignore_auth"] is True
+    assert {"model", "session", "auth_user_obj"} <= set(context)
     done = ckansig("--ckan-ini", str(database_ini), "fire", "user_created", "--app", "--user",
                    "nobody", cwd=database_ini.parent, code=2)
     # CKAN logs as its ini says (Solr's absence, with tracebacks); ckansig's own
