@@ -131,10 +131,50 @@ def test_attr_dict() -> None:
     ("key", "secret"),
     [("password", True), ("user_password", True), ("token", True), ("api_key", True),
      ("apikey", True), ("Authorization", True), ("key", True), ("private_key", True),
-     ("secret", True), ("keyboard", False), ("monkey", False), ("name", False), (3, False)],
+     ("secret", True),
+     # word parts, in any case: camelCase, kebab, dots
+     ("privateKey", True), ("accessKey", True), ("dbPass", True), ("pwd", True),
+     ("passphrase", True), ("session_cookie", True), ("auth", True), ("credentials", True),
+     ("X-Auth-Token", True), ("PASSWORD", True), ("smtp.password", True), ("pw", True),
+     # near-misses: the secret word is only part of another word
+     ("keyboard", False), ("monkey", False), ("name", False), ("passenger", False),
+     ("author", False), ("key_name", False), ("compass", False), ("", False), (3, False)],
 )
 def test_secret_keys(key: object, secret: bool) -> None:
     assert is_secret_key(key) is secret
+
+
+SECRET_WORDS = ["password", "pass", "pwd", "token", "secret", "auth", "passphrase",
+                "credentials", "cookie", "key"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(prefix=st.lists(st.sampled_from(["db", "user", "smtp", "new", "old", "x"]), max_size=3),
+       word=st.sampled_from(SECRET_WORDS),
+       separator=st.sampled_from(["_", "-", ".", "", " "]),
+       style=st.sampled_from([str.lower, str.upper, str.capitalize]))
+def test_a_secret_word_as_the_last_part_of_a_key_is_secret(prefix, word, separator,
+                                                            style) -> None:
+    parts = [style(p) for p in [*prefix, word]]
+    if separator == "" and style is not str.capitalize:
+        parts = [parts[0], *(p.capitalize() for p in parts[1:])]  # camelCase
+    assert is_secret_key(separator.join(parts))
+
+
+def test_a_short_secret_is_hidden_where_it_is_the_whole_value() -> None:
+    """A 2-character password echoed back is hidden; the same letters inside
+    other words are not blanked."""
+    kwargs = {"pw": "ab", "note": "abc"}
+    redactor = Redactor(kwargs)
+    assert redactor.value(kwargs) == {"pw": "***", "note": "abc"}
+    assert redactor.text("ab") == "***" and redactor.text("cab") == "cab"
+    assert redactor.value(["ab", "xab"]) == ["***", "xab"]
+    from ckansig.values import safe_repr
+
+    assert safe_repr("ab", redactor) == "'***'"  # a receiver returning it
+    assert safe_repr("abc", redactor) == "'abc'"
+    assert Redactor({"pin": 7, "code": 12}).value(7) == 7  # "pin" is no secret word
+    assert Redactor({"pwd": 12}).value(12) == "***"
 
 
 def test_redactor_hides_values_and_echoes() -> None:
