@@ -173,6 +173,8 @@ class _Report:
         self.current = "(outside tests)"
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from ckansig.output.terminal import clean  # signal and test names are data
+
         write = terminalreporter.write_line
         terminalreporter.section("signals sent (ckansig)")
         if not self.sends:
@@ -182,14 +184,14 @@ class _Report:
             tests = list(dict.fromkeys(test for test, _ in sends))
             raised = sorted({f"{describe_receiver(o.receiver)} ({type(o.error).__name__})"
                              for _, rec in sends for o in rec.outcomes if o.status == "error"})
-            write(f"{key}: sent {len(sends)} time(s) by {len(tests)} test(s)",
+            write(f"{clean(key)}: sent {len(sends)} time(s) by {len(tests)} test(s)",
                   red=bool(raised), bold=bool(raised))
             for test in tests[:5]:
-                write(f"    {test}")
+                write(f"    {clean(test)}")
             if len(tests) > 5:
                 write(f"    … and {len(tests) - 5} more")
             for receiver in raised:
-                write(f"    raised: {receiver}", red=True)
+                write(f"    raised: {clean(receiver)}", red=True)
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self.stack.close()

@@ -201,3 +201,18 @@ def test_signals_report(pytester: pytest.Pytester) -> None:
         "*test_signals_report.py::test_one",
         "*raised: test_signals_report.bad (ValueError)",
     ])
+
+
+def test_signals_report_escapes_signal_names(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+        from blinker import Namespace
+
+        evil = Namespace().signal("title\\x1b]0;pwned\\x07")
+
+        def test_one():
+            evil.send(1)
+    """)
+    result = pytester.runpytest("--signals-report")
+    result.assert_outcomes(passed=1)
+    assert "\x1b" not in result.stdout.str()  # ESC itself: never printed
+    result.stdout.fnmatch_lines(["title\\x1b]0;pwned\\x07: sent 1 time(s) by 1 test(s)"])

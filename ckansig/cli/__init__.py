@@ -14,6 +14,8 @@ receiver raised, doctor found problems); 2 usage or configuration errors.
 from __future__ import annotations
 
 import importlib
+import sys
+from typing import Any
 
 import click
 
@@ -29,7 +31,27 @@ COMMANDS = {"list": "list_command", "fire": "fire_command", "doctor": "doctor_co
 
 class _LazyGroup(click.Group):
     """A group that imports a command's module only when the command is used
-    (click's documented pattern for lazily loaded subcommands)."""
+    (click's documented pattern for lazily loaded subcommands), and that
+    prints every error, click's own included, with terminal control
+    characters escaped: an option name, a signal name or a config key can come
+    from anyone."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("standalone_mode", True) is False:
+            return super().main(*args, **kwargs)
+        _degrade_unencodable_output()
+        try:
+            code = super().main(*args, **{**kwargs, "standalone_mode": False})
+        except click.ClickException as exc:
+            from ckansig.output.terminal import clean
+
+            exc.message = clean(exc.message)  # type: ignore[misc, unused-ignore]  # Final in 8.2+
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -41,6 +63,16 @@ class _LazyGroup(click.Group):
         command: click.Command = getattr(importlib.import_module(f"ckansig.cli.{module}"),
                                          module)
         return command
+
+
+def _degrade_unencodable_output() -> None:
+    """On a stdout or stderr that cannot encode everything (``PYTHONIOENCODING=ascii``,
+    a latin-1 terminal), print replacement characters instead of crashing."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        reconfigure = getattr(stream, "reconfigure", None)
+        if encoding not in ("utf8", "utf16", "utf32") and reconfigure is not None:
+            reconfigure(errors="replace")
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

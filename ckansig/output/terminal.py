@@ -15,17 +15,24 @@ from typing import IO, TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.console import Console
 
-# Every C0/C1 control character but tab and newline, mapped to its escape.
+# Every C0/C1 control character but tab and newline, and the bidirectional
+# overrides and isolates (which reorder what a terminal shows), mapped to escapes.
 _CONTROL = {
     code: chr(code).encode("unicode_escape").decode("ascii")
-    for code in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))
+    for code in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0),
+                 *range(0x202A, 0x202F), *range(0x2066, 0x206A))
 }
 
 
 def clean(text: object) -> str:
     """``text`` as a string that is safe to print on a terminal: control
-    characters (ESC, BEL, CR, …) are shown escaped instead of being obeyed."""
-    return str(text).translate(_CONTROL)
+    characters (ESC, BEL, CR, …) and bidi overrides are shown escaped instead
+    of being obeyed, and a lone surrogate as its ``\\udcxx`` escape."""
+    cleaned = str(text).translate(_CONTROL)
+    if cleaned.isascii():
+        return cleaned
+    # a lone surrogate cannot be written to any stream: escape it
+    return cleaned.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def where(file: str | None, line: int | None) -> str:
