@@ -156,9 +156,15 @@ def test_shell_completion_reads_the_ckan_ini_like_the_commands(tmp_path: Path, h
 
     from .conftest import FIXTURES
 
+    site = tmp_path / "site"
+    dist = site / "fx_dist-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fx-dist\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[ckan.plugins]\nfx_provider = fx_provider\n")
     ini = write(tmp_path / "ckan.ini", "[app:main]\nckan.plugins = fx_provider\n")
     env = {k: v for k, v in os.environ.items() if k not in ("CKAN_INI", "CKANSIG_CONFIG")}
-    env.update(_CKANSIG_COMPLETE="bash_complete", PYTHONPATH=str(FIXTURES))
+    env.update(_CKANSIG_COMPLETE="bash_complete",
+               PYTHONPATH=os.pathsep.join([str(site), str(FIXTURES)]))
     words = ["ckansig", "fire", "fx_prov"]
     if how == "--ckan-ini":
         words[1:1] = ["--ckan-ini", str(ini)]
@@ -168,3 +174,21 @@ def test_shell_completion_reads_the_ckan_ini_like_the_commands(tmp_path: Path, h
     done = subprocess.run([sys.executable, "-m", "ckansig"], env=env, capture_output=True,
                           text=True, timeout=60, cwd=tmp_path)
     assert "plain,fx_provider_ready" in done.stdout.splitlines(), done.stdout + done.stderr
+
+
+def test_a_name_in_ckan_plugins_must_be_an_entry_point(runner, tmp_path: Path,
+                                                       monkeypatch) -> None:
+    """As in CKAN: ckan.plugins names entry points; a module of that name is not enough."""
+    from .conftest import FIXTURES
+
+    monkeypatch.syspath_prepend(str(FIXTURES))
+    monkeypatch.chdir(tmp_path)
+    ini = write(tmp_path / "ckan.ini", "[app:main]\n\nckan.plugins = fx_provider\n")
+    result = runner.invoke(main, ["--ckan-ini", str(ini), "list", "--format", "json"])
+    assert result.exit_code == 1
+    (error,) = json.loads(result.stdout)["errors"]
+    assert (error["plugin"], error["kind"]) == ("fx_provider", "plugin_not_found")
+    assert (error["file"], error["line"]) == (str(ini), 3)
+    doctor = runner.invoke(main, ["--ckan-ini", str(ini), "doctor", "--format", "json"])
+    assert doctor.exit_code == 1
+    assert [p["id"] for p in json.loads(doctor.stdout)["problems"]] == ["SIG001"]

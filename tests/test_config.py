@@ -150,9 +150,39 @@ def test_not_utf8(tmp_path: Path) -> None:
         load_config(path)
 
 
-def test_unreadable(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="cannot read"):
-        load_config(tmp_path)  # a folder
+def test_a_folder_is_not_a_config(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a folder, not a config file"):
+        load_config(tmp_path)
+    with pytest.raises(ConfigError, match=r"is a folder, not a config file .from --config"):
+        find_config(tmp_path)
+
+
+def test_pyproject_with_dotted_keys_is_found(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool]\nckansig.plugins = ["a.b:C"]\n')
+    path = find_config(cwd=tmp_path)
+    assert path == str(tmp_path / "pyproject.toml")
+    assert [s.text for s in load_config(path).plugins] == ["a.b:C"]
+
+
+@pytest.mark.parametrize(("raw", "message", "line"), [
+    # a byte that is not UTF-8: where it is
+    (b'[ckansig]\nplugins = ["caf\xe9"]\n', "not UTF-8: byte 0xe9 at line 2, column 16", 2),
+    # a byte order mark, named as such
+    (b'\xef\xbb\xbf[ckansig]\nplugins = []\n', "byte order mark (BOM)", 1),
+    # nested deeper than the parser can go: a config error, not a RecursionError
+    (b"[ckansig]\nx = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "nested too deeply", None),
+])
+def test_undecodable_configs_name_the_culprit(tmp_path: Path, raw: bytes, message: str,
+                                              line: int | None) -> None:
+    for name in ("plugins.toml", "pyproject.toml"):
+        path = tmp_path / name
+        path.write_bytes(raw.replace(b"[ckansig]", b"[tool.ckansig]") if name.startswith("py")
+                         else raw)
+        with pytest.raises(ConfigError, match=message.replace("(", ".").replace(")", ".")) as e:
+            load_config(path) if name == "plugins.toml" else find_config(cwd=tmp_path)
+        assert e.value.line == line
+        path.unlink()
 
 
 @pytest.mark.parametrize(
@@ -219,3 +249,15 @@ def test_any_structure_gives_a_config_or_a_clean_error(section: dict[str, object
         assert "\n" not in str(exc)
     else:
         assert all(isinstance(s, PluginSpec) for s in config.plugins)
+
+
+@pytest.mark.parametrize("value", ['["SIG999x"]', '"SIG014"', '[3]'])
+def test_per_receiver_errors_carry_their_line(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "plugins.toml"
+    path.write_text('[ckansig]\nplugins = []\n\n[ckansig.doctor.per_receiver]\n'
+                    '"ckanext.ok.*" = ["SIG014"]\n'
+                    f'"ckanext.x.plugin.XPlugin.on_*" = {value}\n')
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert error.value.line == 6
+    assert error.value.key.startswith("ckansig.doctor.per_receiver.ckanext.x.plugin")

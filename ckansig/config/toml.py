@@ -58,6 +58,9 @@ def find_config(
     for source, given in (("--config", explicit), (CONFIG_ENV, environ.get(CONFIG_ENV))):
         if given:
             path = os.path.join(folder, os.fspath(given))
+            if os.path.isdir(path):
+                raise ConfigError(f"is a folder, not a config file (from {source}): give "
+                                  "the plugins.toml or pyproject.toml in it", path=given)
             if not os.path.isfile(path):
                 raise ConfigError(f"config file not found (from {source})", path=given)
             return path
@@ -67,11 +70,15 @@ def find_config(
     pyproject = os.path.join(folder, "pyproject.toml")
     if os.path.isfile(pyproject):
         try:
-            with open(pyproject, encoding="utf-8") as stream:
-                text = stream.read()
-        except (OSError, UnicodeDecodeError):
+            with open(pyproject, "rb") as stream:
+                raw = stream.read()
+        except OSError:
             return None
-        if re.search(r"^\s*\[\s*tool\s*\.\s*ckansig\s*[\].]", text, re.MULTILINE):
+        if b"ckansig" not in raw:  # cheap: most pyprojects say nothing of ckansig
+            return None
+        data = _parse_toml(_decode(raw, pyproject), pyproject)
+        tool = data.get("tool")
+        if isinstance(tool, dict) and "ckansig" in tool:  # dotted keys count too
             return pyproject
     return None
 
@@ -84,19 +91,37 @@ def load_config(path: str | os.PathLike[str] | None) -> Config:
     try:
         with open(path, "rb") as stream:
             raw = stream.read()
+    except IsADirectoryError:
+        raise ConfigError("is a folder, not a config file", path=path) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", path=path) from None
+    return parse_config(_decode(raw, path), path)
+
+
+def _decode(raw: bytes, path: str) -> str:
+    """``raw`` as UTF-8 text, or a :class:`ConfigError` naming where it is not."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise ConfigError("starts with a UTF-8 byte order mark (BOM), which TOML does not "
+                          "allow: save the file without it", path=path, line=1)
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 (byte {exc.start})", path=path) from None
-    return parse_config(text, path)
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(f"not UTF-8: byte 0x{raw[exc.start]:02x} at line {line}, column "
+                          f"{column}", path=path, line=line) from None
 
 
 def parse_config(text: str, path: str | os.PathLike[str]) -> Config:
     """Parse config ``text`` read from ``path`` (used to name errors and resolve paths)."""
+    return _Parser(text, os.fspath(path)).parse(_parse_toml(text, path))
+
+
+def _parse_toml(text: str, path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
-        data = tomllib.loads(text)
+        data: dict[str, Any] = tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError("invalid TOML: nested too deeply", path=path) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = re.search(r"\(at line (\d+), column \d+\)", message)
@@ -105,7 +130,7 @@ def parse_config(text: str, path: str | os.PathLike[str]) -> Config:
             line = max(1, len(text.splitlines()))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message) or "invalid TOML"
         raise ConfigError(f"invalid TOML: {message}", path=path, line=line) from None
-    return _Parser(text, os.fspath(path)).parse(data)
+    return data
 
 
 class _Parser:
@@ -115,10 +140,12 @@ class _Parser:
         self.pyproject = os.path.basename(path) == "pyproject.toml"
         self.table = "tool.ckansig" if self.pyproject else "ckansig"
 
-    def fail(self, key: str, message: str, *, table: str | None = None) -> ConfigError:
+    def fail(self, key: str, message: str, *, table: str | None = None,
+             line: int | None = None) -> ConfigError:
         table = self.table if table is None else table
         full = f"{table}.{key}" if table and key else (key or table)
-        return ConfigError(message, path=self.path, line=self._line_of(table, key), key=full)
+        return ConfigError(message, path=self.path, line=line or self._line_of(table, key),
+                           key=full)
 
     def _line_of_string(self, text: str) -> int | None:
         """The first line holding ``text`` as a quoted TOML string (no regex: this
@@ -181,14 +208,15 @@ class _Parser:
             if ckan_ini else None,
         )
 
-    def _strings(self, key: str, value: object, *, table: str | None = None) -> list[str]:
+    def _strings(self, key: str, value: object, *, table: str | None = None,
+                 line: int | None = None) -> list[str]:
         if not isinstance(value, list):
             raise self.fail(key, f"must be an array of strings, not {type_name(value)}",
-                            table=table)
+                            table=table, line=line)
         for index, item in enumerate(value):
             if not isinstance(item, str):
-                raise self.fail(f"{key}[{index}]",
-                                f"must be a string, not {type_name(item)} {item!r}", table=table)
+                raise self.fail(f"{key}[{index}]", f"must be a string, not {type_name(item)} "
+                                f"{item!r}", table=table, line=line)
         return value
 
     def _paths(self, value: object) -> tuple[str, ...]:
@@ -242,17 +270,19 @@ class _Parser:
             raise self.fail("per_receiver", "must be a table of receiver name = [check IDs], "
                             f"not {type_name(per_receiver)}", table=table)
         silenced = {
-            str(name): tuple(self._check_ids(f"per_receiver.{name}", ids, table))
+            str(name): tuple(self._check_ids(f"per_receiver.{name}", ids, table,
+                                             line=self._line_of_string(str(name))))
             for name, ids in per_receiver.items()
         }
         return DoctorSettings(tuple(ignore), tuple(select), parsed_version, level, silenced)
 
-    def _check_ids(self, key: str, value: object, table: str) -> list[str]:
-        ids = self._strings(key, value, table=table)
+    def _check_ids(self, key: str, value: object, table: str,
+                   line: int | None = None) -> list[str]:
+        ids = self._strings(key, value, table=table, line=line)
         for index, item in enumerate(ids):
             if not (item == "*" and key.startswith("per_receiver")) and not (
                 len(item) == 6 and item.startswith("SIG") and item[3:].isdigit()
             ):
                 raise self.fail(f"{key}[{index}]", f"{item!r} is not a check ID like SIG014",
-                                table=table)
+                                table=table, line=line)
         return ids

@@ -96,6 +96,12 @@ def resolve(spec: PluginSpec) -> Found:
                 raise PluginFailure(
                     import_failure(spec.text, entry_point.module, exc)) from None
             return Found([(spec.text, _create(spec.text, plugin_class, {"name": spec.text}))], [])
+        if spec.source is not None:  # named by a ckan.ini: an entry point or nothing
+            groups = " or ".join(ENTRY_POINT_GROUPS)
+            raise PluginFailure(LoadError(
+                spec.text, "plugin_not_found",
+                f"no plugin named {spec.text!r} in the entry-point groups {groups}: CKAN "
+                "refuses to start (PluginNotFoundException)", file=spec.source, line=spec.line))
         try:
             module = import_module(spec.text, spec.module)
         except PluginFailure as failure:
