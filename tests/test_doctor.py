@@ -84,6 +84,10 @@ FIRES_ALONE = [
         (["fx_doc:Mutates"], "SIG016", "warning"),
         (["fx_doc:MutatesNamed"], "SIG016", "warning"),
         (["fx_doc:ReadsWithoutDefault"], "SIG016", "info"),
+        # SIG017: a missing bracket, prose after the mark, an ID no check has
+        (["fx_doc:BadComments"], "SIG017", "warning"),
+        # SIG018: a receiver whose source cannot be read (made by exec)
+        (["fx_doc:NoSource"], "SIG018", "info"),
 ]
 
 
@@ -115,6 +119,7 @@ def test_each_check_fires_alone(doctor, plugins: list[str], expected: str,
         ["fx_doc:TwiceOtherSender"],  # different senders: not SIG013
         ["fx_doc:StringOnBlueprint"],  # register_blueprint's sender is a str: not SIG015
         ["fx_doc:Careful"],  # own kwargs copy, .get(), guarded read: not SIG016
+        ["fx_doc:Silenced"],  # a well-formed comment silences: not SIG017 (and SIG016 silenced)
         ["fx_doc:LoggedIn"],  # sent by 2.11+, and 2.12 is the default: not SIG010
         ["fx_good:GoodPlugin"],
     ],
@@ -289,3 +294,73 @@ def test_one_edit(a: str, b: str, close: bool) -> None:
     from ckansig.doctor.names import one_edit as _one_edit
 
     assert _one_edit(a, b) is close
+
+
+def test_each_bad_comment_is_named(doctor) -> None:
+    report = doctor("fx_doc:BadComments")
+    messages = sorted(p.message for p in report.active())
+    assert len(messages) == 3
+    assert any("SIG099, which no check has" in m for m in messages)
+    assert any("ignored, see ticket 42" in m for m in messages)
+    assert any("ignore[SIG016'" in m for m in messages)
+
+
+def test_a_malformed_comment_silences_nothing(doctor) -> None:
+    report = doctor("fx_doc:HalfSilenced")
+    assert ids(report) == ["SIG016", "SIG017"]
+    assert report.summary()["silenced"] == 0
+
+
+@given(ids_=st.lists(st.sampled_from(sorted(CHECKS)), min_size=1, max_size=3),
+       spaces=st.sampled_from(["", " ", "  "]))
+@settings(max_examples=100, deadline=None)
+def test_well_formed_comments_silence_their_ids(ids_: list[str], spaces: str) -> None:
+    from ckansig.doctor.comments import parse_comment
+
+    line = f"def r(sender, **kwargs):{spaces}#{spaces} ckansig: ignore[{', '.join(ids_)}]"
+    comment = parse_comment(line, CHECKS)
+    assert comment is not None and comment.problem is None and comment.ids == set(ids_)
+    bare = parse_comment("x = 1  # ckansig: ignore", CHECKS)
+    assert bare is not None and bare.ids == {"*"}
+
+
+@given(tail=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30))
+@settings(max_examples=300, deadline=None)
+def test_anything_else_after_the_mark_silences_nothing(tail: str) -> None:
+    """Whatever follows '# ckansig:', unless it is exactly a suppression, silences nothing."""
+    import re
+
+    from ckansig.doctor.comments import parse_comment
+
+    comment = parse_comment(f"x = 1  # ckansig:{tail}", CHECKS)
+    assert comment is not None
+    exact = re.fullmatch(r"[ \t]*ignore(\[[ \t]*SIG\d{3}([ \t]*,[ \t]*SIG\d{3})*[ \t]*\])?"
+                         r"[ \t]*[\r\n]*", tail)
+    if exact is None:
+        assert comment.ids == frozenset() and comment.problem is not None
+
+
+@pytest.mark.parametrize(("extra", "key"), [
+    ('[ckansig.doctor]\nselect = ["SIG060"]\n', "ckansig.doctor.select"),
+    ('[ckansig.doctor]\nignore = ["SIG014", "SIG099"]\n', "ckansig.doctor.ignore"),
+    ('[ckansig.doctor.per_receiver]\n"fx_*" = ["SIG777"]\n', "ckansig.doctor.per_receiver.fx_*"),
+])
+def test_unknown_ids_in_the_config_are_config_errors(runner, write_config, extra: str,
+                                                     key: str) -> None:
+    """A typo in select must not make doctor check nothing and pass."""
+    config = write_config("fx_good:GoodPlugin", extra=extra)
+    result = runner.invoke(main, ["doctor", "-c", str(config)])
+    assert result.exit_code == 2
+    line = result.stderr.strip().splitlines()[-1]
+    assert f"{key}: " in line and "no check has this ID" in line
+    assert "plugins.toml:5: " in line  # the line that names the unknown ID
+
+
+def test_doctor_with_nothing_to_check_fails(runner, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["doctor"])
+    assert result.exit_code == 2
+    assert "nothing to check" in result.stderr
+    (tmp_path / "plugins.toml").write_text("[ckansig]\nplugins = []\n")
+    assert runner.invoke(main, ["doctor"]).exit_code == 2
+    assert runner.invoke(main, ["list"]).exit_code == 0  # list still shows the core signals

@@ -6,7 +6,8 @@ import click
 
 from ckansig.cli.gc_policy import POLICY
 from ckansig.cli.params import CheckIds, Release
-from ckansig.cli.support import config_option, echo_json, load_registry
+from ckansig.cli.support import ConfigProblem, config_option, echo_json, load_registry
+from ckansig.errors import ConfigError
 
 
 @click.command("doctor")
@@ -33,7 +34,7 @@ def doctor_command(
 ) -> None:
     """Check every plugin's subscriptions against CKAN's rules and blinker's behaviour.
 
-    Findings have stable IDs (SIG001-SIG016) and severities; silence them with
+    Findings have stable IDs (SIG001-SIG018) and severities; silence them with
     --ignore, with [ckansig.doctor] in the config, or with a
     "# ckansig: ignore[SIGnnn]" comment on the receiver. Exits 1 when a
     problem at or above --fail-level remains.
@@ -49,10 +50,17 @@ def doctor_command(
         return
     registry = load_registry(ctx)
     settings = ctx.meta["ckansig.config"]
+    if not settings.plugins:  # a CI job that checks nothing must not pass
+        raise ConfigProblem("nothing to check: no config names a plugin (-c, "
+                            "$CKANSIG_CONFIG, ./plugins.toml, [tool.ckansig] in "
+                            "./pyproject.toml, or a ckan.ini with ckan.plugins)")
     level = fail_level or settings.doctor.fail_level or "error"
-    report = diagnose(registry, settings, ckan_version=ckan_version,
-                      select=[i for ids in select for i in ids],
-                      ignore=[i for ids in ignore for i in ids])
+    try:
+        report = diagnose(registry, settings, ckan_version=ckan_version,
+                          select=[i for ids in select for i in ids],
+                          ignore=[i for ids in ignore for i in ids])
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from None
     with POLICY.building_output():
         if fmt == "json":
             echo_json(output.report_json(report, level))

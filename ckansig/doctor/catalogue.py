@@ -191,4 +191,25 @@ CHECKS: dict[str, Check] = {c.id: c for c in (
         'def on_action(sender, **kwargs):\n    kwargs["data_dict"]["private"] = True',
         'def on_action(sender, **kwargs):\n    data = dict(kwargs.get("data_dict") or {})',
     ),
+    Check(
+        "SIG017", "warning", "a ckansig comment that silences nothing",
+        "write exactly '# ckansig: ignore' or '# ckansig: ignore[SIG016]' with known IDs",
+        "A suppression comment is exactly '# ckansig: ignore' or '# ckansig: ignore[SIG016]' "
+        "(several IDs comma-separated), at the end of the receiver's def line or of the "
+        "flagged line. Anything else that starts with '# ckansig:' (a missing bracket, a "
+        "typo, an ID that no check has, a note after the comment) silences nothing, so that "
+        "no comment silences by accident; this check says so.",
+        "def on_user(sender, **kwargs):  # ckansig: ignore[SIG016",
+        "def on_user(sender, **kwargs):  # ckansig: ignore[SIG016]",
+    ),
+    Check(
+        "SIG018", "info", "a receiver whose source cannot be checked",
+        "install the package with its .py files, or restart after editing the source",
+        "SIG016 reads a receiver's source. When the bytecode says the receiver may modify or "
+        "read its arguments but the source is missing (only compiled files installed), or the "
+        "file has changed since it was imported (the receiver's line is no longer its def), "
+        "the check cannot run: this says so, instead of passing in silence.",
+        "# site-packages holds plugin.pyc only",
+        "# site-packages holds plugin.py",
+    ),
 )}

@@ -9,6 +9,8 @@ from typing import Any
 
 from ckansig.catalog import CoreSignal
 from ckansig.doctor import source
+from ckansig.doctor.catalogue import CHECKS
+from ckansig.doctor.comments import parse_comment
 from ckansig.doctor.context import (
     CONNECTION,
     DROPPED,
@@ -248,3 +250,22 @@ def subscribed_twice(ctx: CheckContext, dup: Duplicate) -> None:
                "blinker keeps one", plugin=dup.plugin, signal=dup.signal,
                namespace=dup.namespace, receiver=dup.receiver.name, file=dup.declared_file,
                line=dup.declared_line)
+
+
+@check("SIG017", RECEIVER)
+def comment_silences_nothing(ctx: CheckContext, info: SignalInfo, sub: Subscription,
+                             receiver: Any) -> None:
+    code = getattr(getattr(receiver, "__func__", receiver), "__code__", None)
+    file = sub.receiver.file
+    for line, text in source.comments(code, file, sub.receiver.line):
+        comment = parse_comment(text, CHECKS)
+        if comment is not None and comment.problem is not None:
+            ctx.report(f"{sub.receiver.name}: {comment.problem}", sub=sub, line=line)
+
+
+@check("SIG018", RECEIVER)
+def source_unavailable(ctx: CheckContext, info: SignalInfo, sub: Subscription,
+                       receiver: Any) -> None:
+    problem = source.source_problem(receiver, sub.receiver.file, sub.receiver.line)
+    if problem is not None:
+        ctx.report(f"SIG016 cannot check {sub.receiver.name}: {problem}", sub=sub)

@@ -18,6 +18,7 @@ from ckansig.doctor.catalogue import CHECKS, SEVERITY_RANK
 from ckansig.doctor.context import Shared, run_checks
 from ckansig.doctor.problems import Report
 from ckansig.doctor.silencing import silence
+from ckansig.errors import ConfigError
 from ckansig.model import Registry
 
 __all__ = ["default_ckan_version", "diagnose"]
@@ -54,8 +55,13 @@ def diagnose(
     ``# ckansig: ignore[...]`` comments) marks problems as silenced rather than
     dropping them, so that the summary can count them. Garbage is collected
     first, so that receivers blinker has silently dropped are found (SIG007).
+    A check ID in the config's ``select``, ``ignore`` or ``per_receiver`` that
+    no check has is a :class:`~ckansig.errors.ConfigError`: a typo there must
+    not make doctor check nothing, or silence nothing, and pass.
     """
     settings = config.doctor if config is not None else None
+    if config is not None:
+        _check_configured_ids(config)
     release = ckan_version or (settings.ckan_version if settings else None) \
         or default_ckan_version()
     if collect_garbage:
@@ -66,3 +72,29 @@ def diagnose(
     problems.sort(key=lambda p: (-SEVERITY_RANK[p.severity], p.id, p.plugin or "",
                                  p.signal or "", p.receiver or "", p.file or "", p.line or 0))
     return Report(problems, release)
+
+
+def _check_configured_ids(config: Config) -> None:
+    settings = config.doctor
+    table = "tool.ckansig.doctor" if (config.path or "").endswith("pyproject.toml") \
+        else "ckansig.doctor"
+    for key, ids in (("select", settings.select), ("ignore", settings.ignore),
+                     *((f"per_receiver.{name}", ids)
+                       for name, ids in settings.per_receiver.items())):
+        unknown = [i for i in ids if i != "*" and i not in CHECKS]
+        if unknown:
+            raise ConfigError(f"{', '.join(unknown)}: no check has this ID (known: SIG001-"
+                              f"SIG{len(CHECKS):03d})", path=config.path,
+                              line=_line_of_quoted(config.path, unknown[0]),
+                              key=f"{table}.{key}")
+
+
+def _line_of_quoted(path: str | None, text: str) -> int | None:
+    import linecache
+
+    if not path:
+        return None
+    for number, line in enumerate(linecache.getlines(path), 1):
+        if f'"{text}"' in line or f"'{text}'" in line:
+            return number
+    return None

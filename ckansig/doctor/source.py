@@ -13,7 +13,6 @@ import contextlib
 import inspect
 import linecache
 import opcode
-import re
 import textwrap
 import tokenize
 from functools import cache
@@ -25,11 +24,8 @@ MUTATING_METHODS = frozenset({
     "setdefault", "add", "discard", "sort", "reverse", "__setitem__", "__delitem__",
 })
 
-_IGNORE = re.compile(r"#\s*ckansig:\s*ignore(?:\[([A-Z0-9_,\s]+)\])?", re.IGNORECASE)
-
-
-__all__ = ["MUTATING_METHODS", "PREFILTER_USABLE", "Finding", "analyse", "may_find",
-           "silenced"]
+__all__ = ["MUTATING_METHODS", "PREFILTER_USABLE", "Finding", "analyse", "comments", "may_find",
+           "silenced", "source_problem"]
 
 
 class Finding(NamedTuple):
@@ -204,16 +200,50 @@ def _text(node: ast.AST) -> str:
 
 
 def silenced(filename: str | None, *lines: int | None) -> set[str] | None:
-    """The check IDs silenced by ``# ckansig: ignore[SIGnnn]`` on any of
-    ``lines`` of ``filename`` ({"*"} for a bare ``# ckansig: ignore``)."""
+    """The check IDs silenced by well-formed ``# ckansig: ignore[SIGnnn]``
+    comments on any of ``lines`` of ``filename`` ({"*"} for a bare
+    ``# ckansig: ignore``); a malformed comment silences nothing."""
     if not filename:
         return None
+    from ckansig.doctor.catalogue import CHECKS
+    from ckansig.doctor.comments import parse_comment
+
     found: set[str] = set()
     for line in lines:
         if not line:
             continue
-        match = _IGNORE.search(linecache.getline(filename, line))
-        if match:
-            ids = match.group(1)
-            found |= {i.strip().upper() for i in ids.split(",") if i.strip()} if ids else {"*"}
+        comment = parse_comment(linecache.getline(filename, line), CHECKS)
+        if comment is not None and comment.problem is None:
+            found |= comment.ids
     return found or None
+
+
+def comments(code: CodeType | None, filename: str | None,
+             line: int | None) -> list[tuple[int, str]]:
+    """The lines of a receiver's source (its ``def`` through the end of its
+    code) that hold a ``# ckansig:`` comment, with their text."""
+    if not filename or not line:
+        return []
+    last = _last_line(code) if code is not None else None
+    found = []
+    for number in range(line, (last or line) + 1):
+        text = linecache.getline(filename, number)
+        if "ckansig" in text.lower():
+            found.append((number, text))
+    return found
+
+
+def source_problem(receiver: Any, filename: str | None, line: int | None) -> str | None:
+    """Why the source of ``receiver`` cannot be analysed although its bytecode
+    says there may be something to find, or None when it can (or need not)."""
+    code = getattr(getattr(receiver, "__func__", receiver), "__code__", None)
+    if not isinstance(code, CodeType) or code.co_name == "<lambda>" or not may_find(code):
+        return None  # (a lambda's source is never analysed)
+    if not filename or not line:
+        return "it has no source file"
+    lines = linecache.getlines(filename)
+    if not lines:
+        return f"its source {filename} cannot be read (only compiled code?)"
+    if _function_at(filename, line, _last_line(code)) is None:
+        return f"line {line} of {filename} is no longer its definition (changed since import?)"
+    return None
