@@ -55,6 +55,7 @@ def is_secret_key(key: object) -> bool:
 
 
 REDACTED = "***"
+_NO_SECRET = (bool, type(None))  # values that carry no secret, whatever their key
 
 
 class Redactor:
@@ -91,8 +92,9 @@ class Redactor:
         """``value`` with secret-keyed entries replaced (a copy; never mutates)."""
         if not self.enabled:
             return value
-        if isinstance(value, dict):
-            return {k: REDACTED if is_secret_key(k) else self.value(v) for k, v in value.items()}
+        if isinstance(value, dict):  # (a flag such as ignore_auth=True hides nothing)
+            return {k: REDACTED if is_secret_key(k) and not isinstance(v, _NO_SECRET)
+                    else self.value(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.value(v) for v in value]
         if isinstance(value, tuple):

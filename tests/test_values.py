@@ -221,3 +221,10 @@ def test_snapshot_skips_values_it_cannot_compare() -> None:
     snap = Snapshot(None, {"obj": Opaque(), "n": [1]})
     assert snap.unchecked == ("obj",)
     assert snap.keys == ("n",)
+
+
+def test_flags_under_secret_looking_keys_are_shown() -> None:
+    """CKAN's context has ignore_auth=True: a boolean (or None) hides nothing."""
+    redactor = Redactor({"ignore_auth": True, "token": None, "auth": "s3cret"})
+    assert redactor.value({"ignore_auth": True, "token": None, "auth": "s3cret"}) == {
+        "ignore_auth": True, "token": None, "auth": "***"}
