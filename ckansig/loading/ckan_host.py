@@ -58,9 +58,19 @@ class CkanHost:
 
     def system_plugins(self) -> list[str]:
         """The plugins of the ``ckan.system_plugins`` group, which CKAN 2.10
-        and 2.11 load after ``ckan.plugins`` (2.12 has none)."""
+        and 2.11 load after ``ckan.plugins`` (2.12 has none); raises
+        :class:`PluginFailure` when one of them cannot be imported."""
         find = getattr(self.core, "find_system_plugins", None)
-        return list(find()) if find is not None else []
+        if find is None:
+            return []
+        try:
+            return list(find())
+        except Exception as exc:  # a broken system plugin: CKAN would fail to start
+            file, line = raise_site(exc)
+            raise PluginFailure(LoadError(
+                "ckan.system_plugins", "import_error",
+                f"loading CKAN's system plugins raised {exc_text(exc)}", file=file,
+                line=line)) from None
 
     def load(self, name: str) -> Any:
         """Create, announce and register plugin ``name`` as CKAN's ``load()``

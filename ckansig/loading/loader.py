@@ -91,8 +91,11 @@ class _Loader:
         host = self.host
         specs = list(self.config.plugins)
         if host is not None:
-            specs += [PluginSpec(name, "name", name, source="ckan.system_plugins")
-                      for name in host.system_plugins()]
+            try:
+                specs += [PluginSpec(name, "name", name, source="ckan.system_plugins")
+                          for name in host.system_plugins()]
+            except PluginFailure as failure:
+                self.errors.append(failure.error)
         for spec in specs:
             ckan = host if spec.kind == "name" else None  # CKAN loads plugins by name
             try:
