@@ -13,11 +13,16 @@ import re
 from collections.abc import Container
 from typing import NamedTuple
 
-__all__ = ["Comment", "parse_comment"]
+__all__ = ["Comment", "has_mark", "parse_comment"]
 
 _MARK = re.compile(r"#\s*ckansig\s*:", re.IGNORECASE)
 _EXACT = re.compile(r"#[ \t]*ckansig:[ \t]*ignore(?:\[[ \t]*(SIG\d{3}(?:[ \t]*,[ \t]*SIG\d{3})*)"
                     r"[ \t]*\])?[ \t]*$")
+
+
+def has_mark(text: str) -> bool:
+    """Whether ``text`` holds a ``# ckansig:`` comment (of any form)."""
+    return _MARK.search(text) is not None
 
 
 class Comment(NamedTuple):

@@ -24,8 +24,8 @@ MUTATING_METHODS = frozenset({
     "setdefault", "add", "discard", "sort", "reverse", "__setitem__", "__delitem__",
 })
 
-__all__ = ["MUTATING_METHODS", "PREFILTER_USABLE", "Finding", "analyse", "comments", "may_find",
-           "silenced", "source_problem"]
+__all__ = ["MUTATING_METHODS", "PREFILTER_USABLE", "Finding", "analyse", "comment_lines",
+           "function_at", "may_find", "silenced", "source_problem"]
 
 
 class Finding(NamedTuple):
@@ -103,6 +103,7 @@ def analyse(receiver: Any, filename: str | None, line: int | None) -> list[Findi
     return _Analyser(node).run() if node is not None else []
 
 
+@cache  # SIG016 and SIG018 both ask, for the same code
 def _last_line(code: CodeType) -> int | None:
     """The last source line of ``code`` and the code nested in it (Python 3.11+
     records where every instruction ends; earlier versions return None)."""
@@ -218,19 +219,21 @@ def silenced(filename: str | None, *lines: int | None) -> set[str] | None:
     return found or None
 
 
-def comments(code: CodeType | None, filename: str | None,
-             line: int | None) -> list[tuple[int, str]]:
-    """The lines of a receiver's source (its ``def`` through the end of its
-    code) that hold a ``# ckansig:`` comment, with their text."""
-    if not filename or not line:
-        return []
-    last = _last_line(code) if code is not None else None
-    found = []
-    for number in range(line, (last or line) + 1):
-        text = linecache.getline(filename, number)
-        if "ckansig" in text.lower():
-            found.append((number, text))
-    return found
+def function_at(filename: str, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The function defined (or first decorated) at ``filename:line``, parsed."""
+    return _function_at(filename, line, None)
+
+
+@cache
+def comment_lines(filename: str) -> tuple[tuple[int, str], ...]:
+    """The lines of ``filename`` that hold a ``# ckansig:`` comment, with their
+    text: read once per file, and most files mention no ckansig at all."""
+    from ckansig.doctor.comments import has_mark
+
+    lines = linecache.getlines(filename)
+    if not lines or not has_mark("".join(lines)):
+        return ()
+    return tuple((number, text) for number, text in enumerate(lines, 1) if has_mark(text))
 
 
 def source_problem(receiver: Any, filename: str | None, line: int | None) -> str | None:
