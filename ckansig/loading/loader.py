@@ -23,6 +23,7 @@ from ckansig.errors import exc_text, raise_site
 from ckansig.loading import blinker_state as _blinker
 from ckansig.loading.ckan_host import CkanHost
 from ckansig.loading.describing import describe
+from ckansig.loading.entries import check_options
 from ckansig.loading.importing import ENTRY_POINT_GROUPS, Found, PluginFailure, resolve
 from ckansig.loading.liveness import surely_alive
 from ckansig.loading.tracking import Tracker, bound_signals
@@ -31,7 +32,6 @@ from ckansig.model import (
     Duplicate,
     LoadedPlugin,
     LoadError,
-    LoadErrorKind,
     Registry,
     Sender,
     SignalInfo,
@@ -42,7 +42,6 @@ from ckansig.model import (
 __all__ = ["ENTRY_POINT_GROUPS", "load"]
 
 
-_CONNECT_OPTIONS = frozenset({"receiver", "sender", "weak"})
 _ANY_SENDER = Sender.of(ANY)
 _make_subscription = Subscription._make
 
@@ -211,7 +210,7 @@ class _Loader:
     ) -> None:
         # The common case (a bare callable) is kept short: it runs once per receiver.
         if isinstance(entry, dict):
-            problem = _check_options(entry, signal_name)
+            problem = check_options(entry, signal_name)
             if problem is not None:
                 kind, message, receiver_name, site = problem
                 self.errors.append(LoadError(
@@ -384,31 +383,6 @@ def load(config: Config, namespaces: Mapping[str, Namespace] | None = None,
 
 
 # -- helpers -------------------------------------------------------------------
-
-
-def _check_options(
-    options: dict[Any, Any], signal_name: str
-) -> tuple[LoadErrorKind, str, str | None, tuple[str | None, int | None]] | None:
-    """What is wrong with a dict subscription entry, if anything: the kind,
-    the message, the receiver's name and its file and line."""
-    if "receiver" not in options:
-        keys = ", ".join(map(str, options)) or "none"
-        return ("entry_malformed", f"subscription to {signal_name!r} is a dict without "
-                f"'receiver' (keys: {keys})", None, (None, None))
-    receiver = options["receiver"]
-    info = describe(receiver) if callable(receiver) else None
-    label = info.name if info else brief(receiver)
-    site = (info.file, info.line) if info else (None, None)
-    unknown = sorted(str(k) for k in options if k not in _CONNECT_OPTIONS)
-    if unknown:
-        return ("entry_malformed", f"subscription of {label} to {signal_name!r} has option(s) "
-                f"{', '.join(unknown)} that Signal.connect() does not take "
-                "(CKAN passes them on and fails at load)", label, site)
-    sender = options.get("sender", ANY)
-    if isinstance(sender, int) and sender == 0:
-        return ("entry_malformed", f"subscription of {label} to {signal_name!r} uses sender "
-                f"{sender!r}, which blinker cannot tell from ANY (it asserts)", label, site)
-    return None
 
 
 def _code_site(func: Callable[..., Any]) -> tuple[str | None, int | None]:
