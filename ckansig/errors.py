@@ -88,10 +88,16 @@ class UsageProblem(CkansigError):
 # -- describing exceptions that plugin code raised -------------------------------
 
 
-def first_line(exc: BaseException) -> str:
-    """The first line of ``exc``'s message ("" when it has none)."""
-    message = str(exc).strip()
-    return message.split("\n", 1)[0].strip() if message else ""
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """The first line of ``exc``'s message ("" when it has none), cut to
+    ``limit`` characters; a message that cannot be made (its ``__str__``
+    raises) is said to be so."""
+    try:
+        message = str(exc).strip()
+    except Exception as problem:
+        return f"<message unrepresentable: str() raised {type(problem).__name__}>"
+    line = message.split("\n", 1)[0].strip() if message else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def exc_text(exc: BaseException) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["REDACTED", "Redactor", "is_secret_key", "jsonable", "safe_repr", "short"]
+__all__ = ["MAX_DEPTH", "REDACTED", "Redactor", "is_secret_key", "jsonable", "safe_repr",
+           "short", "unrepresentable"]
 
 #: Secret words found anywhere in a key, whatever the case and separators.
 _SECRET_PARTS = ("password", "passwd", "passphrase", "passcode", "secret", "token",
@@ -76,33 +77,43 @@ class Redactor:
             self.secrets = sorted((s for s in self.exact if len(s) >= 3), key=len,
                                   reverse=True)
 
-    def _collect(self, value: Any, secret: bool) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                self._collect(item, secret or is_secret_key(key))
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                self._collect(item, secret)
+    def _collect(self, value: Any, secret: bool, depth: int = 0,
+                 seen: frozenset[int] = frozenset()) -> None:
+        if isinstance(value, (dict, list, tuple)):
+            if depth > MAX_DEPTH or id(value) in seen:  # too deep, or a cycle: shown as markers
+                return
+            seen = seen | {id(value)}
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    self._collect(item, secret or is_secret_key(key), depth + 1, seen)
+            else:
+                for item in value:
+                    self._collect(item, secret, depth + 1, seen)
         elif secret and value is not None and not isinstance(value, bool):
-            text = str(value)
+            text = _text_of(value)
             if text:
                 self.exact.add(text)
 
-    def value(self, value: Any) -> Any:
-        """``value`` with secret-keyed entries replaced (a copy; never mutates)."""
+    def value(self, value: Any, depth: int = 0, seen: frozenset[int] = frozenset()) -> Any:
+        """``value`` with secret-keyed entries replaced (a copy; never mutates).
+        A cycle, or nesting deeper than :data:`MAX_DEPTH`, becomes a marker."""
         if not self.enabled:
             return value
-        if isinstance(value, dict):  # (a flag such as ignore_auth=True hides nothing)
-            return {k: REDACTED if is_secret_key(k) and not isinstance(v, _NO_SECRET)
-                    else self.value(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.value(v) for v in value]
-        if isinstance(value, tuple):
-            return tuple(self.value(v) for v in value)
+        if isinstance(value, (dict, list, tuple)):
+            if id(value) in seen:
+                return unrepresentable("a cycle")
+            if depth > MAX_DEPTH:
+                return unrepresentable(f"nested deeper than {MAX_DEPTH} levels")
+            seen = seen | {id(value)}
+            if isinstance(value, dict):  # (a flag such as ignore_auth=True hides nothing)
+                return {k: REDACTED if is_secret_key(k) and not isinstance(v, _NO_SECRET)
+                        else self.value(v, depth + 1, seen) for k, v in value.items()}
+            items = [self.value(v, depth + 1, seen) for v in value]
+            return items if isinstance(value, list) else tuple(items)
         if isinstance(value, str):
             return self.text(value)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and (
-            str(value) in self.exact
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and self.exact and (
+            _text_of(value) in self.exact
         ):
             return REDACTED  # a numeric secret, repeated elsewhere (as the sender, say)
         return value
@@ -130,25 +141,65 @@ def short(text: str, limit: int = 200) -> str:
 _SIMPLE = frozenset({int, float, bool, type(None)})
 
 
+#: How deep a value is shown; deeper parts are markers (and deeper input is refused).
+MAX_DEPTH = 100
+
+
+def unrepresentable(reason: str) -> str:
+    """The marker shown in place of a value that cannot be shown."""
+    return f"<unrepresentable: {reason}>"
+
+
+def _text_of(value: Any) -> str:
+    """``str(value)``, or a marker when that raises (an int of more than 4,300
+    digits, a ``__str__`` that raises)."""
+    try:
+        return str(value)
+    except Exception as exc:
+        return unrepresentable(f"{type(value).__name__}, str() raised {type(exc).__name__}")
+
+
 def safe_repr(value: Any, redactor: Redactor, limit: int = 200) -> str:
-    """The repr of ``value`` (a receiver's result), secrets hidden, shortened."""
+    """The repr of ``value`` (a receiver's result), secrets hidden, shortened. A
+    ``__repr__`` that raises, a huge int or nesting Python cannot repr gives a marker."""
     if type(value) in _SIMPLE:  # the common case: nothing to shorten
-        text = repr(value)
+        try:
+            text = repr(value)
+        except ValueError:  # an int of more than 4,300 digits
+            return unrepresentable(f"an int of {value.bit_length()} bits")
         return redactor.text(text) if redactor.exact else text  # a numeric password
     try:
         text = repr(redactor.value(value))
     except Exception as exc:  # a broken __repr__ belongs to the plugin
-        text = f"<unrepresentable {type(value).__name__}: {type(exc).__name__}>"
+        text = unrepresentable(f"{type(value).__name__}, repr() raised {type(exc).__name__}")
     return short(redactor.text(text), limit)
 
 
-def jsonable(value: Any, redactor: Redactor) -> Any:
-    """``value`` as JSON data: plain data as is (secrets hidden), anything else as its repr."""
-    value = redactor.value(value)
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {k: jsonable(v, redactor) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v, redactor) for v in value]
+def jsonable(value: Any, redactor: Redactor, depth: int = 0,
+             seen: frozenset[int] = frozenset()) -> Any:
+    """``value`` as JSON data: plain data as is (secrets hidden), anything else
+    as its repr; a cycle, nesting deeper than :data:`MAX_DEPTH` or an int JSON
+    cannot write becomes a marker."""
+    if isinstance(value, str):
+        return redactor.text(value)
+    if value is None or isinstance(value, (bool, float)):
+        return redactor.value(value)
+    if isinstance(value, int):
+        try:
+            str(value)
+        except ValueError:  # more than 4,300 digits: neither JSON nor repr can write it
+            return unrepresentable(f"an int of {value.bit_length()} bits")
+        return redactor.value(value)
+    if isinstance(value, (dict, list, tuple)):
+        if id(value) in seen:
+            return unrepresentable("a cycle")
+        if depth > MAX_DEPTH:
+            return unrepresentable(f"nested deeper than {MAX_DEPTH} levels")
+        inner = seen | {id(value)}
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            return {k: REDACTED if redactor.enabled and is_secret_key(k)
+                    and not isinstance(v, _NO_SECRET)
+                    else jsonable(v, redactor, depth + 1, inner) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [jsonable(v, redactor, depth + 1, inner) for v in value]
     return safe_repr(value, redactor)

@@ -398,3 +398,35 @@ def test_json_encodes_any_result_and_output(value, printed) -> None:
     redactor = Redactor({})
     text = trace_json(trace, redactor)
     assert json.loads(text)["receivers"] == reference_receivers(trace, redactor)
+
+
+def test_values_that_cannot_be_shown_never_break_fire(runner, write_config) -> None:
+    config = write_config("fx_values:ValuesPlugin")
+    result = run(runner, "fire", "-c", str(config), "fx_values:event", "--kw",
+                 'user={"name": "bob"}', "--format", "json")
+    assert result.exit_code == 1, result.stderr  # two receivers raised
+    document = json.loads(result.stdout)  # valid JSON whatever the values
+    by_name = {r["receiver"].rsplit(".", 1)[1]: r for r in document["receivers"]}
+    assert "'self': '<unrepresentable: a cycle>'" in by_name["cyclic"]["result"]
+    assert "<unrepresentable: an int of" in by_name["huge"]["result"]
+    assert by_name["raises_unprintable"]["error"]["message"].startswith(
+        "<message unrepresentable: str() raised RuntimeError")
+    assert len(by_name["raises_long"]["error"]["message"]) == 300  # capped, as results are
+    # the kwargs as they were sent, before the receiver renamed the user
+    assert document["kwargs"] == {"user": {"name": "bob"}}
+    assert by_name["renames"]["changes"] == ["user.name"]
+    text = run(runner, "fire", "-c", str(config), "fx_values:event", "--kw",
+               'user={"name": "bob"}')
+    assert text.exit_code == 1 and "Traceback" not in text.stderr
+    assert len(text.stdout.splitlines()) < 60  # a 200 KB message is one capped line
+
+
+@pytest.mark.parametrize("option", [["--kwargs", '{"a": ' + "[" * 600 + "]" * 600 + "}"],
+                                    ["--sender", "[" * 990 + "]" * 990],
+                                    ["--kw", "a=" + "[" * 150 + "]" * 150]])
+def test_input_nested_too_deeply_is_a_usage_error(runner, write_config, option) -> None:
+    config = write_config("fx_fire:FirePlugin")
+    result = run(runner, "fire", "-c", str(config), SIGNAL, *option)
+    assert result.exit_code == 2
+    assert "nested deeper than 100 levels" in result.stderr
+    assert "Traceback" not in result.stderr

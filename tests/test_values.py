@@ -102,10 +102,34 @@ def test_parse_value_never_raises(text: str) -> None:
     parse_value(text)
 
 
-def test_deeply_nested_json_is_a_clean_error() -> None:
-    with pytest.raises(UsageProblem, match=r"nested too deeply|invalid JSON"):
-        parse_json_object("[" * 100_000)
-    assert parse_value("[" * 100_000) == "[" * 100_000
+@pytest.mark.parametrize("depth", [101, 600, 990, 100_000])
+def test_deeply_nested_json_is_a_usage_error(depth: int) -> None:
+    """Too deep to show is refused at the boundary, with the parser's own
+    RecursionError (500-990 levels crashed fire before) or without it."""
+    nested = "[" * depth + "]" * depth
+    for parse in (parse_json_object, parse_value):
+        with pytest.raises(UsageProblem, match="nested deeper than 100 levels"):
+            parse(nested if parse is parse_value else '{"a": ' + nested + "}")
+    if depth > 10_000:  # unclosed, but the parser hits Python's recursion limit first
+        with pytest.raises(UsageProblem, match="nested deeper"):
+            parse_value("[" * depth)
+
+
+def test_json_nested_as_deep_as_shown_is_taken() -> None:
+    assert parse_value("[" * 100 + "]" * 100) is not None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.recursive(st.integers(), lambda c: st.lists(c, max_size=2) | st.dictionaries(
+    st.text(max_size=3), c, max_size=2), max_leaves=30))
+def test_parsed_values_are_never_too_deep_to_show(value: object) -> None:
+    from ckansig.values import MAX_DEPTH
+
+    text = json.dumps(value)
+    from ckansig.firing.arguments import _depth
+
+    if _depth(value) <= MAX_DEPTH:
+        assert parse_value(text) == value
 
 
 def test_build_call_takes_the_documented_sender() -> None:
@@ -228,3 +252,41 @@ def test_flags_under_secret_looking_keys_are_shown() -> None:
     redactor = Redactor({"ignore_auth": True, "token": None, "auth": "s3cret"})
     assert redactor.value({"ignore_auth": True, "token": None, "auth": "s3cret"}) == {
         "ignore_auth": True, "token": None, "auth": "***"}
+
+
+class _Unprintable:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr for you")
+
+    __str__ = __repr__
+
+
+def _cyclic() -> dict:
+    loop: dict = {"name": "loop"}
+    loop["self"] = loop
+    return loop
+
+
+def _deep(levels: int) -> list:
+    value: list = []
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(("value", "marker"), [
+    (_cyclic(), "a cycle"),
+    (_deep(5_000), "nested deeper than 100 levels"),
+    (10 ** 5000, "an int of"),
+    (_Unprintable(), "repr() raised RuntimeError"),
+    ({"password": 10 ** 5000}, None),  # hidden, not shown
+], ids=["cycle", "deep", "huge-int", "raising-repr", "huge-secret"])
+def test_values_that_cannot_be_shown_become_markers(value: object, marker: str | None) -> None:
+    from ckansig.values import jsonable, safe_repr
+
+    for redactor in (Redactor({"password": "hunter22", "data": value}), Redactor({})):
+        document = json.dumps(jsonable(value, redactor))  # never raises
+        shown = safe_repr(value, redactor)
+        if marker is not None:
+            assert marker in document + shown
+        redactor.value(value)  # never raises either

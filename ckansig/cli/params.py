@@ -46,7 +46,12 @@ class JsonOrString(ParamType):
                 ctx: click.Context | None) -> Any:
         from ckansig.firing.arguments import parse_value
 
-        return parse_value(value) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse_value(value, "--sender")
+        except UsageProblem as exc:
+            self.fail(exc.message, param, ctx)
 
 
 class JsonObject(ParamType):

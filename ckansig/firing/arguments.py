@@ -15,6 +15,7 @@ from typing import Any
 
 from ckansig.catalog import CoreSignal
 from ckansig.errors import UsageProblem, first_line, type_name
+from ckansig.values import MAX_DEPTH
 
 __all__ = [
     "RESERVED_KEYS",
@@ -45,16 +46,46 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+class TooDeep(ValueError):
+    """JSON nested deeper than ckansig shows (:data:`ckansig.values.MAX_DEPTH`)."""
+
+
 def _loads(text: str) -> Any:
-    return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_pairs)
+    """Parse JSON; :class:`TooDeep` when it nests deeper than
+    :data:`~ckansig.values.MAX_DEPTH` (or than the parser can go)."""
+    try:
+        value = json.loads(text, parse_constant=_reject_constant,
+                           object_pairs_hook=_unique_pairs)
+    except RecursionError:
+        raise TooDeep(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    if _depth(value) > MAX_DEPTH:
+        raise TooDeep(f"JSON nested deeper than {MAX_DEPTH} levels")
+    return value
 
 
-def parse_value(text: str) -> Any:
+def _depth(value: Any) -> int:
+    """How deeply ``value`` (parsed JSON) nests, without recursing."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth + 1)
+            if deepest > MAX_DEPTH:
+                return deepest
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict)
+                                                  else item))
+    return deepest
+
+
+def parse_value(text: str, param: str | None = None) -> Any:
     """JSON when ``text`` is valid JSON, else the text itself: ``3`` → 3,
-    ``'"3"'`` → "3", ``bob`` → "bob", ``{"a": 1}`` → a dict."""
+    ``'"3"'`` → "3", ``bob`` → "bob", ``{"a": 1}`` → a dict. JSON nested too
+    deeply is a :class:`UsageProblem`, not text."""
     try:
         return _loads(text)
-    except (ValueError, RecursionError):
+    except TooDeep as exc:
+        raise UsageProblem(str(exc), param) from None
+    except ValueError:
         return text
 
 
@@ -64,7 +95,7 @@ def parse_kw(text: str) -> tuple[str, Any]:
     if not sep:
         raise UsageProblem(f"{text!r} has no '=' (expected KEY=VALUE)", "--kw")
     check_key(key, "--kw")
-    return key, parse_value(raw)
+    return key, parse_value(raw, "--kw")
 
 
 def check_key(key: str, param: str) -> None:
@@ -80,8 +111,8 @@ def parse_json_object(text: str, source: str = "--kwargs") -> dict[str, Any]:
     """A JSON object of keyword arguments (``source`` names it in errors)."""
     try:
         value = _loads(text)
-    except RecursionError:
-        raise UsageProblem(f"{source}: JSON nested too deeply", "--kwargs") from None
+    except TooDeep as exc:
+        raise UsageProblem(f"{source}: {exc}", "--kwargs") from None
     except ValueError as exc:
         message = first_line(exc) or "invalid JSON"
         raise UsageProblem(f"{source}: invalid JSON: {message}", "--kwargs") from None

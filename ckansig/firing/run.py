@@ -60,6 +60,9 @@ def fire(
     notes = _sender_notes(info, sender)
     muted = bool(getattr(signal, "is_muted", False))
     snapshot = Snapshot(sender, kwargs) if check_mutation and not (muted or dry_run) else None
+    # the arguments as sent, before any receiver ran (the copies of plain data;
+    # what could not be copied is shown as it is afterwards)
+    sent = {**kwargs, **snapshot.kwargs} if snapshot is not None else kwargs
     if muted:
         notes.append("the signal is muted: Signal.send calls no receiver")
         calls = Calls.listed([])
@@ -72,7 +75,7 @@ def fire(
         with _session(capture_output) as session:
             _call_each(calls, signal.receivers_for(sender), sender, kwargs, snapshot, session,
                        stop_on_error)
-    return Trace(registry, info, sender, kwargs, calls, dry_run=dry_run,
+    return Trace(registry, info, sender, sent, calls, dry_run=dry_run,
                  stop_on_error=stop_on_error, muted=muted, notes=notes,
                  unchecked=snapshot.unchecked if snapshot is not None else (),
                  db_changes=observer.db_changes if observer is not None else None)
