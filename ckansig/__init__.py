@@ -10,6 +10,10 @@ The library under the ``ckansig`` command::
 
 Names are imported from their modules on first use, so that plugin code that
 only needs ``ckansig.signals`` or ``ckansig.plugins`` does not load the rest.
+
+(PYTEST_DONT_REWRITE: ``ckansig trace -- pytest`` imports ckansig before pytest
+starts; pytest must not warn that it cannot rewrite it. ckansig has no asserts
+to rewrite.)
 """
 
 from __future__ import annotations

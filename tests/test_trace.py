@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -216,3 +217,92 @@ def test_signals_report_escapes_signal_names(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1)
     assert "\x1b" not in result.stdout.str()  # ESC itself: never printed
     result.stdout.fnmatch_lines(["title\\x1b]0;pwned\\x07: sent 1 time(s) by 1 test(s)"])
+
+
+# -- trace against hostile programs and outputs ----------------------------------------
+
+
+@pytest.mark.parametrize("target", ["/dev/null", "/dev/full", "fifo"])
+def test_trace_output_must_be_a_regular_file(tmp_path: Path, target: str) -> None:
+    import os
+
+    if target == "fifo":
+        target = str(tmp_path / "fifo")
+        os.mkfifo(target)
+    (tmp_path / "ok.py").write_text("print('never run')\n")
+    done = trace("-o", target, "--", str(tmp_path / "ok.py"), cwd=tmp_path)
+    assert done.returncode == 2 and "is not a regular file" in done.stderr
+    assert "never run" not in done.stdout
+
+
+def test_a_missing_module_is_pythons_own_one_line(tmp_path: Path) -> None:
+    done = trace("--", sys.executable, "-m", "no_such_module_here", cwd=tmp_path)
+    assert done.returncode == 1
+    assert f"{sys.executable}: No module named no_such_module_here" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_unrecordable_sends_are_reported_once(tmp_path: Path) -> None:
+    script = tmp_path / "weird.py"
+    script.write_text(textwrap.dedent("""\
+        from blinker import signal
+
+        class Weird:
+            def __repr__(self):
+                raise RuntimeError("no repr")
+
+        loop = {}
+        loop["self"] = loop
+        for i in range(50):
+            signal("weird").send(Weird(), loop=loop, big=10 ** 5000)
+        print("program ran on")
+        """))
+    output = tmp_path / "sends.jsonl"
+    done = trace("-o", str(output), "--", str(script), cwd=tmp_path)
+    assert done.returncode == 0 and "program ran on" in done.stdout
+    assert "Traceback" not in done.stderr
+    sends = [json.loads(line) for line in output.read_text().splitlines()]
+    assert len(sends) == 50  # recorded, with markers
+    assert sends[0]["kwargs"]["loop"] == {"self": "<unrepresentable: a cycle>"}
+    assert sends[0]["kwargs"]["big"].startswith("<unrepresentable: an int of")
+    assert "repr() raised RuntimeError" in sends[0]["sender"]
+
+
+def test_a_result_lost_to_a_later_error_is_null(tmp_path: Path) -> None:
+    script = tmp_path / "lost.py"
+    script.write_text(textwrap.dedent("""\
+        from blinker import Signal
+
+        ping = Signal()
+        calls = []
+
+        def first(sender):
+            calls.append("first")
+            return None
+
+        def boom(sender):
+            raise ValueError("boom")
+
+        ping.connect(first)
+        ping.connect(boom)
+        try:
+            ping.send(1)
+        except ValueError:
+            pass
+        """))
+    output = tmp_path / "sends.jsonl"
+    trace("-o", str(output), "--", str(script), cwd=tmp_path)
+    (send,) = [json.loads(line) for line in output.read_text().splitlines()]
+    for receiver in send["receivers"]:
+        if receiver["status"] == "ok":  # ran before boom: its result is lost, not "None"
+            assert receiver["result"] is None
+
+
+def test_trace_pytest_with_warnings_as_errors(tmp_path: Path) -> None:
+    (tmp_path / "test_one.py").write_text(
+        "from blinker import signal\n\ndef test_one():\n    signal('from_test').send(1)\n")
+    done = trace("--", sys.executable, "-m", "pytest", "-q", "-W", "error", "-p",
+                 "no:cacheprovider", "test_one.py", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PytestAssertRewriteWarning" not in done.stdout + done.stderr
+    assert "from_test" in done.stderr

@@ -20,7 +20,12 @@ def print_trace_summary(out: Console, path: str, kept: str | None) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    sends = read_jsonl(path)
+    try:
+        sends = read_jsonl(path)
+    except FileNotFoundError:
+        out.print(Text(f"ckansig trace: the record file {clean(path)} was removed during the "
+                       "run", style="bold red"))
+        return
     by_signal: dict[str, dict[str, Any]] = {}
     for send in sends:
         key = signal_key(send["namespace"], send["signal"])

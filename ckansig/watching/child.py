@@ -11,6 +11,7 @@ or a script. Recording starts before the program imports anything.
 from __future__ import annotations
 
 import fnmatch
+import importlib.util
 import json
 import os
 import runpy
@@ -74,22 +75,63 @@ def main(argv: list[str]) -> None:
         _run(kind, target, program_argv, stream, pattern, redact == "1")
 
 
-def _run(kind: str, target: str, program_argv: list[str], stream: Any, pattern: str,
-         redact: bool) -> None:
-    def sink(rec: SendRecord) -> None:
+class _Writer:
+    """Writes one JSON line per send. A send that cannot be recorded, or a file
+    that cannot be written, is counted and reported once, at the end, never
+    as a traceback per send; the program runs on regardless."""
+
+    def __init__(self, stream: Any, pattern: str, redact: bool) -> None:
+        self.stream, self.pattern, self.redact = stream, pattern, redact
+        self.failed = 0
+        self.first_failure: str | None = None
+        self.write_error: str | None = None
+
+    def __call__(self, rec: SendRecord) -> None:
+        pattern = self.pattern
         if pattern and not (fnmatch.fnmatchcase(rec.name, pattern) or pattern in rec.name):
             return
-        from ckansig.values import Redactor
-        from ckansig.watching.jsonl import record_json
+        if self.write_error is not None:
+            return
+        try:
+            from ckansig.values import Redactor
+            from ckansig.watching.jsonl import record_json
 
-        redactor = Redactor(rec.kwargs, rec.sender, enabled=redact)
-        document: dict[str, Any] = record_json(rec, redactor)
-        stream.write(json.dumps(document, default=repr) + "\n")
+            redactor = Redactor(rec.kwargs, rec.sender, enabled=self.redact)
+            line = json.dumps(record_json(rec, redactor), default=repr) + "\n"
+        except Exception as exc:
+            from ckansig.errors import exc_text
 
+            self.failed += 1
+            self.first_failure = self.first_failure or exc_text(exc)
+            return
+        try:
+            self.stream.write(line)
+        except OSError as exc:
+            self.write_error = f"{exc.strerror or exc}"
+
+    def report(self) -> None:
+        if self.write_error is not None:
+            print(f"ckansig trace: could not write the record file: {self.write_error}; "
+                  "sends after that were not recorded", file=sys.stderr)
+        if self.failed:
+            print(f"ckansig trace: {self.failed} send(s) could not be recorded (first: "
+                  f"{self.first_failure})", file=sys.stderr)
+
+
+def _run(kind: str, target: str, program_argv: list[str], stream: Any, pattern: str,
+         redact: bool) -> None:
+    writer = _Writer(stream, pattern, redact)
     sys.argv = program_argv
-    with record(sink):
+    with record(writer):
         try:
             if kind == "module":
+                try:
+                    spec = importlib.util.find_spec(target)
+                except (ImportError, ValueError):
+                    spec = None
+                if spec is None:  # as python -m says it: one line, exit status 1
+                    print(f"{sys.executable}: No module named {target}", file=sys.stderr)
+                    raise SystemExit(1)
                 runpy.run_module(target, run_name="__main__", alter_sys=True)
             elif kind == "code":
                 exec(compile(target, "<string>", "exec"), {"__name__": "__main__"})
@@ -97,7 +139,11 @@ def _run(kind: str, target: str, program_argv: list[str], stream: Any, pattern: 
                 sys.path[0] = os.path.dirname(os.path.abspath(target))
                 runpy.run_path(target, run_name="__main__")
         finally:
-            stream.flush()
+            try:
+                stream.flush()
+            except OSError as exc:
+                writer.write_error = writer.write_error or f"{exc.strerror or exc}"
+            writer.report()
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from typing import Any
 from ckansig.errors import first_line
 from ckansig.loading.describing import describe
 from ckansig.values import Redactor, jsonable, safe_repr
-from ckansig.watching.recorder import SendRecord
+from ckansig.watching.recorder import LOST, SendRecord
 
 __all__ = ["read_jsonl", "record_json"]
 
@@ -23,7 +23,8 @@ def record_json(rec: SendRecord, redactor: Redactor | None = None) -> dict[str, 
         receivers.append({
             "receiver": describe(outcome.receiver).name,
             "status": outcome.status,
-            "result": safe_repr(outcome.result, redactor) if outcome.status == "ok" else None,
+            "result": safe_repr(outcome.result, redactor)
+            if outcome.status == "ok" and outcome.result is not LOST else None,
             "error": None if error is None else {
                 "type": type(error).__name__,
                 "message": redactor.text(first_line(error)),

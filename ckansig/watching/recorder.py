@@ -22,17 +22,29 @@ from blinker import Signal
 
 from ckansig.model import signal_key
 
-__all__ = ["Outcome", "OutcomeStatus", "SendRecord", "Sink", "record", "signal_identity"]
+__all__ = ["LOST", "Outcome", "OutcomeStatus", "SendRecord", "Sink", "record",
+           "signal_identity"]
 
 
 #: What happened to a receiver during a recorded send.
 OutcomeStatus = Literal["ok", "error", "not_reached", "unknown"]
 
 
+class _Lost:
+    def __repr__(self) -> str:
+        return "<lost: a later receiver raised>"
+
+
+#: The result of a receiver that returned before a later one raised: blinker's
+#: ``send`` loses it with the exception.
+LOST: Any = _Lost()
+
+
 class Outcome(NamedTuple):
     """What one receiver did during a recorded send: status is "ok", "error",
     "not_reached" (after the receiver that raised) or "unknown" (the send
-    raised and no receiver's code was in the traceback)."""
+    raised and no receiver's code was in the traceback). ``result`` is
+    :data:`LOST` for a receiver that returned before a later one raised."""
 
     receiver: Any
     status: OutcomeStatus
@@ -136,7 +148,8 @@ def _outcomes_after_error(signal: Signal, sender: Any, exc: BaseException) -> li
     if culprit is None:
         return [Outcome(r, "unknown") for r in receivers]
     return [Outcome(r, "ok" if i < culprit else "error" if i == culprit else "not_reached",
-                    None, exc if i == culprit else None) for i, r in enumerate(receivers)]
+                    LOST if i < culprit else None, exc if i == culprit else None)
+            for i, r in enumerate(receivers)]
 
 
 def _begin(signal: Signal, args: tuple[Any, ...], kwargs: dict[str, Any],

@@ -4,7 +4,9 @@ back where its sends were written and how it exited."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import subprocess
 import sys
 import tempfile
@@ -47,6 +49,9 @@ def traced(command: list[str], output: str | None, pattern: str | None,
         os.close(handle)
     else:
         path = output
+        if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
+            raise UsageProblem(f"{path} is not a regular file (a folder, a FIFO or a device "
+                               "cannot hold the records)", "--output")
         try:
             open(path, "w").close()  # start afresh, and fail early if unwritable
         except OSError as exc:
@@ -58,4 +63,5 @@ def traced(command: list[str], output: str | None, pattern: str | None,
         yield TracedRun(path, output is not None, code if code >= 0 else 128 - code)
     finally:
         if output is None:
-            os.unlink(path)
+            with contextlib.suppress(FileNotFoundError):  # removed by the program itself
+                os.unlink(path)
