@@ -430,3 +430,21 @@ def test_input_nested_too_deeply_is_a_usage_error(runner, write_config, option) 
     assert result.exit_code == 2
     assert "nested deeper than 100 levels" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_stderr_and_logs_are_captured_per_receiver_and_redacted(runner, write_config) -> None:
+    import logging  # noqa: F401  (imported before the send, as in any real app)
+
+    config = write_config("fx_values:NoisyPlugin")
+    result = run(runner, "fire", "-c", str(config), "fx_values:event", "--kw",
+                 "password=hunter22", "--format", "json")
+    assert result.exit_code == 0
+    (noisy,) = json.loads(result.stdout)["receivers"]
+    assert noisy["output"] == "to stdout ***\n"
+    assert noisy["stderr"] == "to stderr ***\n"
+    assert noisy["logged"] == "WARNING fx_values: logged ***\n"
+    assert "hunter22" not in result.stdout + result.stderr
+    text = run(runner, "fire", "-c", str(config), "fx_values:event", "--kw",
+               "password=hunter22")
+    assert "stderr: to stderr ***" in text.stdout and "logged: WARNING" in text.stdout
+    assert "hunter22" not in text.stdout + text.stderr

@@ -130,7 +130,7 @@ def _call_each(
             extra = _extra(extras, len(results) - 1)
             extra.exception, extra.is_async = failed, is_async
             if capture is not None and capture.parts:
-                extra.output = "".join(capture.parts)
+                extra.output, extra.stderr, extra.logged = capture.split()
             if failed is not None and stop_on_error:
                 calls.receivers.extend(receivers)  # the rest: not reached
                 break
@@ -145,13 +145,17 @@ def _extra(extras: dict[int, Extra], index: int) -> Extra:
 
 
 class _Capture:
-    """A stdout that collects what the current receiver prints."""
+    """A stdout that collects what the current receiver prints; its stderr
+    (:class:`_Stream`) and its log records (:class:`_LogCapture`) go into the
+    same ``parts``, tagged, so that the hot loop resets one list per receiver."""
+
+    kind = "out"
 
     def __init__(self) -> None:
-        self.parts: list[str] = []
+        self.parts: list[tuple[str, str]] = []
 
     def write(self, text: str) -> int:
-        self.parts.append(text)
+        self.parts.append((self.kind, text))
         return len(text)
 
     def flush(self) -> None:
@@ -160,6 +164,46 @@ class _Capture:
     def isatty(self) -> bool:
         return False
 
+    def split(self) -> tuple[str | None, str | None, str | None]:
+        """What the receiver printed to stdout, to stderr, and logged (None for nothing)."""
+        found: dict[str, list[str]] = {}
+        for kind, text in self.parts:
+            found.setdefault(kind, []).append(text)
+        return tuple(  # type: ignore[return-value]
+            "".join(found[kind]) if kind in found else None for kind in ("out", "err", "log"))
+
+
+class _Stream:
+    """A stderr whose writes go into the capture, tagged."""
+
+    def __init__(self, capture: _Capture) -> None:
+        self.capture = capture
+
+    def write(self, text: str) -> int:
+        self.capture.parts.append(("err", text))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _log_capture(capture: _Capture) -> Any:
+    """A logging handler (made only when logging is already imported) whose
+    records go into the capture as ``LEVEL logger: message`` lines."""
+    import logging
+
+    class _LogCapture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            try:
+                line = f"{record.levelname} {record.name}: {record.getMessage()}\n"
+            except Exception:  # a message whose arguments do not format
+                line = f"{record.levelname} {record.name}: {record.msg!r}\n"
+            capture.parts.append(("log", line))
+
+    return _LogCapture()
 
 class _Session:
     """What a fire sets up around its receivers: the captured stdout, and an
@@ -180,14 +224,25 @@ class _Session:
 
 @contextmanager
 def _session(capture_output: bool) -> Iterator[_Session]:
-    session = _Session(_Capture() if capture_output else None)
-    saved_stdout = sys.stdout
-    if session.capture is not None:
-        sys.stdout = session.capture
+    capture = _Capture() if capture_output else None
+    session = _Session(capture)
+    saved = sys.stdout, sys.stderr
+    handler = None
+    if capture is not None:
+        sys.stdout, sys.stderr = capture, _Stream(capture)
+        if "logging" in sys.modules:  # receivers can log only if something imported it
+            import logging
+
+            handler = _log_capture(capture)
+            logging.getLogger().addHandler(handler)
     try:
         yield session
     finally:
-        sys.stdout = saved_stdout
+        sys.stdout, sys.stderr = saved
+        if handler is not None:
+            import logging
+
+            logging.getLogger().removeHandler(handler)
         if session.loop is not None:
             session.loop.close()
 

@@ -59,6 +59,8 @@ class ReceiverTrace(NamedTuple):
     reached_by_send: bool  # whether plain Signal.send would have called it
     output: str | None  # what it printed, when output was captured
     db_changes: DbChanges | None  # None unless the database was watched
+    stderr: str | None  # what it wrote to stderr, when output was captured
+    logged: str | None  # what it logged ("LEVEL logger: message" lines), likewise
 
 
 class Columns(NamedTuple):
@@ -76,18 +78,22 @@ class Columns(NamedTuple):
     reached_by_send: list[bool]
     output: list[str | None]
     db_changes: list[DbChanges | None]
+    stderr: list[str | None]
+    logged: list[str | None]
 
 
 class Extra:
     """The rare facts about one call, kept apart from the hot lists."""
 
-    __slots__ = ("changes", "exception", "is_async", "output")
+    __slots__ = ("changes", "exception", "is_async", "logged", "output", "stderr")
 
     def __init__(self) -> None:
         self.exception: BaseException | None = None
         self.is_async = False
         self.changes: tuple[str, ...] = ()
         self.output: str | None = None
+        self.stderr: str | None = None
+        self.logged: str | None = None
 
 
 class Calls(NamedTuple):
@@ -170,6 +176,8 @@ class Trace:
         mutated: list[tuple[str, ...]] = [()] * n
         changes: list[tuple[str, ...]] = [()] * n
         output: list[str | None] = [None] * n
+        stderr: list[str | None] = [None] * n
+        logged: list[str | None] = [None] * n
         cutoff = n  # Signal.send reaches receivers before this index
         for index, extra in self.calls.extras.items():
             if extra.exception is not None:
@@ -181,7 +189,7 @@ class Trace:
             if extra.changes:
                 changes[index] = extra.changes
                 mutated[index] = top_level_keys(extra.changes)
-            output[index] = extra.output
+            output[index], stderr[index], logged[index] = extra.output, extra.stderr, extra.logged
         if True in is_async:  # send() raises RuntimeError on a coroutine function
             cutoff = min(cutoff, is_async.index(True))
         db: list[DbChanges | None]
@@ -195,7 +203,8 @@ class Trace:
         return Columns(
             infos, subs, status, is_async,
             self.calls.durations + [0.0] * (n - ran), results + [None] * (n - ran),
-            errors, mutated, changes, [True] * cutoff + [False] * (n - cutoff), output, db)
+            errors, mutated, changes, [True] * cutoff + [False] * (n - cutoff), output, db,
+            stderr, logged)
 
     @property
     def total(self) -> int:

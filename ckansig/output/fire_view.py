@@ -193,6 +193,12 @@ RECEIVER_FIELDS: tuple[Field, ...] = (
     Field("db_changes", lambda c, _: [_db_json(d) for d in c.db_changes]
           if any(d is not None for d in c.db_changes) else ["null"] * len(c.db_changes),
           lambda r, _: r.db_changes),
+    Field("stderr", lambda c, red: _rare(c.stderr, None, lambda o: _string(red.text(o or "")),
+                                         "null"),
+          lambda r, red: None if r.stderr is None else red.text(r.stderr)),
+    Field("logged", lambda c, red: _rare(c.logged, None, lambda o: _string(red.text(o or "")),
+                                         "null"),
+          lambda r, red: None if r.logged is None else red.text(r.logged)),
 )
 
 _RECEIVER_TEMPLATE = "{" + ",".join(f"{_string(f.key)}:%s" for f in RECEIVER_FIELDS) + "}"
@@ -273,9 +279,10 @@ def _trace_row(index: int, r: ReceiverTrace, redactor: Redactor) -> list[Any]:
         detail.append("  [Signal.send would not reach this]", style="dim")
     if r.db_changes:
         detail.append("\ndatabase: " + clean(db_summary(r.db_changes)), style="magenta")
-    if r.output:
-        detail.append("\nprinted: " + clean(short(redactor.text(r.output.rstrip()), 300)),
-                      style="dim")
+    for label, text in (("printed", r.output), ("stderr", r.stderr), ("logged", r.logged)):
+        if text:
+            detail.append(f"\n{label}: " + clean(short(redactor.text(text.rstrip()), 300)),
+                          style="dim")
     time = f"{r.duration * 1000:.2f} ms" if r.status in ("ok", "error") else ""
     return [str(index), name, Text(clean(sub.plugin if sub and sub.plugin else "?")), status,
             time, detail]
