@@ -150,8 +150,20 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(_Report(), "ckansig-signals-report")
 
 
+class _Tally:
+    """What the report keeps of one signal: counts and names, never the sends'
+    arguments (a session of 20,000 large sends must not hold them all)."""
+
+    __slots__ = ("raised", "sends", "tests")
+
+    def __init__(self) -> None:
+        self.sends = 0
+        self.tests: dict[str, None] = {}  # in order of first send
+        self.raised: set[str] = set()
+
+
 class _Report:
-    """Records every send of the session, attributed to the running test."""
+    """Counts every send of the session, attributed to the running test."""
 
     def __init__(self) -> None:
         from contextlib import ExitStack
@@ -159,12 +171,20 @@ class _Report:
         from ckansig.watching.recorder import record
 
         self.current = "(outside tests)"
-        self.sends: dict[str, list[tuple[str, SendRecord]]] = {}
+        self.tallies: dict[str, _Tally] = {}
         self.stack: ExitStack = ExitStack()
         self.stack.enter_context(record(self.sink))
 
     def sink(self, rec: SendRecord) -> None:
-        self.sends.setdefault(rec.key, []).append((self.current, rec))
+        tally = self.tallies.get(rec.key)
+        if tally is None:
+            tally = self.tallies[rec.key] = _Tally()
+        tally.sends += 1
+        tally.tests[self.current] = None
+        for outcome in rec.outcomes:
+            if outcome.status == "error":
+                tally.raised.add(f"{describe_receiver(outcome.receiver)} "
+                                 f"({type(outcome.error).__name__})")
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Iterator[None]:
@@ -177,14 +197,13 @@ class _Report:
 
         write = terminalreporter.write_line
         terminalreporter.section("signals sent (ckansig)")
-        if not self.sends:
+        if not self.tallies:
             write("no blinker signal was sent")
             return
-        for key, sends in sorted(self.sends.items(), key=lambda kv: -len(kv[1])):
-            tests = list(dict.fromkeys(test for test, _ in sends))
-            raised = sorted({f"{describe_receiver(o.receiver)} ({type(o.error).__name__})"
-                             for _, rec in sends for o in rec.outcomes if o.status == "error"})
-            write(f"{clean(key)}: sent {len(sends)} time(s) by {len(tests)} test(s)",
+        for key, tally in sorted(self.tallies.items(), key=lambda kv: -kv[1].sends):
+            tests = list(tally.tests)
+            raised = sorted(tally.raised)
+            write(f"{clean(key)}: sent {tally.sends} time(s) by {len(tests)} test(s)",
                   red=bool(raised), bold=bool(raised))
             for test in tests[:5]:
                 write(f"    {clean(test)}")

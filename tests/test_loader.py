@@ -220,3 +220,21 @@ def test_an_int_sender_filter_is_shown_by_value_on_every_blinker(write_config) -
     assert filters == {("times_two", None, "ANY", "isignal"), ("times_ten", 10, "int", "isignal")}
     assert sorted(r.result for r in fire(info, 10, registry=registry).receivers) == [20, 100]
     assert [r.result for r in fire(info, 5, registry=registry).receivers] == [10]
+
+
+def test_entry_points_are_scanned_once_per_run(write_config, monkeypatch) -> None:
+    """A config of many bare names must not scan every distribution once per name."""
+    import importlib.metadata
+
+    calls = []
+    real = importlib.metadata.entry_points
+
+    def counting(**kwargs):
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", counting)
+    names = [f"fx_no_such_plugin_{i}" for i in range(200)]
+    registry = load(load_config(write_config(*names)))
+    assert len(registry.errors) == 200
+    assert len(calls) == 2  # ckan.plugins and ckan.test_plugins, once each

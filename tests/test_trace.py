@@ -306,3 +306,28 @@ def test_trace_pytest_with_warnings_as_errors(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PytestAssertRewriteWarning" not in done.stdout + done.stderr
     assert "from_test" in done.stderr
+
+
+def test_the_signals_report_keeps_counts_not_arguments() -> None:
+    """20,000 large sends must not all stay in memory for the report."""
+    import gc
+    import weakref
+
+    from ckansig.pytest_plugin import _Report
+    from ckansig.watching.recorder import SendRecord
+
+    class Blob:
+        pass
+
+    report = _Report()
+    try:
+        blob = Blob()
+        ref = weakref.ref(blob)
+        report.sink(SendRecord(Signal(), "sender", {"blob": blob}, False, 0.0))
+        del blob
+        gc.collect()
+        assert ref() is None  # the report did not keep the send's arguments
+        (tally,) = report.tallies.values()
+        assert tally.sends == 1
+    finally:
+        report.stack.close()

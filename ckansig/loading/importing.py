@@ -15,7 +15,7 @@ from ckansig.errors import exc_text, raise_site
 from ckansig.model import LoadError
 
 __all__ = ["ENTRY_POINT_GROUPS", "Found", "PluginFailure", "find_entry_point",
-           "import_failure", "import_module", "resolve"]
+           "forget_entry_points", "import_failure", "import_module", "resolve"]
 
 #: Where CKAN looks plugin names up, in order.
 ENTRY_POINT_GROUPS = ("ckan.plugins", "ckan.test_plugins")
@@ -27,14 +27,30 @@ class PluginFailure(Exception):
         self.error = error
 
 
-def find_entry_point(name: str) -> Any:
-    from importlib.metadata import entry_points  # slow; only for bare plugin names
+_ENTRY_POINTS: dict[str, Any] | None = None
 
-    for group in ENTRY_POINT_GROUPS:
-        found = entry_points(group=group, name=name)
-        for entry_point in found:
-            return entry_point
-    return None
+
+def find_entry_point(name: str) -> Any:
+    """The entry point called ``name`` in CKAN's groups, in their order. The
+    installed distributions are scanned once per process (a config of
+    thousands of bare names must not scan them once per name)."""
+    global _ENTRY_POINTS
+    if _ENTRY_POINTS is None:
+        from importlib.metadata import entry_points  # slow; only for bare plugin names
+
+        found: dict[str, Any] = {}
+        for group in ENTRY_POINT_GROUPS:
+            for entry_point in entry_points(group=group):
+                found.setdefault(entry_point.name, entry_point)
+        _ENTRY_POINTS = found
+    return _ENTRY_POINTS.get(name)
+
+
+def forget_entry_points() -> None:
+    """Scan the installed distributions again at the next look-up (after
+    installing one, in a test)."""
+    global _ENTRY_POINTS
+    _ENTRY_POINTS = None
 
 
 def import_module(plugin: str, module_name: str) -> ModuleType:

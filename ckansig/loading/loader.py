@@ -24,7 +24,13 @@ from ckansig.loading import blinker_state as _blinker
 from ckansig.loading.ckan_host import CkanHost
 from ckansig.loading.describing import describe
 from ckansig.loading.entries import check_options
-from ckansig.loading.importing import ENTRY_POINT_GROUPS, Found, PluginFailure, resolve
+from ckansig.loading.importing import (
+    ENTRY_POINT_GROUPS,
+    Found,
+    PluginFailure,
+    forget_entry_points,
+    resolve,
+)
 from ckansig.loading.liveness import surely_alive
 from ckansig.loading.tracking import Tracker, bound_signals
 from ckansig.model import (
@@ -87,6 +93,7 @@ class _Loader:
             if entry in sys.path:
                 sys.path.remove(entry)
             sys.path.insert(0, entry)
+        forget_entry_points()  # scanned once per run, after the paths are in place
         host = self.host
         specs = list(self.config.plugins)
         if host is not None:
