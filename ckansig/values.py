@@ -80,7 +80,7 @@ class Redactor:
     def _collect(self, value: Any, secret: bool, depth: int = 0,
                  seen: frozenset[int] = frozenset()) -> None:
         if isinstance(value, (dict, list, tuple)):
-            if depth > MAX_DEPTH or id(value) in seen:  # too deep, or a cycle: shown as markers
+            if _unwalkable(value, depth, seen) is not None:  # shown as a marker anyway
                 return
             seen = seen | {id(value)}
             if isinstance(value, dict):
@@ -100,14 +100,13 @@ class Redactor:
         if not self.enabled:
             return value
         if isinstance(value, (dict, list, tuple)):
-            if id(value) in seen:
-                return unrepresentable("a cycle")
-            if depth > MAX_DEPTH:
-                return unrepresentable(f"nested deeper than {MAX_DEPTH} levels")
+            marker = _unwalkable(value, depth, seen)
+            if marker is not None:
+                return marker
             seen = seen | {id(value)}
-            if isinstance(value, dict):  # (a flag such as ignore_auth=True hides nothing)
-                return {k: REDACTED if is_secret_key(k) and not isinstance(v, _NO_SECRET)
-                        else self.value(v, depth + 1, seen) for k, v in value.items()}
+            if isinstance(value, dict):
+                return {k: REDACTED if _hides(k, v) else self.value(v, depth + 1, seen)
+                        for k, v in value.items()}
             items = [self.value(v, depth + 1, seen) for v in value]
             return items if isinstance(value, list) else tuple(items)
         if isinstance(value, str):
@@ -148,6 +147,22 @@ MAX_DEPTH = 100
 def unrepresentable(reason: str) -> str:
     """The marker shown in place of a value that cannot be shown."""
     return f"<unrepresentable: {reason}>"
+
+
+def _unwalkable(container: Any, depth: int, seen: frozenset[int]) -> str | None:
+    """The marker for a container reached again (a cycle) or nested deeper
+    than :data:`MAX_DEPTH`; None when it can be walked."""
+    if id(container) in seen:
+        return unrepresentable("a cycle")
+    if depth > MAX_DEPTH:
+        return unrepresentable(f"nested deeper than {MAX_DEPTH} levels")
+    return None
+
+
+def _hides(key: Any, value: Any) -> bool:
+    """Whether ``value`` under ``key`` is shown as ``***`` (a flag such as
+    ``ignore_auth=True``, or None, hides nothing)."""
+    return is_secret_key(key) and not isinstance(value, _NO_SECRET)
 
 
 def _text_of(value: Any) -> str:
@@ -191,14 +206,12 @@ def jsonable(value: Any, redactor: Redactor, depth: int = 0,
             return unrepresentable(f"an int of {value.bit_length()} bits")
         return redactor.value(value)
     if isinstance(value, (dict, list, tuple)):
-        if id(value) in seen:
-            return unrepresentable("a cycle")
-        if depth > MAX_DEPTH:
-            return unrepresentable(f"nested deeper than {MAX_DEPTH} levels")
+        marker = _unwalkable(value, depth, seen)
+        if marker is not None:
+            return marker
         inner = seen | {id(value)}
         if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-            return {k: REDACTED if redactor.enabled and is_secret_key(k)
-                    and not isinstance(v, _NO_SECRET)
+            return {k: REDACTED if redactor.enabled and _hides(k, v)
                     else jsonable(v, redactor, depth + 1, inner) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return [jsonable(v, redactor, depth + 1, inner) for v in value]
