@@ -96,3 +96,13 @@ def runner() -> CliRunner:
         return CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
     except TypeError:
         return CliRunner()  # click 8.2+ keeps stderr apart already
+
+
+def fake_distribution(site: Path, name: str, entry_points: str) -> Path:
+    """An installed distribution ``name`` in folder ``site`` (put it on sys.path)
+    that declares ``entry_points`` (the text of an entry_points.txt)."""
+    dist = site / f"{name}-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(entry_points)
+    return site

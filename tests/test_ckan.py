@@ -171,11 +171,10 @@ def test_plugins_from_a_ckan_ini(tmp_path: Path) -> None:
 
 
 def test_a_plugin_that_fails_to_import(tmp_path: Path, project: Path) -> None:
-    site = tmp_path / "site"
-    dist = site / "fx_broken-1.0.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fx-broken\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[ckan.plugins]\nfx_broken = fx_broken:Plugin\n")
+    from .conftest import fake_distribution
+
+    site = fake_distribution(tmp_path / "site", "fx_broken",
+                             "[ckan.plugins]\nfx_broken = fx_broken:Plugin\n")
     (site / "fx_broken.py").write_text("import fx_optional_dependency\n")
     (project / "plugins.toml").write_text(
         '[ckansig]\nplugins = ["fx_broken", "example_isignal"]\n')

@@ -114,13 +114,12 @@ def test_config_merges_ini_plugins(tmp_path: Path) -> None:
 
 
 def test_cli_ckan_ini_with_entry_points(runner, tmp_path: Path, monkeypatch) -> None:
-    site = tmp_path / "site"
-    dist = site / "fx_dist-1.0.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fx-dist\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(
-        "[ckan.plugins]\nfx_good_plugin = fx_good:GoodPlugin\n"
-        "fx_missing = fx_missing_dep:Plugin\nfx_gone = fx_gone_module:Plugin\n")
+    from .conftest import fake_distribution
+
+    site = fake_distribution(tmp_path / "site", "fx_dist",
+                             "[ckan.plugins]\nfx_good_plugin = fx_good:GoodPlugin\n"
+                             "fx_missing = fx_missing_dep:Plugin\n"
+                             "fx_gone = fx_gone_module:Plugin\n")
     from .conftest import FIXTURES
 
     monkeypatch.syspath_prepend(str(site))
@@ -154,13 +153,10 @@ def test_shell_completion_reads_the_ckan_ini_like_the_commands(tmp_path: Path, h
     import subprocess
     import sys
 
-    from .conftest import FIXTURES
+    from .conftest import FIXTURES, fake_distribution
 
-    site = tmp_path / "site"
-    dist = site / "fx_dist-1.0.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fx-dist\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[ckan.plugins]\nfx_provider = fx_provider\n")
+    site = fake_distribution(tmp_path / "site", "fx_dist",
+                             "[ckan.plugins]\nfx_provider = fx_provider\n")
     ini = write(tmp_path / "ckan.ini", "[app:main]\nckan.plugins = fx_provider\n")
     env = {k: v for k, v in os.environ.items() if k not in ("CKAN_INI", "CKANSIG_CONFIG")}
     env.update(_CKANSIG_COMPLETE="bash_complete",

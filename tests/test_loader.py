@@ -152,12 +152,10 @@ def test_an_orphan_signal_is_only_mentioned(write_config) -> None:
 def test_entry_point_names_resolve_like_ckan(
     write_config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    dist = tmp_path / "site" / "fx_dist-1.0.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fx-dist\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(
-        "[ckan.test_plugins]\nfx_test_plugin = fx_good:GoodPlugin\n"
-    )
+    from .conftest import fake_distribution
+
+    fake_distribution(tmp_path / "site", "fx_dist",
+                      "[ckan.test_plugins]\nfx_test_plugin = fx_good:GoodPlugin\n")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     registry = load_plugins(write_config, "fx_test_plugin")
     assert registry.errors == []
