@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from ckansig.isolation import plugin_fault
+
 __all__ = [
     "AmbiguousSignal",
     "CkansigError",
@@ -93,8 +95,13 @@ def first_line(exc: BaseException, limit: int = 300) -> str:
     ``limit`` characters; a message that cannot be made (its ``__str__``
     raises) is said to be so."""
     try:
-        message = str(exc).strip()
-    except Exception as problem:
+        message = str(exc)
+        if not isinstance(message, str):  # a str subclass whose methods are hooks
+            message = str.__str__(message)
+        message = message.strip()
+    except BaseException as problem:
+        if not plugin_fault(problem):
+            raise
         return f"<message unrepresentable: str() raised {type(problem).__name__}>"
     line = message.split("\n", 1)[0].strip() if message else ""
     return line if len(line) <= limit else line[: limit - 1] + "…"
@@ -122,15 +129,21 @@ def raise_site(
     """The file and line where ``exc`` surfaced in plugin code: the innermost
     frame outside ckansig and importlib, or the innermost in ``prefer`` (a
     receiver's own file) when the traceback passes through it."""
-    import traceback  # only when something raised: it costs ~2 ms at start-up
-
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if keep(f.filename)]
+    # The traceback's own frames, walked by hand: no source is read, no plugin
+    # loader is asked (and the traceback module is not imported).
+    frames: list[tuple[str, int]] = []
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if keep(filename):
+            frames.append((filename, tb.tb_lineno))
+        tb = tb.tb_next
     if prefer:
-        own = [f for f in frames if f.filename == prefer]
+        own = [f for f in frames if f[0] == prefer]
         frames = own or frames
     if not frames:
         return default
-    return frames[-1].filename, frames[-1].lineno
+    return frames[-1]
 
 
 # -- naming the type of a value a user gave ------------------------------------

@@ -10,12 +10,13 @@ checking live in their own packages.
 
 import fnmatch
 from collections.abc import Callable, Hashable
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
 from blinker import ANY, Signal
 
 from ckansig.catalog import CoreSignal
 from ckansig.errors import AmbiguousSignal, SignalNotFound
+from ckansig.isolation import plugin_fault
 
 __all__ = [
     "CallableInfo",
@@ -46,7 +47,7 @@ LoadErrorKind = Literal[
     "module_not_found", "import_error", "attribute_missing", "not_a_plugin",
     "plugin_init_failed", "plugin_not_found", "duplicate_plugin", "subscriptions_raised",
     "subscriptions_malformed", "bad_signal_key", "entry_malformed", "not_callable",
-    "connect_failed",
+    "connect_failed", "plugin_raised",
 ]
 
 
@@ -60,7 +61,9 @@ def brief(value: object, limit: int = 60) -> str:
     raises is the plugin's problem, never ckansig's."""
     try:
         text = repr(value)
-    except Exception as exc:
+    except BaseException as exc:
+        if not plugin_fault(exc):
+            raise
         text = f"<unrepresentable {type(value).__name__}: {type(exc).__name__}>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -92,8 +95,9 @@ class Sender(NamedTuple):
         """The filter for ``sender`` as passed to ``Signal.connect``."""
         if sender is ANY:
             return cls("any", "ANY", "ANY")
-        if isinstance(sender, (str, int)):
-            return cls("value", type(sender).__name__, repr(sender), sender)
+        if issubclass(type(sender), (str, int)):  # type(), not isinstance: no __class__ hook
+            return cls("value", type(sender).__name__, brief(sender, 1000),
+                       cast("str | int", sender))
         return cls("object", type(sender).__name__, brief(sender, 80))
 
     def to_json(self) -> str | int | None:

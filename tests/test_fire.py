@@ -45,8 +45,8 @@ def test_ok_and_sender_filtered_receivers(runner, write_config) -> None:
     assert receivers["ok"]["plugin"] == "fx_fire:FirePlugin"
     assert receivers["only_bob"]["sender_filter"] == "bob"
     assert receivers["ok"]["duration_ms"] >= 0
-    assert document["summary"] == {"receivers": 2, "ok": 2, "error": 0, "not_reached": 0,
-                                   "mutated": 0}
+    assert document["summary"] == {"receivers": 2, "ok": 2, "error": 0, "timeout": 0,
+                                   "interrupted": 0, "not_reached": 0, "mutated": 0}
     # another sender: the filtered receiver is not called
     other = fire_json(runner, config, SIGNAL, "--sender", "alice")
     assert set(by_receiver(other)) == {"ok"}

@@ -12,7 +12,9 @@ from .conftest import ROOT
 PROBE = """
 import json, sys
 {body}
-print(json.dumps(sorted(m for m in ("click", "rich", "importlib.metadata") if m in sys.modules)))
+from ckansig.isolation import streams  # stdout, which the commands take for their output
+print(json.dumps(sorted(m for m in ("click", "rich", "importlib.metadata") if m in sys.modules)),
+      file=streams().out)
 """
 
 

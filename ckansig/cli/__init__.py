@@ -39,18 +39,26 @@ class _LazyGroup(click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs.get("standalone_mode", True) is False:
             return super().main(*args, **kwargs)
+        from ckansig.isolation import CTRL_C, release_streams, streams, watching_ctrl_c
+
         _degrade_unencodable_output()
         try:
-            code = super().main(*args, **{**kwargs, "standalone_mode": False})
+            with watching_ctrl_c():
+                code = super().main(*args, **{**kwargs, "standalone_mode": False})
         except click.ClickException as exc:
             from ckansig.output.terminal import clean
 
             exc.message = clean(exc.message)  # type: ignore[misc, unused-ignore]  # Final in 8.2+
-            exc.show()
+            exc.show(file=streams().err)
             sys.exit(exc.exit_code)
-        except click.Abort:
-            click.echo("Aborted!", err=True)
+        except (click.Abort, KeyboardInterrupt) as exc:
+            if CTRL_C.hit or isinstance(exc.__cause__ or exc, KeyboardInterrupt):
+                click.echo("ckansig: interrupted", file=streams().err)
+                sys.exit(130)
+            click.echo("Aborted!", file=streams().err)
             sys.exit(1)
+        finally:
+            release_streams()
         sys.exit(code if isinstance(code, int) else 0)
 
     def list_commands(self, ctx: click.Context) -> list[str]:

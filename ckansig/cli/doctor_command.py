@@ -8,6 +8,7 @@ from ckansig.cli.gc_policy import POLICY
 from ckansig.cli.params import CheckIds, Release
 from ckansig.cli.support import ConfigProblem, config_option, echo_json, load_registry
 from ckansig.errors import ConfigError
+from ckansig.isolation import streams
 
 
 @click.command("doctor")
@@ -46,9 +47,9 @@ def doctor_command(
         check = CHECKS.get(explain_id.strip().upper())
         if check is None:
             raise click.BadParameter(f"unknown check ID {explain_id!r}", param_hint="--explain")
-        click.echo(output.explain(check), nl=False)
+        click.echo(output.explain(check), nl=False)  # before any plugin code: stdout is ours
         return
-    registry = load_registry(ctx)
+    registry = load_registry(ctx, text=fmt == "text")
     settings = ctx.meta["ckansig.config"]
     if not settings.plugins:  # a CI job that checks nothing must not pass
         raise ConfigProblem("nothing to check: no config names a plugin (-c, "
@@ -65,9 +66,10 @@ def doctor_command(
         if fmt == "json":
             echo_json(output.report_json(report, level))
         elif fmt == "github":
+            out = streams().out
             for line in output.github_annotations(report):
-                click.echo(line)
-            click.echo(output.summary_line(report))
+                click.echo(line, file=out)
+            click.echo(output.summary_line(report), file=out)
         else:
             output.print_report(output.console(), report)
     if report.fails(level):

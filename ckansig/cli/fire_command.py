@@ -11,6 +11,7 @@ from ckansig.cli.params import FORMATS, JsonObject, JsonOrString, KeyValue
 from ckansig.cli.support import (
     complete_signal,
     config_option,
+    done_with_plugins,
     echo_json_text,
     find_signal,
     load_registry,
@@ -37,6 +38,10 @@ from ckansig.cli.support import (
 @click.option("--dry-run", is_flag=True, help="Show who would receive; call nothing.")
 @click.option("--no-redact", is_flag=True, help="Show secret-looking values as they are.")
 @click.option("--strict", is_flag=True, help="Exit 1 when a receiver mutated its arguments.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              metavar="SECONDS",
+              help="Stop a receiver that runs longer (status timeout; a coroutine is "
+              "cancelled) and go on with the rest. 0: no limit.")
 @click.option("--app", is_flag=True,
               help="Send inside a real CKAN app (needs a ckan.ini and its database). Database "
               "changes are rolled back unless --commit; mail, files, Redis and jobs are not.")
@@ -51,7 +56,7 @@ from ckansig.cli.support import (
 def fire_command(
     ctx: click.Context, signal_name: str, namespace: str | None, sender: Any,
     kw: tuple[tuple[str, Any], ...], kwargs_json: dict[str, Any] | None, objects: bool,
-    stop_on_error: bool, dry_run: bool, no_redact: bool, strict: bool, app: bool,
+    stop_on_error: bool, dry_run: bool, no_redact: bool, strict: bool, timeout: float, app: bool,
     user: str | None, commit: bool, fmt: str, config: str | None, ckan_ini: str | None,
 ) -> None:
     """Send SIGNAL with JSON keyword arguments and trace every receiver.
@@ -59,8 +64,9 @@ def fire_command(
     Shows which receivers ran, in the order Signal.send calls them, what each
     returned or raised, how long it took, and whether it modified its
     arguments. Every receiver runs even if an earlier one raised, unless
-    --stop-on-error. Exits 1 when a receiver raised (or, with --strict,
-    mutated its arguments) or a plugin failed to load.
+    --stop-on-error. Exits 1 when a receiver raised or timed out (or, with
+    --strict, mutated its arguments) or a plugin failed to load. Ctrl-C stops
+    the fire: what happened so far is shown, and the exit code is 130.
 
     With --app, the receivers run inside CKAN's real app, in a request as
     --user (or anonymous), and can use its config, its actions and its
@@ -73,27 +79,32 @@ def fire_command(
     ckansig fire action_succeeded --app --sender user_create --kw result='{"id": "…"}'
     """
     from ckansig import output
-    from ckansig.firing import fire
+    from ckansig.firing import FireInterrupted, fire
     from ckansig.firing.arguments import build_call
     from ckansig.values import Redactor
 
     if (user is not None or commit) and not app:
         raise click.UsageError("--user and --commit go with --app")
-    ckan_app = start_app(ctx) if app else None
-    registry = ckan_app.registry if ckan_app is not None else load_registry(ctx)
+    ckan_app = start_app(ctx, text=fmt == "text") if app else None
+    registry = ckan_app.registry if ckan_app is not None else load_registry(
+        ctx, text=fmt == "text")
     info = find_signal(registry, signal_name, namespace)
     with usage_errors():
         sender, kwargs = build_call(info.core, sender=sender, sender_given=sender is not None,
                                     kwargs=kwargs_json, kw=kw, objects=objects)
     redactor = Redactor(kwargs, enabled=not no_redact)
-    if ckan_app is not None:
-        with usage_errors():
-            trace = ckan_app.fire(info, sender, kwargs, user=user, commit=commit,
-                                  stop_on_error=stop_on_error, dry_run=dry_run,
-                                  capture_output=True)
-    else:
-        trace = fire(info, sender, kwargs, registry=registry, stop_on_error=stop_on_error,
-                     dry_run=dry_run, capture_output=True)
+    options: dict[str, Any] = {"stop_on_error": stop_on_error, "dry_run": dry_run,
+                               "capture_output": True, "timeout": timeout}
+    try:
+        if ckan_app is not None:
+            with usage_errors():
+                trace = ckan_app.fire(info, sender, kwargs, user=user, commit=commit,
+                                      **options)
+        else:
+            trace = fire(info, sender, kwargs, registry=registry, **options)
+    except FireInterrupted as stopped:
+        trace = stopped.trace
+    done_with_plugins(ctx)
     with POLICY.building_output():
         if fmt == "json":
             echo_json_text(output.trace_json(trace, redactor))
@@ -101,5 +112,7 @@ def fire_command(
             output.print_trace(output.console(), trace, redactor)
     if registry.errors:
         output.print_errors(output.console(stderr=True), registry.errors)
+    if trace.interrupted:
+        ctx.exit(130)
     if registry.errors or not trace.ok or (strict and trace.mutated):
         ctx.exit(1)

@@ -29,7 +29,7 @@ def list_command(
     """
     from ckansig import output
 
-    registry = load_registry(ctx)
+    registry = load_registry(ctx, text=fmt == "text")
     signals = registry.select(pattern, namespace, plugin, subscribed)
     with POLICY.building_output():
         if fmt == "json":

@@ -57,26 +57,35 @@ def read_settings(ctx: click.Context) -> Config:
     return load_config(find_config(config)).with_ckan_ini(ckan_ini)
 
 
-def load_registry(ctx: click.Context) -> Registry:
-    """Read the config (:func:`read_settings`), then load its plugins (their
-    prints go to stderr). The config is kept in ``ctx.meta["ckansig.config"]``."""
+def load_registry(ctx: click.Context, *, text: bool = False) -> Registry:
+    """Read the config (:func:`read_settings`), then load its plugins (see
+    :func:`_loading`); ``text`` when the output will be rich text. The config
+    is kept in ``ctx.meta["ckansig.config"]``."""
     from ckansig.loading import load
 
     settings = _settings(ctx)
-    with _loading():
+    with _loading(ctx, text):
         return load(settings)
 
 
-def start_app(ctx: click.Context) -> CkanApp:
+def start_app(ctx: click.Context, *, text: bool = False) -> CkanApp:
     """Read the config, load its plugins and start CKAN's app (``fire --app``)."""
     from ckansig.firing.app import AppError, CkanApp
 
     settings = _settings(ctx)
     try:
-        with _loading():
+        with _loading(ctx, text):
             return CkanApp(settings)
     except AppError as exc:
         raise ConfigProblem(str(exc)) from None
+
+
+def done_with_plugins(ctx: click.Context) -> None:
+    """Plugin code has finished: put back what it changed of the interpreter
+    that ckansig's output needs (see :class:`~ckansig.isolation.Interpreter`)."""
+    interpreter = ctx.meta.get("ckansig.interpreter")
+    if interpreter is not None:
+        interpreter.restore()
 
 
 def _settings(ctx: click.Context) -> Config:
@@ -92,14 +101,25 @@ def _settings(ctx: click.Context) -> Config:
 
 
 @contextlib.contextmanager
-def _loading() -> Iterator[None]:
-    """Around plugin code run while loading: its prints go to stderr."""
+def _loading(ctx: click.Context, text: bool) -> Iterator[None]:
+    """Around loading the plugins. Before their code runs: stdout becomes
+    ckansig's alone (whatever plugin code writes there goes to stderr), the
+    state of the interpreter ckansig needs is noted, and what the output will
+    import is imported. Afterwards that state is put back (:func:`done_with_plugins`)."""
+    from ckansig.isolation import Interpreter, flush_quietly, own_streams
+
+    if text:
+        import rich.console
+        import rich.table
+        import rich.text  # noqa: F401
+    own_streams()
+    ctx.meta["ckansig.interpreter"] = Interpreter()
     with POLICY.loading():
         try:
-            with contextlib.redirect_stdout(sys.stderr):
-                yield
+            yield
         finally:
-            sys.stderr.flush()  # what plugins printed comes before ckansig's own output
+            flush_quietly(sys.stdout, sys.stderr)  # what plugins printed comes first
+            done_with_plugins(ctx)
 
 
 def complete_signal(ctx: click.Context, param: click.Parameter,
@@ -145,14 +165,17 @@ def echo_json_text(text: str) -> None:
     """Print JSON ``text``: indented on a terminal, compact (and faster) in a pipe,
     where it is written as UTF-8 bytes (JSON's own encoding) whatever the locale."""
     # Not click.echo: it scans the whole text for ANSI codes when not on a terminal.
-    buffer = getattr(sys.stdout, "buffer", None)
-    if sys.stdout.isatty() or buffer is None:
-        if sys.stdout.isatty():
+    from ckansig.isolation import streams
+
+    out = streams().out
+    buffer = getattr(out, "buffer", None)
+    if out.isatty() or buffer is None:
+        if out.isatty():
             text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
+        out.write(text + "\n")
+        out.flush()
     else:
-        sys.stdout.flush()
+        out.flush()
         # a lone surrogate (possible in plugin text) becomes its JSON escape, \udcxx
         buffer.write(text.encode("utf-8", "backslashreplace") + b"\n")
         buffer.flush()

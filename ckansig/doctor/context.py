@@ -31,6 +31,8 @@ from ckansig.config.settings import Config
 from ckansig.doctor.catalogue import CHECKS, Check, Severity
 from ckansig.doctor.names import NameIndex
 from ckansig.doctor.problems import Problem
+from ckansig.errors import exc_text, raise_site
+from ckansig.isolation import plugin_fault
 from ckansig.model import Registry, SignalInfo, Subscription
 
 __all__ = ["CONNECTION", "DROPPED", "DUPLICATE", "LOAD_ERROR", "RECEIVER", "REGISTERED",
@@ -142,14 +144,38 @@ class CheckContext:
             self.entry.id, severity or self.entry.severity, message, self.entry.hint, **fields))
 
 
+def _guarded(run: Callable[..., None], ctx: CheckContext, failed: set[int],
+             *args: Any) -> None:
+    """Run one check on one item. Plugin code that raises while the check
+    inspects its objects (a property, ``__signature__``, ``__class__``) is a
+    finding of that check about that plugin, reported once per object."""
+    try:
+        run(ctx, *args)
+    except BaseException as exc:
+        if not plugin_fault(exc):
+            raise
+        item = args[-1]
+        if id(item) in failed:
+            return
+        failed.add(id(item))
+        sub = next((a for a in args if isinstance(a, Subscription)), None)
+        file, line = raise_site(exc)
+        message = f"could not be checked: inspecting it raised {exc_text(exc)}"
+        if file is not None:
+            ctx.report(message, severity="error", sub=sub, file=file, line=line)
+        else:
+            ctx.report(message, severity="error", sub=sub)
+
+
 def run_checks(shared: Shared, selected: Collection[str]) -> list[Problem]:
     """Run the ``selected`` checks over the registry, each item visited once."""
     runs: dict[Scope, list[Callable[..., None]]] = {
         scope: [] for scope in (LOAD_ERROR, SIGNAL, DROPPED, CONNECTION, RECEIVER, DUPLICATE)}
+    failed: set[int] = set()  # the objects a check could not inspect: reported once each
     for check_id in sorted(selected):
         registered = REGISTERED[check_id]
         context = CheckContext(shared, registered.check)
-        runs[registered.scope].append(partial(registered.run, context))
+        runs[registered.scope].append(partial(_guarded, registered.run, context, failed))
     registry = shared.registry
     for error in registry.errors:
         for run in runs[LOAD_ERROR]:

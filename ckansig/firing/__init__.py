@@ -2,13 +2,15 @@
 
 - :mod:`~ckansig.firing.run`: :func:`fire` and its hot loop;
 - :mod:`~ckansig.firing.trace`: the records of a fire (:class:`Trace`, ...);
+- :mod:`~ckansig.firing.capture`: what each receiver writes to stdout and stderr, and logs;
 - :mod:`~ckansig.firing.arguments`: the sender and keyword arguments, from user input;
 - :mod:`~ckansig.firing.snapshots`: copies of the arguments, to spot receivers that mutate them.
 """
 
 from __future__ import annotations
 
-from ckansig.firing.run import fire
-from ckansig.firing.trace import Columns, ErrorInfo, ReceiverTrace, Status, Trace
+from ckansig.firing.run import FireInterrupted, fire
+from ckansig.firing.trace import Columns, ErrorInfo, ReceiverTimeout, ReceiverTrace, Status, Trace
 
-__all__ = ["Columns", "ErrorInfo", "ReceiverTrace", "Status", "Trace", "fire"]
+__all__ = ["Columns", "ErrorInfo", "FireInterrupted", "ReceiverTimeout", "ReceiverTrace", "Status",
+           "Trace", "fire"]

@@ -8,29 +8,45 @@ every receiver runs even when an earlier one raised (like Django's
 reached; ``stop_on_error`` stops at the first exception, as ``send`` does.
 Coroutine receivers are awaited, as ``send_async`` would.
 
+A receiver that runs past ``timeout`` seconds is stopped where Python can
+stop it (a ``SIGALRM`` raises :class:`ReceiverTimeout` in it; a coroutine is
+cancelled) and the rest still run. A real Ctrl-C stops the fire:
+:class:`FireInterrupted` carries the trace so far.
+
 The loop (:func:`_call_each`) does as little as it can per receiver: the
 call, two clock reads and, when asked, one comparison against a snapshot of
-the arguments. What surrounds it, capturing output and running coroutines,
-is :class:`_Session`'s.
+the arguments and two ``lseek`` calls for captured output. What surrounds it,
+capturing output, the alarm and running coroutines, is :class:`_Session`'s.
 """
 
 from __future__ import annotations
 
 import inspect
-import sys
+import signal as _signals
+import threading
 import types
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from time import perf_counter
 from typing import Any, Protocol
 
+from ckansig.firing.capture import Capture
 from ckansig.firing.snapshots import Snapshot
-from ckansig.firing.trace import Calls, DbChanges, Extra, Trace
+from ckansig.firing.trace import Calls, DbChanges, Ended, Extra, ReceiverTimeout, Trace
+from ckansig.isolation import CTRL_C, watching_ctrl_c
 from ckansig.model import Registry, Sender, SignalInfo
 
-__all__ = ["Observer", "fire"]
+__all__ = ["FireInterrupted", "Observer", "ReceiverTimeout", "fire"]
 
 _COROUTINE = types.CoroutineType
+
+
+class FireInterrupted(KeyboardInterrupt):
+    """The user pressed Ctrl-C during a fire; ``trace`` is what happened until then."""
+
+    def __init__(self, trace: Trace) -> None:
+        super().__init__("interrupted")
+        self.trace = trace
 
 
 def fire(
@@ -44,19 +60,25 @@ def fire(
     check_mutation: bool = True,
     capture_output: bool = False,
     observer: Observer | None = None,
+    timeout: float | None = None,
 ) -> Trace:
     """Send ``info``'s signal from ``sender`` with ``kwargs`` and trace it.
 
     ``registry`` supplies provenance (plugin, how it was connected) for each
-    receiver. With ``capture_output`` what receivers print to stdout is kept
-    in the trace instead of being printed. Exceptions a receiver raises,
+    receiver. With ``capture_output`` what receivers write to stdout and
+    stderr (at the file-descriptor level) and what they log is kept in the
+    trace instead of being printed. Exceptions a receiver raises,
     ``SystemExit`` and ``KeyboardInterrupt`` included, are recorded, never
-    propagated. An ``observer`` is given the :class:`Calls` before the first
-    receiver runs (the receiver running is the one at ``len(calls.results)``),
-    and its ``db_changes`` are the trace's.
+    propagated. A receiver that runs past ``timeout`` seconds (None or 0:
+    no limit) is stopped and recorded with status ``timeout``; the timeout
+    needs the main thread (elsewhere receivers run without one). A real Ctrl-C
+    raises :class:`FireInterrupted` with the trace so far. An ``observer`` is
+    given the :class:`Calls` before the first receiver runs (the receiver
+    running is the one at ``len(calls.results)``), and its ``db_changes`` are the trace's.
     """
     kwargs = dict(kwargs or {})
     signal = info.signal
+    interrupted = False
     notes = _sender_notes(info, sender)
     muted = bool(getattr(signal, "is_muted", False))
     snapshot = Snapshot(sender, kwargs) if check_mutation and not (muted or dry_run) else None
@@ -72,13 +94,21 @@ def fire(
         calls = Calls([], [], [], {})
         if observer is not None:
             observer.attach(calls)
-        with _session(capture_output) as session:
-            _call_each(calls, signal.receivers_for(sender), sender, kwargs, snapshot, session,
-                       stop_on_error)
-    return Trace(registry, info, sender, sent, calls, dry_run=dry_run,
-                 stop_on_error=stop_on_error, muted=muted, notes=notes,
-                 unchecked=snapshot.unchecked if snapshot is not None else (),
-                 db_changes=observer.db_changes if observer is not None else None)
+        with watching_ctrl_c(), _session(capture_output, timeout) as session:
+            try:
+                _call_each(calls, signal.receivers_for(sender), sender, kwargs, snapshot,
+                           session, stop_on_error)
+            except KeyboardInterrupt:  # Ctrl-C between two receivers, in ckansig's own code
+                calls.truncate()
+                interrupted = True
+    trace = Trace(registry, info, sender, sent, calls, dry_run=dry_run,
+                  stop_on_error=stop_on_error, muted=muted, notes=notes,
+                  unchecked=snapshot.unchecked if snapshot is not None else (),
+                  db_changes=observer.db_changes if observer is not None else None,
+                  timeout=timeout or None, interrupted=interrupted)
+    if trace.interrupted:
+        raise FireInterrupted(trace)
+    return trace
 
 
 class Observer(Protocol):
@@ -99,23 +129,27 @@ def _call_each(
     # C-level dict comparison against the copy.
     quick = snapshot is not None and snapshot.all_keys and not snapshot.check_sender
     copied = snapshot.kwargs if snapshot is not None else None
-    capture = session.capture
+    capture, alarm = session.capture, session.alarm
     results, extras = calls.results, calls.extras
     call, keep, timed = calls.receivers.append, results.append, calls.durations.append
     clock = perf_counter
     receivers = iter(receivers)
     for receiver in receivers:
-        if capture is not None:
-            capture.parts = []
         failed: BaseException | None = None
         is_async = False
+        if alarm is not None:
+            alarm.arm()
         start = clock()
         try:
             result = receiver(sender, **kwargs)
+            if alarm is not None:
+                alarm.running = False
             if type(result) is _COROUTINE and inspect.iscoroutinefunction(receiver):
                 is_async = True
-                result = session.await_(result)
+                result = session.await_(result, start)
         except BaseException as raised:  # recorded, never fatal
+            if alarm is not None:
+                alarm.running = False
             result, failed = None, raised
         timed(clock() - start)
         call(receiver)
@@ -126,12 +160,17 @@ def _call_each(
             _extra(extras, len(results) - 1).changes = tuple(snapshot.changes(sender, kwargs))
             snapshot.take(sender, kwargs)
             copied = snapshot.kwargs
-        if failed is not None or is_async or (capture is not None and capture.parts):
+        ended: Ended | None = None
+        if (alarm is not None and alarm.rang) or type(failed) is ReceiverTimeout:
+            ended = "timeout"
+        if CTRL_C.hit:
+            ended = "interrupted"
+        if failed is not None or is_async or ended or (capture is not None and capture.wrote()):
             extra = _extra(extras, len(results) - 1)
-            extra.exception, extra.is_async = failed, is_async
-            if capture is not None and capture.parts:
-                extra.output, extra.stderr, extra.logged = capture.split()
-            if failed is not None and stop_on_error:
+            extra.exception, extra.is_async, extra.ended = failed, is_async, ended
+            if capture is not None:
+                extra.output, extra.stderr, extra.logged = capture.take()
+            if ended == "interrupted" or (failed is not None and stop_on_error):
                 calls.receivers.extend(receivers)  # the rest: not reached
                 break
 
@@ -144,105 +183,98 @@ def _extra(extras: dict[int, Extra], index: int) -> Extra:
     return extra
 
 
-class _Capture:
-    """A stdout that collects what the current receiver prints; its stderr
-    (:class:`_Stream`) and its log records (:class:`_LogCapture`) go into the
-    same ``parts``, tagged, so that the hot loop resets one list per receiver."""
+class _Alarm:
+    """Stops a receiver that runs past ``timeout`` seconds: ``SIGALRM``
+    raises :class:`ReceiverTimeout` in it, and again every half second in
+    case it swallows that. One ``setitimer`` call per receiver."""
 
-    kind = "out"
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.running = False  # a receiver's own code is running
+        self.rang = False  # the current receiver ran out of time
+        self._previous: Any = None
 
-    def __init__(self) -> None:
-        self.parts: list[tuple[str, str]] = []
+    def __enter__(self) -> _Alarm:
+        self._previous = _signals.signal(_signals.SIGALRM, self._ring)
+        return self
 
-    def write(self, text: str) -> int:
-        self.parts.append((self.kind, text))
-        return len(text)
+    def __exit__(self, *exc: object) -> None:
+        _signals.setitimer(_signals.ITIMER_REAL, 0)
+        _signals.signal(_signals.SIGALRM, self._previous)
 
-    def flush(self) -> None:
-        pass
+    def arm(self) -> None:
+        """A receiver is about to run."""
+        self.rang = False
+        self.running = True
+        _signals.setitimer(_signals.ITIMER_REAL, self.timeout)
 
-    def isatty(self) -> bool:
-        return False
+    def pause(self) -> None:
+        """Stop the clock (a coroutine is awaited under its own timeout)."""
+        self.running = False
+        _signals.setitimer(_signals.ITIMER_REAL, 0)
 
-    def split(self) -> tuple[str | None, str | None, str | None]:
-        """What the receiver printed to stdout, to stderr, and logged (None for nothing)."""
-        found: dict[str, list[str]] = {}
-        for kind, text in self.parts:
-            found.setdefault(kind, []).append(text)
-        return tuple(  # type: ignore[return-value]
-            "".join(found[kind]) if kind in found else None for kind in ("out", "err", "log"))
+    def _ring(self, signum: int, frame: Any) -> None:
+        if not self.running:
+            return  # between receivers: too late to matter
+        self.rang = True
+        _signals.setitimer(_signals.ITIMER_REAL, 0.5)
+        raise ReceiverTimeout(f"ran past the {self.timeout:g} s timeout")
 
-
-class _Stream:
-    """A stderr whose writes go into the capture, tagged."""
-
-    def __init__(self, capture: _Capture) -> None:
-        self.capture = capture
-
-    def write(self, text: str) -> int:
-        self.capture.parts.append(("err", text))
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
-
-
-def _log_capture(capture: _Capture) -> Any:
-    """A logging handler (made only when logging is already imported) whose
-    records go into the capture as ``LEVEL logger: message`` lines."""
-    import logging
-
-    class _LogCapture(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            try:
-                line = f"{record.levelname} {record.name}: {record.getMessage()}\n"
-            except Exception:  # a message whose arguments do not format
-                line = f"{record.levelname} {record.name}: {record.msg!r}\n"
-            capture.parts.append(("log", line))
-
-    return _LogCapture()
 
 class _Session:
-    """What a fire sets up around its receivers: the captured stdout, and an
-    event loop for coroutine receivers, made at the first one."""
+    """What a fire sets up around its receivers: the output capture, the
+    alarm, and an event loop for coroutine receivers, made at the first one."""
 
-    def __init__(self, capture: _Capture | None) -> None:
+    def __init__(self, capture: Capture | None, alarm: _Alarm | None,
+                 timeout: float | None) -> None:
         self.capture = capture
+        self.alarm = alarm
+        self.timeout = timeout
         self.loop: Any = None
 
-    def await_(self, coroutine: Any) -> Any:
-        """Run ``coroutine`` to completion, as ``send_async`` would await it."""
+    def await_(self, coroutine: Any, started: float) -> Any:
+        """Run ``coroutine`` to completion, as ``send_async`` would await it;
+        cancel it once the receiver has run for the timeout."""
+        if self.alarm is not None:
+            self.alarm.pause()
         if self.loop is None:
             import asyncio  # costs ~30 ms at start-up: only when needed
 
             self.loop = asyncio.new_event_loop()
-        return self.loop.run_until_complete(coroutine)
+        if not self.timeout:
+            return self.loop.run_until_complete(coroutine)
+        import asyncio
+
+        task = self.loop.create_task(coroutine)
+        left = max(self.timeout - (perf_counter() - started), 0.0)
+        self.loop.run_until_complete(asyncio.wait({task}, timeout=left))
+        if not task.done():
+            task.cancel()
+            self.loop.run_until_complete(asyncio.wait({task}))
+            if self.alarm is not None:
+                self.alarm.rang = True
+            raise ReceiverTimeout(f"ran past the {self.timeout:g} s timeout; cancelled")
+        return task.result()
 
 
 @contextmanager
-def _session(capture_output: bool) -> Iterator[_Session]:
-    capture = _Capture() if capture_output else None
-    session = _Session(capture)
-    saved = sys.stdout, sys.stderr
-    handler = None
-    if capture is not None:
-        sys.stdout, sys.stderr = capture, _Stream(capture)
-        if "logging" in sys.modules:  # receivers can log only if something imported it
-            import logging
-
-            handler = _log_capture(capture)
-            logging.getLogger().addHandler(handler)
+def _session(capture_output: bool, timeout: float | None) -> Iterator[_Session]:
+    capture = Capture() if capture_output else None
+    use_alarm = bool(timeout) and hasattr(_signals, "setitimer") \
+        and threading.current_thread() is threading.main_thread()
+    alarm = _Alarm(float(timeout)) if use_alarm and timeout else None
+    session = _Session(capture, alarm, timeout)
     try:
+        if capture is not None:
+            capture.start()
+        if alarm is not None:
+            alarm.__enter__()
         yield session
     finally:
-        sys.stdout, sys.stderr = saved
-        if handler is not None:
-            import logging
-
-            logging.getLogger().removeHandler(handler)
+        if alarm is not None:
+            alarm.__exit__()
+        if capture is not None:
+            capture.close()
         if session.loop is not None:
             session.loop.close()
 

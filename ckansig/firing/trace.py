@@ -18,12 +18,21 @@ from ckansig.loading import blinker_state
 from ckansig.loading.describing import describe
 from ckansig.model import CallableInfo, Registry, SignalInfo, Subscription
 
-__all__ = ["Calls", "Columns", "DbChanges", "ErrorInfo", "Extra", "ReceiverTrace", "Status",
-           "Trace"]
+__all__ = ["Calls", "Columns", "DbChanges", "Ended", "ErrorInfo", "Extra", "ReceiverTimeout",
+           "ReceiverTrace", "Status", "Trace"]
 
-#: What happened to a receiver: it returned, it raised, ``--stop-on-error``
-#: stopped before it, or a dry run listed it without calling it.
-Status = Literal["ok", "error", "not_reached", "dry_run"]
+#: What happened to a receiver: it returned, it raised, it ran past the
+#: timeout and was stopped, the user's Ctrl-C stopped it, ``--stop-on-error``
+#: or Ctrl-C stopped the fire before it, or a dry run listed it without calling it.
+Status = Literal["ok", "error", "timeout", "interrupted", "not_reached", "dry_run"]
+
+#: How a receiver was stopped from outside (rather than returning or raising).
+Ended = Literal["timeout", "interrupted"]
+
+
+class ReceiverTimeout(BaseException):
+    """Raised inside a receiver that ran past the timeout (a ``BaseException``,
+    so that ``except Exception`` in the receiver does not swallow it)."""
 
 
 #: What a receiver changed in the database, per table: rows "inserted",
@@ -85,10 +94,11 @@ class Columns(NamedTuple):
 class Extra:
     """The rare facts about one call, kept apart from the hot lists."""
 
-    __slots__ = ("changes", "exception", "is_async", "logged", "output", "stderr")
+    __slots__ = ("changes", "ended", "exception", "is_async", "logged", "output", "stderr")
 
     def __init__(self) -> None:
         self.exception: BaseException | None = None
+        self.ended: Ended | None = None
         self.is_async = False
         self.changes: tuple[str, ...] = ()
         self.output: str | None = None
@@ -111,6 +121,13 @@ class Calls(NamedTuple):
         """Receivers that were listed, not called (a dry run; none when muted)."""
         return cls(receivers, [], [], {})
 
+    def truncate(self) -> None:
+        """Keep only the calls recorded in full (after an interrupt in the loop itself)."""
+        n = min(len(self.receivers), len(self.results), len(self.durations))
+        del self.receivers[n:], self.results[n:], self.durations[n:]
+        for index in [i for i in self.extras if i >= n]:
+            del self.extras[index]
+
 
 _make_trace = ReceiverTrace._make
 _RECEIVER_OF = operator.attrgetter("receiver")
@@ -124,7 +141,8 @@ class Trace:
         self, registry: Registry | None, info: SignalInfo, sender: Any, kwargs: dict[str, Any],
         calls: Calls, *, dry_run: bool = False, stop_on_error: bool = False,
         muted: bool = False, notes: list[str] | None = None, unchecked: tuple[str, ...] = (),
-        db_changes: dict[int, DbChanges] | None = None,
+        db_changes: dict[int, DbChanges] | None = None, timeout: float | None = None,
+        interrupted: bool = False,
     ) -> None:
         self.registry = registry
         self.signal = info
@@ -138,6 +156,10 @@ class Trace:
         self.unchecked = unchecked  # arguments whose mutation could not be checked
         #: receiver index -> its database changes; None when the database was not watched
         self.db_changes = db_changes
+        self.timeout = timeout  # seconds per receiver; None for no limit
+        #: whether the user's Ctrl-C stopped the fire (the rest were not reached)
+        self.interrupted = interrupted or any(
+            e.ended == "interrupted" for e in calls.extras.values())
         self._columns: Columns | None = None
         self._receivers: list[ReceiverTrace] | None = None
 
@@ -180,9 +202,9 @@ class Trace:
         logged: list[str | None] = [None] * n
         cutoff = n  # Signal.send reaches receivers before this index
         for index, extra in self.calls.extras.items():
-            if extra.exception is not None:
-                status[index] = "error"
-                errors[index] = _error_info(extra.exception, infos[index])
+            if extra.exception is not None or extra.ended is not None:
+                status[index] = extra.ended or "error"
+                errors[index] = _error_info(extra.exception, infos[index], self.timeout)
                 cutoff = min(cutoff, index + 1)
             if extra.is_async:
                 is_async[index] = True
@@ -216,8 +238,15 @@ class Trace:
         total, ran = len(self.calls.receivers), len(self.calls.results)
         if self.dry_run:
             return total if status == "dry_run" else 0
-        errors = sum(1 for e in self.calls.extras.values() if e.exception is not None)
-        return {"ok": ran - errors, "error": errors, "not_reached": total - ran}.get(status, 0)
+        ended: dict[str, int] = {"error": 0, "timeout": 0, "interrupted": 0}
+        for extra in self.calls.extras.values():
+            if extra.ended is not None:
+                ended[extra.ended] += 1
+            elif extra.exception is not None:
+                ended["error"] += 1
+        if status == "ok":
+            return ran - sum(ended.values())
+        return total - ran if status == "not_reached" else ended.get(status, 0)
 
     @property
     def mutated(self) -> int:
@@ -226,10 +255,15 @@ class Trace:
 
     @property
     def ok(self) -> bool:
-        """True when no receiver raised."""
-        return all(e.exception is None for e in self.calls.extras.values())
+        """True when every receiver called returned (none raised or was stopped)."""
+        return all(e.exception is None and e.ended is None for e in self.calls.extras.values())
 
 
-def _error_info(exc: BaseException, info: CallableInfo) -> ErrorInfo:
+def _error_info(exc: BaseException | None, info: CallableInfo,
+                timeout: float | None) -> ErrorInfo:
+    if exc is None:  # stopped, and it caught the exception that stopped it
+        exc = ReceiverTimeout(f"ran past the {timeout or 0:g} s timeout, caught the stop "
+                              "and went on") if timeout else KeyboardInterrupt()
+        return ErrorInfo(type(exc).__name__, first_line(exc), info.file, info.line, exc)
     file, line = raise_site(exc, (info.file, info.line), prefer=info.file)
     return ErrorInfo(type(exc).__name__, first_line(exc), file, line, exc)

@@ -9,6 +9,7 @@ import inspect
 from types import FunctionType
 from typing import Any, NamedTuple
 
+from ckansig.isolation import plugin_fault
 from ckansig.model import CallableInfo, ReceiverKind
 
 __all__ = ["CallShape", "call_shape", "describe"]
@@ -39,7 +40,8 @@ _make_info = CallableInfo._make
 
 
 def describe(obj: Any) -> CallableInfo:
-    """Describe ``obj`` without importing or calling anything."""
+    """Describe ``obj`` without importing or calling anything. Never raises:
+    an object whose attributes raise is described as such."""
     if type(obj) is FunctionType and not hasattr(obj, "__wrapped__"):
         # The common case, kept cheap: loading 10,000 receivers describes each.
         # (hasattr, not obj.__dict__: that would give every function a dict.)
@@ -53,6 +55,17 @@ def describe(obj: Any) -> CallableInfo:
             hasattr(obj, "_is_coroutine_marker") and inspect.iscoroutinefunction(obj))
         return _make_info((f"{fmodule}.{fqualname}" if fmodule else fqualname, fqualname,
                            fmodule, fcode.co_filename, fcode.co_firstlineno, fkind, is_async))
+    try:
+        return _describe(obj)
+    except BaseException as exc:
+        if not plugin_fault(exc):
+            raise
+        kind = type(obj).__name__
+        return CallableInfo(f"<{kind} object: describing it raised {type(exc).__name__}>",
+                            kind, None, None, None, "callable", False)
+
+
+def _describe(obj: Any) -> CallableInfo:
     func, kind = _target(obj)
     with contextlib.suppress(ValueError):  # a __wrapped__ cycle
         func = inspect.unwrap(func)

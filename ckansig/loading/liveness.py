@@ -42,7 +42,7 @@ def surely_alive(receiver: Any, kept: Container[int]) -> bool:
     if kind is MethodType:
         owner = receiver.__self__
         return _named(receiver.__func__) and (
-            id(owner) in kept or (isinstance(owner, type) and _named(owner)))
+            id(owner) in kept or (issubclass(type(owner), type) and _named(owner)))
     return False
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import inspect
+import itertools
 import sys
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
@@ -20,6 +21,7 @@ from blinker import ANY, Namespace, Signal
 from ckansig.catalog import CORE_SIGNALS, core_signal
 from ckansig.config.settings import Config, PluginSpec
 from ckansig.errors import exc_text, raise_site
+from ckansig.isolation import plugin_fault, watching_ctrl_c
 from ckansig.loading import blinker_state as _blinker
 from ckansig.loading.ckan_host import CkanHost
 from ckansig.loading.describing import describe
@@ -38,6 +40,7 @@ from ckansig.model import (
     Duplicate,
     LoadedPlugin,
     LoadError,
+    LoadErrorKind,
     Registry,
     Sender,
     SignalInfo,
@@ -103,20 +106,7 @@ class _Loader:
             except PluginFailure as failure:
                 self.errors.append(failure.error)
         for spec in specs:
-            ckan = host if spec.kind == "name" else None  # CKAN loads plugins by name
-            try:
-                found = Found([(spec.text, ckan.load(spec.text))], []) if ckan is not None \
-                    else resolve(spec)
-            except PluginFailure as failure:
-                found = Found([], [failure.error])
-            self.errors.extend(found.errors)
-            self._afterimport_module(spec)
-            for name, obj in found.plugins:
-                _KEEP_ALIVE.append(obj)
-                isignal = ckan.implements_isignal(obj) if ckan is not None else None
-                self.plugins.append(LoadedPlugin(name, spec.text, obj, isignal))
-                if isignal is not False:  # CKAN's rule, inside CKAN
-                    self._subscribe(name, spec, obj)
+            self._load_spec(spec, host if spec.kind == "name" else None)
         if host is not None:
             try:
                 host.finish()
@@ -138,6 +128,37 @@ class _Loader:
             gc.collect()
             registry = self._build()
         return registry
+
+    def _load_spec(self, spec: PluginSpec, ckan: CkanHost | None) -> None:
+        """Import, create and subscribe what ``spec`` names (CKAN loads plugins
+        by name). Whatever plugin code raises, wherever ckansig touches its
+        objects, is a load error of that plugin alone."""
+        name = spec.text
+        try:
+            try:
+                found = Found([(spec.text, ckan.load(spec.text))], []) if ckan is not None \
+                    else resolve(spec)
+            except PluginFailure as failure:
+                found = Found([], [failure.error])
+            self.errors.extend(found.errors)
+            self._afterimport_module(spec)
+            for name, obj in found.plugins:
+                _KEEP_ALIVE.append(obj)
+                isignal = ckan.implements_isignal(obj) if ckan is not None else None
+                self.plugins.append(LoadedPlugin(name, spec.text, obj, isignal))
+                if isignal is not False:  # CKAN's rule, inside CKAN
+                    self._subscribe(name, spec, obj)
+        except BaseException as exc:
+            if not plugin_fault(exc):
+                raise
+            self._fault(name, "plugin_raised", "while ckansig inspected the plugin", exc)
+
+    def _fault(self, plugin: str, kind: LoadErrorKind, doing: str, exc: BaseException,
+               declared: tuple[str | None, int | None] = (None, None), **fields: Any) -> None:
+        """Record that plugin code raised ``exc`` ``doing`` something."""
+        file, line = raise_site(exc, default=declared)
+        self.errors.append(LoadError(plugin, kind, f"{doing}: {exc_text(exc)} was raised",
+                                     file=file, line=line, **fields))
 
     def _afterimport_module(self, spec: PluginSpec) -> None:
         """Attribute what the import of ``spec`` created to it."""
@@ -166,27 +187,61 @@ class _Loader:
         try:
             mapping = method()
         except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt):
+            if not plugin_fault(exc):
                 raise
             file, line = raise_site(exc, default=declared)
             self.errors.append(LoadError(
                 name, "subscriptions_raised",
                 f"get_signal_subscriptions() raised {exc_text(exc)}", file=file, line=line))
-            mapping = None
-        for ns_name, sig_name, sig in self.tracker.new_signals():
-            self.ns_of[id(sig)] = (ns_name, sig_name)
-            self.mentioned_by.setdefault(id(sig), []).append(name)
-        if mapping is None:
             return
+        finally:
+            for ns_name, sig_name, sig in self.tracker.new_signals():
+                self.ns_of[id(sig)] = (ns_name, sig_name)
+                self.mentioned_by.setdefault(id(sig), []).append(name)
         items = getattr(mapping, "items", None)
-        if not callable(items):
+        if mapping is None or not callable(items):
             self.errors.append(LoadError(
                 name, "subscriptions_malformed",
-                f"get_signal_subscriptions() returned a {type(mapping).__name__}, "
-                "not a mapping of signal to receivers", file=declared[0], line=declared[1]))
+                "get_signal_subscriptions() returned "
+                + ("None" if mapping is None else f"a {type(mapping).__name__}")
+                + ", not a mapping of signal to receivers"
+                + (" (CKAN fails at start-up on it)" if mapping is None else ""),
+                file=declared[0], line=declared[1]))
             return
-        for key, listeners in list(items()):
-            self._connect_all(name, key, listeners, declared)
+        try:
+            pairs = iter(items())
+        except BaseException as exc:
+            if not plugin_fault(exc):
+                raise
+            self._fault(name, "subscriptions_raised",
+                        "get_signal_subscriptions().items() raised", exc, declared)
+            return
+        for index in itertools.count(1):
+            try:
+                pair = next(pairs)
+            except StopIteration:
+                break
+            except BaseException as exc:
+                if not plugin_fault(exc):
+                    raise
+                self._fault(name, "subscriptions_raised",
+                            f"reading entry {index} of get_signal_subscriptions() raised", exc,
+                            declared)
+                break
+            if type(pair) is not tuple or len(pair) != 2:
+                self.errors.append(LoadError(
+                    name, "subscriptions_malformed",
+                    f"entry {index} of get_signal_subscriptions().items() is {brief(pair)}, "
+                    "not a (signal, receivers) pair", file=declared[0], line=declared[1]))
+                continue
+            try:
+                self._connect_all(name, pair[0], pair[1], declared)
+            except BaseException as exc:
+                if not plugin_fault(exc):
+                    raise
+                self._fault(name, "plugin_raised",
+                            f"while ckansig read the receivers of {brief(pair[0])}", exc,
+                            declared)
 
     def _connect_all(
         self, name: str, key: Any, listeners: Any, declared: tuple[str | None, int | None]
@@ -197,7 +252,8 @@ class _Loader:
                 "toolkit.signals.ckanext.signal(name))" if isinstance(key, str) else ""
             self.errors.append(LoadError(
                 name, "bad_signal_key", f"subscription key {brief(key)} is not a blinker "
-                f"signal{hint}", signal=str(key), file=file, line=line))
+                f"signal{hint}", signal=key if isinstance(key, str) else brief(key),
+                file=file, line=line))
             return
         ns, signal_name = self._where(key)
         if isinstance(listeners, (str, bytes, Mapping)) or not isinstance(listeners, Iterable):
@@ -207,8 +263,27 @@ class _Loader:
                 signal=signal_name, namespace=ns, file=file, line=line))
             return
         records = self.records.setdefault(id(key), {})
-        for entry in listeners:
-            self._connect_one(name, key, ns, signal_name, entry, declared, records)
+        entries = iter(listeners)
+        for index in itertools.count(1):
+            try:
+                entry = next(entries)
+            except StopIteration:
+                break
+            except BaseException as exc:
+                if not plugin_fault(exc):
+                    raise
+                self._fault(name, "subscriptions_raised",
+                            f"reading receiver {index} of {signal_name!r} raised", exc,
+                            declared, signal=signal_name, namespace=ns)
+                break
+            try:
+                self._connect_one(name, key, ns, signal_name, entry, declared, records)
+            except BaseException as exc:
+                if not plugin_fault(exc):
+                    raise
+                self._fault(name, "plugin_raised",
+                            f"while ckansig inspected receiver {index} of {signal_name!r}",
+                            exc, declared, signal=signal_name, namespace=ns)
 
     def _connect_one(
         self, name: str, signal: Signal, ns: str | None, signal_name: str, entry: Any,
@@ -246,7 +321,9 @@ class _Loader:
                 self._connected_by(signal, rid, sid), name, declared[0], declared[1]))
         try:
             signal.connect(receiver, sender=sender, weak=weak)
-        except Exception as exc:
+        except BaseException as exc:
+            if not plugin_fault(exc):
+                raise
             self.errors.append(LoadError(
                 name, "connect_failed", f"connecting {info.name} to {signal_name!r} raised "
                 f"{exc_text(exc)}", signal=signal_name, namespace=ns, receiver=info.name,
@@ -345,7 +422,12 @@ class _Loader:
     ) -> Subscription:
         """A receiver ckansig did not connect: at a plugin's import, or before loading."""
         receiver = conn.ref()
-        module = getattr(receiver, "__module__", None)
+        try:
+            module = getattr(receiver, "__module__", None)
+        except BaseException as exc:  # a hook of the receiver's own
+            if not plugin_fault(exc):
+                raise
+            module = None
         plugin = self.module_owner.get(module) if isinstance(module, str) else None
         described = describe(receiver) if receiver is not None else CallableInfo(
             f"<collected receiver {conn.receiver_id!r}>", "?", None, None, None, "unknown",
@@ -386,7 +468,8 @@ def load(config: Config, namespaces: Mapping[str, Namespace] | None = None,
         from ckansig.signals import ABSENT, NAMESPACES
 
         namespaces, absent = NAMESPACES, ABSENT if absent is None else absent
-    return _Loader(config, namespaces, absent or {}).run(then)
+    with watching_ctrl_c():
+        return _Loader(config, namespaces, absent or {}).run(then)
 
 
 # -- helpers -------------------------------------------------------------------

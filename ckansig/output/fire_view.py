@@ -46,6 +46,8 @@ def trace_json(trace: Trace, redactor: Redactor) -> str:
         "dry_run": trace.dry_run,
         "stop_on_error": trace.stop_on_error,
         "muted": trace.muted,
+        "timeout": trace.timeout,
+        "interrupted": trace.interrupted,
         "notes": [redactor.text(n) for n in trace.notes],
         "unchecked": list(trace.unchecked),
         "summary": trace_summary(trace),
@@ -210,6 +212,8 @@ def trace_summary(trace: Trace) -> dict[str, int]:
         "receivers": trace.total,
         "ok": trace.count("ok"),
         "error": trace.count("error"),
+        "timeout": trace.count("timeout"),
+        "interrupted": trace.count("interrupted"),
         "not_reached": trace.count("not_reached"),
         "mutated": trace.mutated,
     }
@@ -243,15 +247,21 @@ def print_trace(out: Console, trace: Trace, redactor: Redactor) -> None:
     summary = trace_summary(trace)
     line = Text(f"{summary['receivers']} receiver(s): {summary['ok']} ok, "
                 f"{summary['error']} raised", style="bold")
-    if summary["not_reached"]:
-        line.append(f", {summary['not_reached']} not reached")
+    for key, label in (("timeout", "timed out"), ("interrupted", "interrupted"),
+                       ("not_reached", "not reached")):
+        if summary[key]:
+            line.append(f", {summary[key]} {label}")
     line.append(f", {summary['mutated']} mutated")
     if trace.dry_run:
         line = Text(f"{summary['receivers']} receiver(s) would be called (dry run)", style="bold")
     out.print(line)
+    if trace.interrupted:
+        out.print(Text("interrupted (Ctrl-C): the receivers after that were not called",
+                       style="bold magenta"))
 
 
-_STATUS_STYLE = {"ok": "green", "error": "bold red", "not_reached": "dim", "dry_run": "cyan"}
+_STATUS_STYLE = {"ok": "green", "error": "bold red", "timeout": "bold red",
+                 "interrupted": "bold magenta", "not_reached": "dim", "dry_run": "cyan"}
 
 
 def _trace_row(index: int, r: ReceiverTrace, redactor: Redactor) -> list[Any]:
@@ -266,7 +276,7 @@ def _trace_row(index: int, r: ReceiverTrace, redactor: Redactor) -> list[Any]:
     status = Text(r.status, style=_STATUS_STYLE[r.status])
     if r.changes:
         status.append(" mutated " + clean(", ".join(r.changes)), style="bold yellow")
-    if r.status == "error" and r.error is not None:
+    if r.error is not None:
         detail = Text(clean(f"{r.error.type}: {redactor.text(r.error.message)}"), style="red")
         location = where(r.error.file, r.error.line)
         if location:
@@ -283,6 +293,6 @@ def _trace_row(index: int, r: ReceiverTrace, redactor: Redactor) -> list[Any]:
         if text:
             detail.append(f"\n{label}: " + clean(short(redactor.text(text.rstrip()), 300)),
                           style="dim")
-    time = f"{r.duration * 1000:.2f} ms" if r.status in ("ok", "error") else ""
+    time = f"{r.duration * 1000:.2f} ms" if r.status not in ("not_reached", "dry_run") else ""
     return [str(index), name, Text(clean(sub.plugin if sub and sub.plugin else "?")), status,
             time, detail]

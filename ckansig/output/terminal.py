@@ -52,7 +52,12 @@ def console(file: IO[str] | None = None, stderr: bool = False) -> Console:
     """A rich console: colour only on a terminal, NO_COLOR respected (by rich)."""
     from rich.console import Console
 
-    console = Console(file=file, stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
+    from ckansig.isolation import streams
+
+    if file is None:
+        own = streams()
+        file = own.err if stderr else own.out
+    console = Console(file=file, highlight=False, soft_wrap=True, emoji=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = 160  # a pipe or a file: fold tables less than rich's default 80
     return console
