@@ -39,7 +39,7 @@ def _load_error(ctx: CheckContext, error: LoadError, kinds: frozenset[LoadErrorK
 
 _CANNOT_LOAD: frozenset[LoadErrorKind] = frozenset({
     "module_not_found", "import_error", "attribute_missing", "not_a_plugin",
-    "plugin_init_failed", "plugin_not_found", "duplicate_plugin"})
+    "plugin_init_failed", "plugin_not_found", "duplicate_plugin", "plugin_raised"})
 
 
 @check("SIG001", LOAD_ERROR)

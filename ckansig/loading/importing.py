@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from ckansig.config.settings import PluginSpec
 from ckansig.errors import exc_text, raise_site
+from ckansig.isolation import plugin_fault
 from ckansig.model import LoadError
 
 __all__ = ["ENTRY_POINT_GROUPS", "Found", "PluginFailure", "find_entry_point",
@@ -65,7 +66,7 @@ def import_module(plugin: str, module_name: str) -> ModuleType:
                 missing_module=missing)) from None
         raise PluginFailure(import_failure(plugin, module_name, exc)) from None
     except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
+        if not plugin_fault(exc):
             raise
         raise PluginFailure(import_failure(plugin, module_name, exc)) from None
 
@@ -109,6 +110,8 @@ def resolve(spec: PluginSpec) -> Found:
             try:
                 plugin_class = entry_point.load()
             except BaseException as exc:
+                if not plugin_fault(exc):
+                    raise
                 raise PluginFailure(
                     import_failure(spec.text, entry_point.module, exc)) from None
             return Found([(spec.text, _create(spec.text, plugin_class, {"name": spec.text}))], [])
@@ -144,6 +147,14 @@ def resolve(spec: PluginSpec) -> Found:
                 spec.text, "attribute_missing",
                 f"module {spec.module!r} has no attribute {spec.attribute!r}",
                 file=getattr(module, "__file__", None))) from None
+        except BaseException as exc:  # a module __getattr__ or a property of plugin code
+            if not plugin_fault(exc):
+                raise
+            file, line = raise_site(exc)
+            raise PluginFailure(LoadError(
+                spec.text, "plugin_raised",
+                f"looking up {spec.attribute!r} in module {spec.module!r} raised "
+                f"{exc_text(exc)}", file=file, line=line)) from None
     if isinstance(obj, type):
         return Found([(spec.text, _create(spec.text, obj, {}))], [])
     if callable(getattr(obj, "get_signal_subscriptions", None)) or inspect.isfunction(obj):
@@ -180,7 +191,7 @@ def _create(name: str, cls: Any, kwargs: dict[str, Any]) -> Any:
     try:
         return cls(**kwargs)
     except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
+        if not plugin_fault(exc):
             raise
         file, line = raise_site(exc)
         raise PluginFailure(LoadError(

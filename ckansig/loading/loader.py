@@ -105,8 +105,11 @@ class _Loader:
                           for name in host.system_plugins()]
             except PluginFailure as failure:
                 self.errors.append(failure.error)
+        limit = sys.getrecursionlimit()
         for spec in specs:
             self._load_spec(spec, host if spec.kind == "name" else None)
+            if sys.getrecursionlimit() < limit:  # a plugin lowered it: not for ckansig's code
+                sys.setrecursionlimit(limit)
         if host is not None:
             try:
                 host.finish()
@@ -142,22 +145,28 @@ class _Loader:
                 found = Found([], [failure.error])
             self.errors.extend(found.errors)
             self._afterimport_module(spec)
-            for name, obj in found.plugins:
-                _KEEP_ALIVE.append(obj)
+        except BaseException as exc:
+            if not plugin_fault(exc):
+                raise
+            self._fault(name, "plugin_raised", "loading the plugin", exc)
+            return
+        for name, obj in found.plugins:
+            _KEEP_ALIVE.append(obj)
+            try:
                 isignal = ckan.implements_isignal(obj) if ckan is not None else None
                 self.plugins.append(LoadedPlugin(name, spec.text, obj, isignal))
                 if isignal is not False:  # CKAN's rule, inside CKAN
                     self._subscribe(name, spec, obj)
-        except BaseException as exc:
-            if not plugin_fault(exc):
-                raise
-            self._fault(name, "plugin_raised", "while ckansig inspected the plugin", exc)
+            except BaseException as exc:
+                if not plugin_fault(exc):
+                    raise
+                self._fault(name, "plugin_raised", "inspecting the plugin", exc)
 
     def _fault(self, plugin: str, kind: LoadErrorKind, doing: str, exc: BaseException,
                declared: tuple[str | None, int | None] = (None, None), **fields: Any) -> None:
         """Record that plugin code raised ``exc`` ``doing`` something."""
         file, line = raise_site(exc, default=declared)
-        self.errors.append(LoadError(plugin, kind, f"{doing}: {exc_text(exc)} was raised",
+        self.errors.append(LoadError(plugin, kind, f"{doing} raised {exc_text(exc)}",
                                      file=file, line=line, **fields))
 
     def _afterimport_module(self, spec: PluginSpec) -> None:
@@ -214,7 +223,7 @@ class _Loader:
             if not plugin_fault(exc):
                 raise
             self._fault(name, "subscriptions_raised",
-                        "get_signal_subscriptions().items() raised", exc, declared)
+                        "get_signal_subscriptions().items()", exc, declared)
             return
         for index in itertools.count(1):
             try:
@@ -225,7 +234,7 @@ class _Loader:
                 if not plugin_fault(exc):
                     raise
                 self._fault(name, "subscriptions_raised",
-                            f"reading entry {index} of get_signal_subscriptions() raised", exc,
+                            f"reading entry {index} of get_signal_subscriptions()", exc,
                             declared)
                 break
             if type(pair) is not tuple or len(pair) != 2:
@@ -240,8 +249,7 @@ class _Loader:
                 if not plugin_fault(exc):
                     raise
                 self._fault(name, "plugin_raised",
-                            f"while ckansig read the receivers of {brief(pair[0])}", exc,
-                            declared)
+                            f"reading the receivers of {brief(pair[0])}", exc, declared)
 
     def _connect_all(
         self, name: str, key: Any, listeners: Any, declared: tuple[str | None, int | None]
@@ -273,7 +281,7 @@ class _Loader:
                 if not plugin_fault(exc):
                     raise
                 self._fault(name, "subscriptions_raised",
-                            f"reading receiver {index} of {signal_name!r} raised", exc,
+                            f"reading receiver {index} of {signal_name!r}", exc,
                             declared, signal=signal_name, namespace=ns)
                 break
             try:
@@ -282,7 +290,7 @@ class _Loader:
                 if not plugin_fault(exc):
                     raise
                 self._fault(name, "plugin_raised",
-                            f"while ckansig inspected receiver {index} of {signal_name!r}",
+                            f"inspecting receiver {index} of {signal_name!r}",
                             exc, declared, signal=signal_name, namespace=ns)
 
     def _connect_one(

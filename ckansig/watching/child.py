@@ -70,9 +70,29 @@ def main(argv: list[str]) -> None:
     if separator != "--" or not command:
         raise SystemExit("usage: python -m ckansig.watching.child OUTPUT PATTERN REDACT -- CMD")
     kind, target, program_argv = resolve(command)
-    # a line per send, flushed as written: a crash keeps what was recorded
-    with open(output, "a", encoding="utf-8", buffering=1) as stream:
+    # one O_APPEND write per send: a crash keeps what was recorded, and two
+    # traces writing to one file interleave whole records
+    stream = _AppendFile(output)
+    try:
         _run(kind, target, program_argv, stream, pattern, redact == "1")
+    finally:
+        stream.close()
+
+
+class _AppendFile:
+    """A file that each record is appended to with one ``write`` call."""
+
+    def __init__(self, path: str) -> None:
+        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+
+    def write(self, line: str) -> None:
+        data = line.encode("utf-8", "backslashreplace")
+        while data:
+            written = os.write(self.fd, data)
+            data = data[written:]
+
+    def close(self) -> None:
+        os.close(self.fd)
 
 
 class _Writer:
@@ -139,10 +159,6 @@ def _run(kind: str, target: str, program_argv: list[str], stream: Any, pattern: 
                 sys.path[0] = os.path.dirname(os.path.abspath(target))
                 runpy.run_path(target, run_name="__main__")
         finally:
-            try:
-                stream.flush()
-            except OSError as exc:
-                writer.write_error = writer.write_error or f"{exc.strerror or exc}"
             writer.report()
 
 

@@ -44,6 +44,7 @@ def traced(command: list[str], output: str | None, pattern: str | None,
     """Run ``command`` with every send recorded to ``output`` (a temporary file,
     removed afterwards, when None) and yield the finished run."""
     check_command(command)
+    held: int | None = None
     if output is None:
         handle, path = tempfile.mkstemp(prefix="ckansig-trace-", suffix=".jsonl")
         os.close(handle)
@@ -53,7 +54,7 @@ def traced(command: list[str], output: str | None, pattern: str | None,
             raise UsageProblem(f"{path} is not a regular file (a folder, a FIFO or a device "
                                "cannot hold the records)", "--output")
         try:
-            open(path, "w").close()  # start afresh, and fail early if unwritable
+            held = _claim(path)
         except OSError as exc:
             raise UsageProblem(f"cannot write {path}: {exc.strerror}", "--output") from None
     try:
@@ -62,6 +63,29 @@ def traced(command: list[str], output: str | None, pattern: str | None,
         code = done.returncode
         yield TracedRun(path, output is not None, code if code >= 0 else 128 - code)
     finally:
+        if held is not None:
+            os.close(held)  # releases the lock
         if output is None:
             with contextlib.suppress(FileNotFoundError):  # removed by the program itself
                 os.unlink(path)
+
+
+def _claim(path: str) -> int:
+    """Open ``path`` for the run and hold a shared lock on it until the run
+    ends. The file starts afresh unless another trace is writing to it:
+    then both append (each record is one ``O_APPEND`` write), and neither
+    loses a record. Without ``fcntl`` (Windows) the file just starts afresh."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+    try:
+        import fcntl
+    except ImportError:
+        os.ftruncate(fd, 0)
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # another trace holds it: append to what it writes
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        return fd
+    os.ftruncate(fd, 0)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return fd
