@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -331,3 +332,31 @@ def test_the_signals_report_keeps_counts_not_arguments() -> None:
         assert tally.sends == 1
     finally:
         report.stack.close()
+
+
+def test_two_traces_to_one_file_keep_every_record(tmp_path: Path) -> None:
+    script = tmp_path / "sender.py"
+    script.write_text(
+        "import sys, time\nfrom blinker import signal\n"
+        "big = 'x' * 20000  # records larger than a pipe's or a buffer's atomic size\n"
+        "for n in range(150):\n"
+        "    signal('from_' + sys.argv[1]).send(n, payload=big)\n"
+        "    time.sleep(0.005)\n")
+    output = tmp_path / "shared.jsonl"
+    output.write_text("left over from an earlier run\n")
+    command = [sys.executable, "-m", "ckansig", "trace", "-o", str(output), "--",
+               sys.executable, str(script)]
+    runs = [subprocess.Popen([*command, "a"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)]
+    deadline = time.monotonic() + 60
+    while output.read_text().count("from_a") < 10 and time.monotonic() < deadline:
+        time.sleep(0.01)  # the second starts while the first is writing
+    runs.append(subprocess.Popen([*command, "b"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE))
+    for run in runs:
+        assert run.wait(timeout=120) == 0, run.stderr.read() if run.stderr else ""
+    records = [json.loads(line) for line in output.read_text().splitlines()]
+    by_signal = {name: sorted(r["sender"] for r in records if r["signal"] == name)
+                 for name in ("from_a", "from_b")}
+    assert by_signal == {"from_a": list(range(150)), "from_b": list(range(150))}
+    assert len(records) == 300  # and the earlier run's line is gone
