@@ -8,6 +8,8 @@ lines of ``ckansig trace``.
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 __all__ = ["MAX_DEPTH", "REDACTED", "Redactor", "is_secret_key", "jsonable", "safe_repr",
@@ -45,8 +47,13 @@ def is_secret_key(key: object) -> bool:
     case: password, passphrase, secret, token, credentials, cookie, auth,
     authorization, pwd, ``pass`` as a word (``dbPass``), api/access/private
     keys, and any name whose last word is ``key`` (``privateKey``, ``api_key``)."""
-    if not isinstance(key, str):
-        return False
+    if type(key) is not str:
+        return isinstance(key, str) and _secret_words(str.__str__(key))
+    return _secret_words(key)
+
+
+@functools.lru_cache(maxsize=4096)  # the same few keys, in every record of a big document
+def _secret_words(key: str) -> bool:
     words = _words(key)
     if not words:
         return False
@@ -56,6 +63,11 @@ def is_secret_key(key: object) -> bool:
 
 
 REDACTED = "***"
+#: Up to this many secrets, a text is searched for each (C-speed ``in``); past
+#: it, for those whose beginning the text contains (see ``Redactor._within``).
+_FEW_SECRETS = 16
+_CONTAINERS = frozenset({dict, list, tuple})
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 _NO_SECRET = (bool, type(None))  # values that carry no secret, whatever their key
 
 
@@ -71,28 +83,68 @@ class Redactor:
         #: the secrets long enough (3+ characters) to be hidden inside other text
         #: too; a shorter one would blank every word that happens to contain it
         self.secrets: list[str] = []
+        # With many secrets, a text is searched only for the secrets that share
+        # a piece with it: see _within.
+        self._width = 0
+        self._chunks: re.Pattern[str] | None = None
+        #: no text shorter than this contains a secret (it can only be one)
+        self.shortest = 3
+        self._pieces: dict[str, list[str]] = {}
         if enabled:
             for source in sources:
-                self._collect(source, secret=False)
+                self._collect(source)
             self.secrets = sorted((s for s in self.exact if len(s) >= 3), key=len,
                                   reverse=True)
+            if self.secrets:
+                self.shortest = len(self.secrets[-1])
+            if len(self.secrets) > _FEW_SECRETS:
+                self._width = width = (self.shortest + 1) // 2
+                self._chunks = re.compile(f".{{{width}}}", re.DOTALL)
+                pieces = self._pieces
+                for secret in self.secrets:
+                    for piece in {secret[offset:offset + width] for offset in range(width)}:
+                        found = pieces.get(piece)
+                        if found is None:
+                            pieces[piece] = [secret]
+                        else:
+                            found.append(secret)
 
-    def _collect(self, value: Any, secret: bool, depth: int = 0,
-                 seen: frozenset[int] = frozenset()) -> None:
-        if isinstance(value, (dict, list, tuple)):
-            if _unwalkable(value, depth, seen) is not None:  # shown as a marker anyway
+    def _collect(self, source: Any) -> None:
+        """Note every value under a secret-looking key, one level at a time
+        (no recursion). A container is walked once in each role (secret or
+        not), so neither a cycle nor nesting past :data:`MAX_DEPTH` (shown as
+        markers anyway) is followed."""
+        level: list[tuple[Any, bool]] = [(source, False)]
+        walked: set[tuple[int, bool]] = set()
+        for _ in range(MAX_DEPTH + 1):
+            deeper: list[tuple[Any, bool]] = []
+            for value, secret in level:
+                kind = type(value)
+                if kind is dict or kind is list or kind is tuple or isinstance(
+                        value, (dict, list, tuple)):
+                    if (id(value), secret) in walked:
+                        continue
+                    walked.add((id(value), secret))
+                    if secret:
+                        deeper += [(item, True) for item in
+                                   (value.values() if isinstance(value, dict) else value)]
+                    elif isinstance(value, dict):  # only what may hold a secret goes deeper
+                        deeper += [(item, hidden) for key, item in value.items()
+                                   if (hidden := is_secret_key(key)) or type(item) in _CONTAINERS
+                                   or (type(item) not in _SCALARS
+                                       and isinstance(item, (dict, list, tuple)))]
+                    else:
+                        deeper += [(item, False) for item in value
+                                   if type(item) in _CONTAINERS or (
+                                       type(item) not in _SCALARS
+                                       and isinstance(item, (dict, list, tuple)))]
+                elif secret and value is not None and kind is not bool:
+                    text = value if kind is str else _text_of(value)
+                    if text:
+                        self.exact.add(text)
+            if not deeper:
                 return
-            seen = seen | {id(value)}
-            if isinstance(value, dict):
-                for key, item in value.items():
-                    self._collect(item, secret or is_secret_key(key), depth + 1, seen)
-            else:
-                for item in value:
-                    self._collect(item, secret, depth + 1, seen)
-        elif secret and value is not None and not isinstance(value, bool):
-            text = _text_of(value)
-            if text:
-                self.exact.add(text)
+            level = deeper
 
     def value(self, value: Any, depth: int = 0, seen: frozenset[int] = frozenset()) -> Any:
         """``value`` with secret-keyed entries replaced (a copy; never mutates).
@@ -120,13 +172,36 @@ class Redactor:
     def text(self, text: str) -> str:
         """``text`` with every known secret value replaced: the whole text when
         it is a secret, and every secret of 3+ characters inside it."""
-        if self.enabled:
-            if text in self.exact:
-                return REDACTED
-            for secret in self.secrets:
-                if secret in text:
-                    text = text.replace(secret, REDACTED)
+        if not self.enabled or not self.exact:
+            return text
+        if text in self.exact:
+            return REDACTED
+        if len(text) < self.shortest:
+            return text
+        secrets = self.secrets if not self._width else self._within(text)
+        for secret in secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
         return text
+
+    def _within(self, text: str) -> list[str]:
+        """The secrets that may occur in ``text``, longest first, in time
+        linear in its length whatever the number of secrets.
+
+        Every secret is at least ``2 * width - 1`` characters long, so an
+        occurrence of one covers a whole chunk of the text (``text`` cut into
+        ``width``-character pieces), equal to the piece of the secret at one
+        of its first ``width`` offsets. The secrets are indexed by those
+        pieces, and the text's chunks are looked up, in C."""
+        assert self._chunks is not None
+        chunks = self._chunks.findall(text)
+        pieces = self._pieces
+        if pieces.keys().isdisjoint(chunks):
+            return []
+        found = {chunk for chunk in chunks if chunk in pieces}
+        if len(found) == 1:
+            return pieces[found.pop()]
+        return sorted({s for piece in found for s in pieces[piece]}, key=len, reverse=True)
 
 
 # -- showing values ---------------------------------------------------------------
@@ -195,15 +270,37 @@ def jsonable(value: Any, redactor: Redactor, depth: int = 0,
     """``value`` as JSON data: plain data as is (secrets hidden), anything else
     as its repr; a cycle, nesting deeper than :data:`MAX_DEPTH` or an int JSON
     cannot write becomes a marker."""
+    kind = type(value)
+    if kind is str:
+        return redactor.text(value)
+    if kind is dict or kind is list:  # the common containers first: big documents are made of them
+        marker = _unwalkable(value, depth, seen)
+        if marker is not None:
+            return marker
+        inner, deeper = seen | {id(value)}, depth + 1
+        # Strings inline, the short ones without a call: a big document is mostly strings.
+        text, exact, shortest = redactor.text, redactor.exact, redactor.shortest
+        if kind is list:
+            return [(REDACTED if v in exact else v) if type(v) is str and len(v) < shortest
+                    else text(v) if type(v) is str else jsonable(v, redactor, deeper, inner)
+                    for v in value]
+        if all(type(k) is str for k in value):
+            hide = redactor.enabled
+            return {k: REDACTED if hide and is_secret_key(k) and not isinstance(v, _NO_SECRET)
+                    else (REDACTED if v in exact else v)
+                    if type(v) is str and len(v) < shortest
+                    else text(v) if type(v) is str else jsonable(v, redactor, deeper, inner)
+                    for k, v in value.items()}
     if isinstance(value, str):
         return redactor.text(value)
     if value is None or isinstance(value, (bool, float)):
         return redactor.value(value)
     if isinstance(value, int):
-        try:
-            str(value)
-        except ValueError:  # more than 4,300 digits: neither JSON nor repr can write it
-            return unrepresentable(f"an int of {value.bit_length()} bits")
+        if value.bit_length() > 14_000:  # near 4,300 digits: can str() write it?
+            try:
+                str(value)
+            except ValueError:  # neither JSON nor repr can write it
+                return unrepresentable(f"an int of {value.bit_length()} bits")
         return redactor.value(value)
     if isinstance(value, (dict, list, tuple)):
         marker = _unwalkable(value, depth, seen)

@@ -89,10 +89,10 @@ def fire_command(
     registry = ckan_app.registry if ckan_app is not None else load_registry(
         ctx, text=fmt == "text")
     info = find_signal(registry, signal_name, namespace)
-    with usage_errors():
+    with usage_errors(), POLICY.building_output():  # ckansig's own data: no garbage cycles
         sender, kwargs = build_call(info.core, sender=sender, sender_given=sender is not None,
                                     kwargs=kwargs_json, kw=kw, objects=objects)
-    redactor = Redactor(kwargs, enabled=not no_redact)
+        redactor = Redactor(kwargs, enabled=not no_redact)
     options: dict[str, Any] = {"stop_on_error": stop_on_error, "dry_run": dry_run,
                                "capture_output": True, "timeout": timeout}
     try:

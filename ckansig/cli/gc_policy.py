@@ -52,8 +52,9 @@ class GcPolicy:
 
     @contextmanager
     def building_output(self) -> Iterator[None]:
-        """Pause the collector while ckansig's own code builds output: tens of
-        thousands of short-lived records, no cycles to free."""
+        """Pause the collector while ckansig's own code builds output (or the
+        arguments of a fire and their redactor): tens of thousands of records,
+        no cycles to free."""
         enabled = gc.isenabled()
         gc.disable()
         try:

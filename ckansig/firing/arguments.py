@@ -64,17 +64,18 @@ def _loads(text: str) -> Any:
 
 
 def _depth(value: Any) -> int:
-    """How deeply ``value`` (parsed JSON) nests, without recursing."""
-    deepest, stack = 0, [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            deepest = max(deepest, depth + 1)
-            if deepest > MAX_DEPTH:
-                return deepest
-            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict)
-                                                  else item))
-    return deepest
+    """How deeply ``value`` (parsed JSON) nests, one level at a time (no
+    recursion), stopping past :data:`MAX_DEPTH`."""
+    depth, level = 0, [value]
+    while level and depth <= MAX_DEPTH:
+        containers = [item for item in level if type(item) is dict or type(item) is list]
+        if not containers:
+            break
+        depth += 1
+        level = []
+        for item in containers:
+            level += item.values() if type(item) is dict else item
+    return depth
 
 
 def parse_value(text: str, param: str | None = None) -> Any:

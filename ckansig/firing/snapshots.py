@@ -3,25 +3,62 @@
 from __future__ import annotations
 
 import copy
+import marshal
 from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["Snapshot", "top_level_keys"]
 
 _PLAIN = (str, int, float, bool, type(None))
+_EXACT_PLAIN = frozenset(_PLAIN)
+_MAX_DEPTH = 50
+
+#: what :func:`_kind` says of a value
+_NOT_PLAIN, _PLAIN_DATA, _BUILTIN_DATA = 0, 1, 2
 
 
-def _comparable(value: Any, depth: int = 0) -> bool:
+def _kind(value: Any) -> int:
+    """Whether ``value`` is plain data whose copies compare equal (JSON-like),
+    and whether it is made of the built-in types only (then ``marshal`` copies
+    it, many times faster than ``deepcopy``). Walks one level at a time."""
+    exact = True
+    level = [value]
+    for _ in range(_MAX_DEPTH + 1):
+        deeper: list[Any] = []
+        for item in level:
+            kind = type(item)
+            if kind is dict:
+                if not all(type(k) in _EXACT_PLAIN for k in item):
+                    if not all(isinstance(k, _PLAIN) for k in item):
+                        return _NOT_PLAIN
+                    exact = False
+                deeper += item.values()
+            elif kind is list or kind is tuple:
+                deeper += item
+            elif kind in _EXACT_PLAIN:
+                if kind is float and item != item:  # NaN never equals itself
+                    return _NOT_PLAIN
+            elif isinstance(item, _PLAIN):  # a subclass: compares, but marshal would lose it
+                if isinstance(item, float) and item != item:
+                    return _NOT_PLAIN
+                exact = False
+            elif isinstance(item, dict) and all(isinstance(k, _PLAIN) for k in item):
+                exact = False
+                deeper += item.values()
+            elif isinstance(item, (list, tuple)):
+                exact = False
+                deeper += item
+            else:
+                return _NOT_PLAIN
+        if not deeper:
+            return _BUILTIN_DATA if exact else _PLAIN_DATA
+        level = deeper
+    return _NOT_PLAIN  # nested deeper than is worth checking
+
+
+def _comparable(value: Any) -> bool:
     """Whether ``value`` is plain data whose copies compare equal (JSON-like)."""
-    if depth > 50:
-        return False
-    if isinstance(value, _PLAIN):
-        return not (isinstance(value, float) and value != value)  # NaN never equals itself
-    if isinstance(value, dict):
-        return all(isinstance(k, _PLAIN) and _comparable(v, depth + 1) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return all(_comparable(v, depth + 1) for v in value)
-    return False
+    return _kind(value) != _NOT_PLAIN
 
 
 class Snapshot:
@@ -30,7 +67,10 @@ class Snapshot:
     other values are listed in ``unchecked``."""
 
     def __init__(self, sender: Any, kwargs: Mapping[str, Any]) -> None:
-        self.keys = tuple(k for k, v in kwargs.items() if _comparable(v))
+        kinds = {k: _kind(v) for k, v in kwargs.items()}
+        self.keys = tuple(k for k, kind in kinds.items() if kind != _NOT_PLAIN)
+        self.builtin = all(kind == _BUILTIN_DATA for kind in kinds.values()) and all(
+            type(k) is str for k in kinds)
         self.unchecked = tuple(k for k in kwargs if k not in self.keys)
         self.all_keys = len(self.keys) == len(kwargs)
         self.check_sender = not isinstance(sender, (str, int, float, bool, type(None))) and \
@@ -39,7 +79,7 @@ class Snapshot:
 
     def take(self, sender: Any, kwargs: Mapping[str, Any]) -> None:
         """Copy the current state (after a change has been reported)."""
-        self.kwargs = copy.deepcopy(self._view(kwargs))
+        self.kwargs = _copy(self._view(kwargs), self.builtin)
         self.sender = copy.deepcopy(sender) if self.check_sender else None
 
     def _view(self, kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -58,6 +98,17 @@ class Snapshot:
         for key in self.keys:
             _diff(self.kwargs[key], kwargs[key], key, paths)
         return paths
+
+
+def _copy(value: Any, builtin: bool) -> Any:
+    """A deep copy of plain data; of built-in types only, by ``marshal`` (the
+    same values and types, in C)."""
+    if builtin:
+        try:
+            return marshal.loads(marshal.dumps(value))
+        except (ValueError, TypeError):  # a receiver put something else in since
+            pass
+    return copy.deepcopy(value)
 
 
 def _diff(before: Any, after: Any, path: str, out: list[str]) -> None:
