@@ -290,3 +290,44 @@ def test_values_that_cannot_be_shown_become_markers(value: object, marker: str |
         if marker is not None:
             assert marker in document + shown
         redactor.value(value)  # never raises either
+
+
+def _naive_text(secrets: list[str], text: str) -> str:
+    """The reference: every secret of 3+ characters replaced, longest first."""
+    if text in secrets:
+        return "***"
+    for secret in sorted((s for s in set(secrets) if len(s) >= 3), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+_ALPHABET = "abcAB01-_ é"
+
+
+@settings(max_examples=300, deadline=None)
+@given(secrets=st.lists(st.text(_ALPHABET, min_size=1, max_size=14), min_size=17, max_size=60),
+       pieces=st.lists(st.one_of(st.text(_ALPHABET, max_size=12), st.integers(0, 59)),
+                       max_size=12))
+def test_many_secrets_are_found_in_any_text_as_with_few(secrets: list[str],
+                                                        pieces: list) -> None:
+    # past 16 secrets the redactor looks them up by pieces of the text: the
+    # result must be the one the plain search (each secret in turn) gives
+    text = "".join(p if isinstance(p, str) else secrets[p % len(secrets)] for p in pieces)
+    redactor = Redactor({"passwords": secrets})
+    assert redactor.text(text) == _naive_text(secrets, text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5),
+                              st.floats(allow_nan=False)),
+                    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                            st.dictionaries(st.text(max_size=4), inner,
+                                                            max_size=4)),
+                    max_leaves=30))
+def test_snapshot_copies_compare_equal_and_are_independent(value) -> None:
+    snapshot = Snapshot(None, {"value": value})
+    assert snapshot.keys == ("value",)
+    assert snapshot.kwargs == {"value": value}
+    assert not snapshot.changed(None, {"value": value})
+    if isinstance(value, (list, dict)) and value:
+        assert snapshot.kwargs["value"] is not value
