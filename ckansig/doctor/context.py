@@ -23,7 +23,6 @@ Only the selected checks run (``--select`` skips the others).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from functools import partial
 from typing import Any, Literal, NamedTuple
 
 from ckansig.catalog import CORE_SIGNALS
@@ -144,20 +143,35 @@ class CheckContext:
             self.entry.id, severity or self.entry.severity, message, self.entry.hint, **fields))
 
 
-def _guarded(run: Callable[..., None], ctx: CheckContext, failed: set[int],
-             *args: Any) -> None:
-    """Run one check on one item. Plugin code that raises while the check
-    inspects its objects (a property, ``__signature__``, ``__class__``) is a
-    finding of that check about that plugin, reported once per object."""
-    try:
-        run(ctx, *args)
-    except BaseException as exc:
-        if not plugin_fault(exc):
-            raise
+class _Runs:
+    """The checks of one scope, run on one item at a time. Plugin code that
+    raises while a check inspects its objects (a property, ``__signature__``,
+    ``__class__``) is a finding of that check about that plugin, reported once
+    per object; the other checks still run. The ``try`` is set up once per
+    item, not once per check."""
+
+    def __init__(self, failed: set[int]) -> None:
+        self.checks: list[tuple[Callable[..., None], CheckContext]] = []
+        self.failed = failed
+
+    def __call__(self, *args: Any) -> None:
+        checks, index, count = self.checks, 0, len(self.checks)
+        while index < count:
+            try:
+                while index < count:
+                    run, ctx = checks[index]
+                    index += 1
+                    run(ctx, *args)
+            except BaseException as exc:
+                if not plugin_fault(exc):
+                    raise
+                self._report(checks[index - 1][1], exc, args)
+
+    def _report(self, ctx: CheckContext, exc: BaseException, args: tuple[Any, ...]) -> None:
         item = args[-1]
-        if id(item) in failed:
+        if id(item) in self.failed:
             return
-        failed.add(id(item))
+        self.failed.add(id(item))
         sub = next((a for a in args if isinstance(a, Subscription)), None)
         file, line = raise_site(exc)
         message = f"could not be checked: inspecting it raised {exc_text(exc)}"
@@ -169,38 +183,33 @@ def _guarded(run: Callable[..., None], ctx: CheckContext, failed: set[int],
 
 def run_checks(shared: Shared, selected: Collection[str]) -> list[Problem]:
     """Run the ``selected`` checks over the registry, each item visited once."""
-    runs: dict[Scope, list[Callable[..., None]]] = {
-        scope: [] for scope in (LOAD_ERROR, SIGNAL, DROPPED, CONNECTION, RECEIVER, DUPLICATE)}
     failed: set[int] = set()  # the objects a check could not inspect: reported once each
+    runs: dict[Scope, _Runs] = {
+        scope: _Runs(failed)
+        for scope in (LOAD_ERROR, SIGNAL, DROPPED, CONNECTION, RECEIVER, DUPLICATE)}
     for check_id in sorted(selected):
         registered = REGISTERED[check_id]
-        context = CheckContext(shared, registered.check)
-        runs[registered.scope].append(partial(_guarded, registered.run, context, failed))
+        runs[registered.scope].checks.append(
+            (registered.run, CheckContext(shared, registered.check)))
     registry = shared.registry
+    on_error, on_signal, on_dropped = runs[LOAD_ERROR], runs[SIGNAL], runs[DROPPED]
+    on_connection, on_receiver = runs[CONNECTION], runs[RECEIVER]
     for error in registry.errors:
-        for run in runs[LOAD_ERROR]:
-            run(error)
-    per_signal, dropped = runs[SIGNAL], runs[DROPPED]
-    per_connection, per_receiver = runs[CONNECTION], runs[RECEIVER]
+        on_error(error)
     for info in registry.signals:
-        for run in per_signal:
-            run(info)
+        on_signal(info)
         seen: set[Any] = set()
         for sub in info.subscriptions:
             receiver = sub.ref() if sub.alive else None
             first = sub.receiver_id not in seen
             seen.add(sub.receiver_id)
             if receiver is None:
-                for run in dropped:
-                    run(info, sub)
+                on_dropped(info, sub)
                 continue
-            for run in per_connection:
-                run(info, sub, receiver)
+            on_connection(info, sub, receiver)
             if first:  # the same receiver for another sender: checked once
-                for run in per_receiver:
-                    run(info, sub, receiver)
+                on_receiver(info, sub, receiver)
+    on_duplicate = runs[DUPLICATE]
     for duplicate in registry.duplicates:
-        for run in runs[DUPLICATE]:
-            run(duplicate)
+        on_duplicate(duplicate)
     return shared.problems
-
