@@ -181,3 +181,21 @@ def test_a_plugin_that_changes_the_interpreter_cannot_break_the_output(
         document = json.loads(done.stdout)
         if args[0] == "fire":
             assert {r["status"] for r in document["receivers"]} == {"ok"}
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_receivers_raising_the_unusual_are_each_their_own_error(write_config, fmt: str) -> None:
+    config = str(write_config("fx_hostile:RaisingReceivers"))
+    done = ckansig("-c", config, "fire", "fx_hostile_fire", "-f", fmt)
+    assert done.returncode == 1 and b"Traceback" not in done.stderr, done.stderr
+    if fmt == "text":
+        assert b"5 receiver(s): 2 ok, 3 raised" in done.stdout
+        return
+    receivers = {r["receiver"].rsplit(".", 1)[1]: r for r in json.loads(done.stdout)["receivers"]}
+    assert {k: r["status"] for k, r in receivers.items()} == {
+        "raises_bad_message": "error", "raises_system_exit": "error",
+        "raises_generator_exit": "error", "returns_unrepresentable": "ok", "fine": "ok"}
+    assert receivers["raises_bad_message"]["error"]["message"] == \
+        "<message unrepresentable: str() raised RuntimeError>"
+    assert receivers["raises_system_exit"]["error"]["type"] == "SystemExit"
+    assert receivers["returns_unrepresentable"]["result"].startswith("<unrepresentable")
