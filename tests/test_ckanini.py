@@ -188,3 +188,25 @@ def test_a_name_in_ckan_plugins_must_be_an_entry_point(runner, tmp_path: Path,
     doctor = runner.invoke(main, ["--ckan-ini", str(ini), "doctor", "--format", "json"])
     assert doctor.exit_code == 1
     assert [p["id"] for p in json.loads(doctor.stdout)["problems"]] == ["SIG001"]
+
+
+def test_a_plugin_named_twice_in_ckan_plugins_is_an_error_without_ckan_too(
+    runner, tmp_path: Path, monkeypatch,
+) -> None:
+    from .conftest import FIXTURES, fake_distribution
+
+    site = fake_distribution(tmp_path / "site", "fx_dist",
+                             "[ckan.plugins]\nfx_good_plugin = fx_good:GoodPlugin\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(FIXTURES))
+    ini = write(tmp_path / "ckan.ini",
+                "[app:main]\nckan.plugins = fx_good_plugin\n  fx_good_plugin\n")
+    result = runner.invoke(main, ["--ckan-ini", str(ini), "doctor", "--format", "json"])
+    assert result.exit_code == 1
+    found = [(p["id"], p["plugin"], p["file"]) for p in json.loads(result.stdout)["problems"]
+             if p["id"] == "SIG001"]
+    assert found == [("SIG001", "fx_good_plugin", str(ini))]
+    listed = runner.invoke(main, ["--ckan-ini", str(ini), "list", "--format", "json"])
+    errors = json.loads(listed.stdout)["errors"]
+    assert [(e["kind"], e["plugin"]) for e in errors] == [("duplicate_plugin", "fx_good_plugin")]
+    assert "named twice in ckan.plugins" in errors[0]["error"]

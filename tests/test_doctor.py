@@ -88,6 +88,8 @@ FIRES_ALONE = [
         (["fx_doc:BadComments"], "SIG017", "warning"),
         # SIG018: a receiver whose source cannot be read (made by exec)
         (["fx_doc:NoSource"], "SIG018", "info"),
+        (["fx_doc:NotISignal"], "SIG019", "error"),
+        (["fx_doc:NewEachCall"], "SIG020", "warning"),
 ]
 
 
@@ -121,6 +123,8 @@ def test_each_check_fires_alone(doctor, plugins: list[str], expected: str,
         ["fx_doc:Careful"],  # own kwargs copy, .get(), guarded read: not SIG016
         ["fx_doc:Silenced"],  # a well-formed comment silences: not SIG017 (and SIG016 silenced)
         ["fx_doc:LoggedIn"],  # sent by 2.11+, and 2.12 is the default: not SIG010
+        ["fx_doc:InheritsISignal"],  # a base's implements(ISignal) counts on 2.11+: not SIG019
+        ["fx_doc:InheritsWithInherit"],  # inherit=True: not SIG019
         ["fx_good:GoodPlugin"],
     ],
 )
@@ -162,9 +166,9 @@ def test_typo_suggests_the_known_name(doctor) -> None:
 def test_findings_point_at_the_receiver_or_the_line(doctor) -> None:
     fixture = str(FIXTURES / "fx_doc.py")
     (dropped,) = doctor("fx_doc:DroppedMethod").active()
-    assert (dropped.file, dropped.line) == (fixture, 62)  # def receiver(self, …)
+    assert (dropped.file, dropped.line) == (fixture, 72)  # def receiver(self, …)
     (mutation,) = doctor("fx_doc:Mutates").active()
-    assert (mutation.file, mutation.line) == (fixture, 168)  # kwargs.get("user")["name"] = …
+    assert (mutation.file, mutation.line) == (fixture, 204)  # kwargs.get("user")["name"] = …
     (prefix,) = doctor("fx_badprefix").active()
     assert prefix.file == str(FIXTURES / "fx_badprefix.py") and prefix.line == 5
 
@@ -364,3 +368,15 @@ def test_doctor_with_nothing_to_check_fails(runner, tmp_path: Path, monkeypatch)
     (tmp_path / "plugins.toml").write_text("[ckansig]\nplugins = []\n")
     assert runner.invoke(main, ["doctor"]).exit_code == 2
     assert runner.invoke(main, ["list"]).exit_code == 0  # list still shows the core signals
+
+
+def test_a_base_without_inherit_does_not_make_an_isignal_plugin_on_ckan_2_10(doctor) -> None:
+    (problem,) = doctor("fx_doc:InheritsISignal", ckan_version=(2, 10)).active()
+    assert problem.id == "SIG019" and "inherit=True" in problem.message
+    assert doctor("fx_doc:InheritsWithInherit", ckan_version=(2, 10)).active() == []
+
+
+def test_a_receiver_made_anew_by_each_call_is_named(doctor) -> None:
+    (problem,) = doctor("fx_doc:NewEachCall").active()
+    assert problem.plugin == "fx_doc:NewEachCall" and "<lambda>" in problem.message
+    assert problem.signal == "user_created"

@@ -93,11 +93,14 @@ def test_the_library_records_plugin_code_raising_keyboard_interrupt(write_config
 def test_doctor_reports_a_receiver_it_cannot_inspect_once(write_config) -> None:
     config = load_config(write_config("fx_hostile:HostileReceivers"))
     report = diagnose(load(config), config)
-    cannot = [p for p in report.problems if "could not be checked" in p.message]
+    cannot = [p for p in report.problems if "could not be checked" in p.message and p.receiver]
     assert len(cannot) == 1
     assert cannot[0].plugin == "fx_hostile:HostileReceivers"
     assert "__signature__ raised" in cannot[0].message
     assert cannot[0].receiver == "fx_hostile.SignatureRaises.__call__"
+    # calling get_signal_subscriptions() again (SIG020) meets the receiver whose hooks raise
+    (again,) = [p for p in report.problems if p.id == "SIG020"]
+    assert again.plugin == "fx_hostile:HostileReceivers" and again.file
 
 
 def test_every_command_survives_the_whole_hostile_set(write_config) -> None:

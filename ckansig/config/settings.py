@@ -121,9 +121,9 @@ class Config(NamedTuple):
 
         ``inside_ckan`` (default: whether CKAN is importable) reads the file
         with CKAN's own loader: ``use = config:`` chains and ``%(CKAN_…)s``
-        from the environment as CKAN resolves them, and a plugin named twice
-        kept twice (loading then fails it, as CKAN does). Otherwise ckansig
-        reads ``ckan.plugins`` itself, each plugin once.
+        from the environment as CKAN resolves them. Otherwise ckansig reads
+        ``ckan.plugins`` itself. Either way a plugin named twice is kept
+        twice: loading fails the second, as CKAN does.
         """
         ini = os.fspath(ckan_ini) if ckan_ini is not None else self.ckan_ini
         if ini is None:
@@ -141,9 +141,9 @@ class Config(NamedTuple):
         seen: set[str] = set()
         extra = []
         for name in names:
-            # named in the config too: loaded once; named twice in the ini: CKAN mode
-            # keeps both, so that loading fails the second as CKAN does
-            if name in own or (name in seen and not inside_ckan):
+            # named in the config too: loaded once; named twice in the ini: both
+            # kept, so that loading fails the second as CKAN does
+            if name in own and name not in seen:
                 continue
             seen.add(name)
             try:

@@ -212,4 +212,32 @@ CHECKS: dict[str, Check] = {c.id: c for c in (
         "# site-packages holds plugin.pyc only",
         "# site-packages holds plugin.py",
     ),
+    Check(
+        "SIG019", "error", "subscriptions CKAN never connects",
+        "declare p.implements(p.ISignal) on the plugin class itself (or inherit=True on a "
+        "base class, for CKAN 2.10)",
+        "CKAN connects the subscriptions of a plugin only when the plugin implements ISignal "
+        "under the release's rules; having a get_signal_subscriptions() method is not "
+        "enough. On CKAN 2.10 a base class's implements(ISignal) without inherit=True does "
+        "not make a subclass an ISignal plugin (ckanext-charts is a real case). Outside CKAN "
+        "ckansig connects them anyway, to show them: CKAN never does.",
+        "class MyPlugin(p.SingletonPlugin):\n    def get_signal_subscriptions(self): ...",
+        "class MyPlugin(p.SingletonPlugin):\n    p.implements(p.ISignal)\n\n"
+        "    def get_signal_subscriptions(self): ...",
+    ),
+    Check(
+        "SIG020", "warning", "receivers CKAN cannot disconnect",
+        "subscribe module functions or methods of the plugin, not lambdas, closures or "
+        "partials made inside get_signal_subscriptions()",
+        "When CKAN unloads a plugin (plugins.unload, and between tests with "
+        "with_plugins) it calls get_signal_subscriptions() again and disconnects what that "
+        "returns. A receiver that is a new object on each call (a lambda, a closure, a "
+        "partial, a bound method of a new object) is not the one connected, so it stays "
+        "connected after the plugin is gone: it keeps running in tests that unloaded it.",
+        "def get_signal_subscriptions(self):\n"
+        "    return {toolkit.signals.user_created: [{'receiver': lambda s, **kw: None, "
+        "'weak': False}]}",
+        "def get_signal_subscriptions(self):\n"
+        "    return {toolkit.signals.user_created: [self.on_user_created]}",
+    ),
 )}

@@ -15,7 +15,8 @@ The scope says what the function is called with, once per item:
 - ``DROPPED``: ``(ctx, info, sub)`` for every receiver garbage-collected since it was connected;
 - ``CONNECTION``: ``(ctx, info, sub, receiver)`` for every live receiver and sender;
 - ``RECEIVER``: ``(ctx, info, sub, receiver)`` once per live receiver of a signal;
-- ``DUPLICATE``: ``(ctx, duplicate)`` for every receiver subscribed twice.
+- ``DUPLICATE``: ``(ctx, duplicate)`` for every receiver subscribed twice;
+- ``PLUGIN``: ``(ctx, plugin)`` for every plugin loaded (a ``LoadedPlugin``).
 
 Only the selected checks run (``--select`` skips the others).
 """
@@ -32,18 +33,21 @@ from ckansig.doctor.names import NameIndex
 from ckansig.doctor.problems import Problem
 from ckansig.errors import exc_text, raise_site
 from ckansig.isolation import plugin_fault
-from ckansig.model import Registry, SignalInfo, Subscription
+from ckansig.model import LoadedPlugin, Registry, SignalInfo, Subscription
 
-__all__ = ["CONNECTION", "DROPPED", "DUPLICATE", "LOAD_ERROR", "RECEIVER", "REGISTERED",
-           "SIGNAL", "CheckContext", "Registered", "Scope", "Shared", "check", "run_checks"]
+__all__ = ["CONNECTION", "DROPPED", "DUPLICATE", "LOAD_ERROR", "PLUGIN", "RECEIVER",
+           "REGISTERED", "SIGNAL", "CheckContext", "Registered", "Scope", "Shared", "check",
+           "run_checks"]
 
-Scope = Literal["load_error", "signal", "dropped", "connection", "receiver", "duplicate"]
+Scope = Literal["load_error", "signal", "dropped", "connection", "receiver", "duplicate",
+                "plugin"]
 LOAD_ERROR: Scope = "load_error"
 SIGNAL: Scope = "signal"
 DROPPED: Scope = "dropped"
 CONNECTION: Scope = "connection"
 RECEIVER: Scope = "receiver"
 DUPLICATE: Scope = "duplicate"
+PLUGIN: Scope = "plugin"
 
 
 class Registered(NamedTuple):
@@ -175,10 +179,10 @@ class _Runs:
         sub = next((a for a in args if isinstance(a, Subscription)), None)
         file, line = raise_site(exc)
         message = f"could not be checked: inspecting it raised {exc_text(exc)}"
-        if file is not None:
-            ctx.report(message, severity="error", sub=sub, file=file, line=line)
-        else:
-            ctx.report(message, severity="error", sub=sub)
+        fields: dict[str, Any] = {"file": file, "line": line} if file is not None else {}
+        if isinstance(item, LoadedPlugin):
+            fields["plugin"] = item.name
+        ctx.report(message, severity="error", sub=sub, **fields)
 
 
 def run_checks(shared: Shared, selected: Collection[str]) -> list[Problem]:
@@ -186,7 +190,7 @@ def run_checks(shared: Shared, selected: Collection[str]) -> list[Problem]:
     failed: set[int] = set()  # the objects a check could not inspect: reported once each
     runs: dict[Scope, _Runs] = {
         scope: _Runs(failed)
-        for scope in (LOAD_ERROR, SIGNAL, DROPPED, CONNECTION, RECEIVER, DUPLICATE)}
+        for scope in (LOAD_ERROR, SIGNAL, DROPPED, CONNECTION, RECEIVER, DUPLICATE, PLUGIN)}
     for check_id in sorted(selected):
         registered = REGISTERED[check_id]
         runs[registered.scope].checks.append(
@@ -209,7 +213,10 @@ def run_checks(shared: Shared, selected: Collection[str]) -> list[Problem]:
             on_connection(info, sub, receiver)
             if first:  # the same receiver for another sender: checked once
                 on_receiver(info, sub, receiver)
-    on_duplicate = runs[DUPLICATE]
+    on_duplicate, on_plugin = runs[DUPLICATE], runs[PLUGIN]
     for duplicate in registry.duplicates:
         on_duplicate(duplicate)
+    if on_plugin.checks:
+        for plugin in registry.plugins:
+            on_plugin(plugin)
     return shared.problems

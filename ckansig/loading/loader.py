@@ -88,6 +88,7 @@ class _Loader:
         self.tracker = Tracker(namespaces)
         # whether some weak receiver or sender may be garbage kept by a cycle
         self.doubtful = False
+        self.named: set[str] = set()  # the plugins a ckan.ini named, loaded without CKAN
 
     # -- the steps -----------------------------------------------------------
 
@@ -137,6 +138,14 @@ class _Loader:
         by name). Whatever plugin code raises, wherever ckansig touches its
         objects, is a load error of that plugin alone."""
         name = spec.text
+        if ckan is None and spec.source is not None:  # named by a ckan.ini
+            if name in self.named:
+                self.errors.append(LoadError(
+                    name, "duplicate_plugin",
+                    f"plugin {name!r} is named twice in ckan.plugins: CKAN refuses to start "
+                    f"(Plugin `{name}` already loaded)", file=spec.source, line=spec.line))
+                return
+            self.named.add(name)
         try:
             try:
                 found = Found([(spec.text, ckan.load(spec.text))], []) if ckan is not None \

@@ -63,6 +63,9 @@ class _PluginMeta(type):
         implemented.update(interface for interface, _ in declared)
         extra = tuple(i for i, inherit in declared if inherit and i not in bases)
         namespace["_implements"] = frozenset(implemented)
+        # what this class itself declared: CKAN 2.10's rule ignores a base's
+        # declaration made without inherit=True
+        namespace["_declared_here"] = frozenset(interface for interface, _ in declared)
         return super().__new__(mcs, name, bases + extra, namespace)
 
 
