@@ -133,11 +133,16 @@ def _parse_toml(text: str, path: str | os.PathLike[str]) -> dict[str, Any]:
     return data
 
 
+#: a quoted TOML string without escapes: its text is group 2
+_QUOTED = re.compile(r"""(["'])([^"'\\]*)\1""")
+
+
 class _Parser:
     def __init__(self, text: str, path: str) -> None:
         self.lines = text.splitlines()
         self.path = path
         self.pyproject = os.path.basename(path) == "pyproject.toml"
+        self._strings_at: dict[str, int] | None = None
         self.table = "tool.ckansig" if self.pyproject else "ckansig"
 
     def fail(self, key: str, message: str, *, table: str | None = None,
@@ -148,8 +153,18 @@ class _Parser:
                            key=full)
 
     def _line_of_string(self, text: str) -> int | None:
-        """The first line holding ``text`` as a quoted TOML string (no regex: this
-        runs for every plugin entry on every start-up)."""
+        """The first line holding ``text`` as a quoted TOML string. The file's
+        quoted strings are indexed in one pass (this runs for every plugin
+        entry on every start-up: a scan per entry would be quadratic); a string
+        the index does not hold (one with escapes) is searched line by line."""
+        if self._strings_at is None:
+            self._strings_at = {}
+            for number, line in enumerate(self.lines, 1):
+                for match in _QUOTED.finditer(line):
+                    self._strings_at.setdefault(match.group(2), number)
+        found = self._strings_at.get(text)
+        if found is not None:
+            return found
         quoted = (f'"{text}"', f"'{text}'")
         for number, line in enumerate(self.lines, 1):
             if quoted[0] in line or quoted[1] in line:

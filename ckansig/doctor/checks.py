@@ -335,6 +335,28 @@ def _connected_by_ckan_class(cls: type) -> bool:
     return ISignal in getattr(cls, "_declared_here", ())
 
 
+#: plugin -> signal id -> (receiver ids it connected, whether one was dropped, a subscription)
+_Connections = dict[str, dict[int, tuple[set[Any], bool, Subscription]]]
+
+
+def _isignal_connections(ctx: CheckContext) -> _Connections:
+    """What each plugin connected through ISignal, per signal: built once per
+    run (one pass over every subscription), not once per plugin."""
+    cached: _Connections | None = ctx.shared.cache.get("isignal_connections")
+    if cached is None:
+        cached = {}
+        for info in ctx.registry.signals:
+            for sub in info.subscriptions:
+                if sub.via != "isignal" or sub.plugin is None:
+                    continue
+                per_signal = cached.setdefault(sub.plugin, {})
+                ids, dropped, first = per_signal.get(id(info.signal), (set(), False, sub))
+                ids.add(sub.receiver_id)
+                per_signal[id(info.signal)] = (ids, dropped or not sub.alive, first)
+        ctx.shared.cache["isignal_connections"] = cached
+    return cached
+
+
 @check("SIG020", PLUGIN)
 def not_disconnectable(ctx: CheckContext, plugin: LoadedPlugin) -> None:
     obj = plugin.obj
@@ -343,14 +365,7 @@ def not_disconnectable(ctx: CheckContext, plugin: LoadedPlugin) -> None:
     method = getattr(obj, "get_signal_subscriptions", None)
     if not callable(method):
         return
-    # what the plugin connected, per signal: receiver ids, and whether one was dropped
-    connected: dict[int, tuple[set[Any], bool, Subscription]] = {}
-    for info in ctx.registry.signals:
-        for sub in info.subscriptions:
-            if sub.plugin == plugin.name and sub.via == "isignal":
-                ids, dropped, first = connected.get(id(info.signal), (set(), False, sub))
-                ids.add(sub.receiver_id)
-                connected[id(info.signal)] = (ids, dropped or not sub.alive, first)
+    connected = _isignal_connections(ctx).get(plugin.name)
     if not connected:
         return
     again = method()  # what CKAN's unload gets: plugin code, guarded by the runner

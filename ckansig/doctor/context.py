@@ -90,6 +90,8 @@ class Shared:
         self.spec_sites = {s.text: (s.source or config.path, s.line)
                            for s in config.plugins} if config else {}
         self._names: dict[str | None, NameIndex] = {}
+        #: what a check computes once per run for every item (see checks.py)
+        self.cache: dict[str, Any] = {}
         self._typos: dict[int, str | None] = {}
 
     def close_name(self, info: SignalInfo) -> str | None:

@@ -3,9 +3,11 @@ namespaces, new modules, and signals bound as module globals."""
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Mapping
 from types import ModuleType
+from typing import Any
 
 from blinker import Namespace, Signal
 
@@ -25,13 +27,20 @@ class Tracker:
         self.seen_modules = set(sys.modules)
 
     def new_signals(self) -> list[tuple[str, str, Signal]]:
-        """Signals added to a namespace since the last call (namespaces only grow)."""
+        """Signals added to a namespace since the last call (namespaces only
+        grow): read from the end of the namespace, newest last, so that the
+        cost is what is new, not the namespace's size."""
         found: list[tuple[str, str, Signal]] = []
         for name, ns in self.namespaces.items():
-            if len(ns) != self.sizes[name]:
-                for signal_name in list(ns)[self.sizes[name]:]:
-                    found.append((name, signal_name, ns[signal_name]))
-                self.sizes[name] = len(ns)
+            size = len(ns)
+            added = size - self.sizes[name]
+            if added > 0:
+                # blinker < 1.7's Namespace is a WeakValueDictionary: its keys are in .data
+                keys: Any = ns if isinstance(ns, dict) else getattr(ns, "data", ns)
+                newest = list(itertools.islice(reversed(keys), added))
+                found.extend((name, signal_name, ns[signal_name])
+                             for signal_name in reversed(newest))
+            self.sizes[name] = size
         return found
 
     def new_modules(self) -> list[ModuleType]:
