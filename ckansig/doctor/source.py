@@ -49,20 +49,22 @@ def _function_at(filename: str, line: int, end: int | None) -> (
     lines = linecache.getlines(filename)
     if not 0 < line <= len(lines):
         return None
+    # blank lines before the block give its nodes their real line numbers (the
+    # tokenizer skips them in C; shifting every node afterwards cost more)
+    above = "\n" * (line - 1)
     tree = None
     if end is not None:  # the code object's own last line: no tokenizing needed
         with contextlib.suppress(SyntaxError, ValueError):
-            tree = ast.parse(textwrap.dedent("".join(lines[line - 1:end])), filename)
+            tree = ast.parse(above + textwrap.dedent("".join(lines[line - 1:end])), filename)
     if tree is None:
         try:
             block = inspect.getblock(lines[line - 1:])
-            tree = ast.parse(textwrap.dedent("".join(block)), filename)
+            tree = ast.parse(above + textwrap.dedent("".join(block)), filename)
         except (SyntaxError, ValueError, IndentationError, tokenize.TokenError):
             return None
     node = tree.body[0] if tree.body else None
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
-    ast.increment_lineno(tree, line - 1)
     return node
 
 
