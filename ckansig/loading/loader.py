@@ -13,7 +13,7 @@ import gc
 import inspect
 import itertools
 import sys
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
 from blinker import ANY, Namespace, Signal
@@ -178,6 +178,25 @@ class _Loader:
         self.errors.append(LoadError(plugin, kind, f"{doing} raised {exc_text(exc)}",
                                      file=file, line=line, **fields))
 
+    def _read(self, items: Iterator[Any], plugin: str, what: Callable[[int], str],
+              declared: tuple[str | None, int | None], **fields: Any,
+              ) -> Iterator[tuple[int, Any]]:
+        """``(n, item)`` for each item that plugin code's iterator gives. When
+        it raises, that is the plugin's load error ("reading " + ``what(n)``)
+        and the reading stops; what came before stays."""
+        for index in itertools.count(1):
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+            except BaseException as exc:
+                if not plugin_fault(exc):
+                    raise
+                self._fault(plugin, "subscriptions_raised", "reading " + what(index),
+                            exc, declared, **fields)
+                return
+            yield index, item
+
     def _afterimport_module(self, spec: PluginSpec) -> None:
         """Attribute what the import of ``spec`` created to it."""
         modules = self.tracker.new_modules()
@@ -234,18 +253,8 @@ class _Loader:
             self._fault(name, "subscriptions_raised",
                         "get_signal_subscriptions().items()", exc, declared)
             return
-        for index in itertools.count(1):
-            try:
-                pair = next(pairs)
-            except StopIteration:
-                break
-            except BaseException as exc:
-                if not plugin_fault(exc):
-                    raise
-                self._fault(name, "subscriptions_raised",
-                            f"reading entry {index} of get_signal_subscriptions()", exc,
-                            declared)
-                break
+        for index, pair in self._read(
+                pairs, name, lambda n: f"entry {n} of get_signal_subscriptions()", declared):
             if type(pair) is not tuple or len(pair) != 2:
                 self.errors.append(LoadError(
                     name, "subscriptions_malformed",
@@ -280,19 +289,9 @@ class _Loader:
                 signal=signal_name, namespace=ns, file=file, line=line))
             return
         records = self.records.setdefault(id(key), {})
-        entries = iter(listeners)
-        for index in itertools.count(1):
-            try:
-                entry = next(entries)
-            except StopIteration:
-                break
-            except BaseException as exc:
-                if not plugin_fault(exc):
-                    raise
-                self._fault(name, "subscriptions_raised",
-                            f"reading receiver {index} of {signal_name!r}", exc,
-                            declared, signal=signal_name, namespace=ns)
-                break
+        for index, entry in self._read(
+                iter(listeners), name, lambda n: f"receiver {n} of {signal_name!r}", declared,
+                signal=signal_name, namespace=ns):
             try:
                 self._connect_one(name, key, ns, signal_name, entry, declared, records)
             except BaseException as exc:
