@@ -261,3 +261,11 @@ def test_per_receiver_errors_carry_their_line(tmp_path: Path, value: str) -> Non
         load_config(path)
     assert error.value.line == 6
     assert error.value.key.startswith("ckansig.doctor.per_receiver.ckanext.x.plugin")
+
+
+def test_a_path_with_a_newline_is_named_on_one_line(tmp_path) -> None:
+    config = tmp_path / "plugins.toml"
+    config.write_text('[ckansig]\npaths = ["\\n"]\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    assert "\n" not in str(caught.value) and "looked in" in str(caught.value)

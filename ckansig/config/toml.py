@@ -240,7 +240,8 @@ class _Parser:
         for index, item in enumerate(self._strings("paths", value)):
             folder = os.path.realpath(os.path.join(base, item))
             if not os.path.isdir(folder):
-                raise self.fail(f"paths[{index}]", f"{item!r} is not a folder (looked in {folder})")
+                shown = folder if folder.isprintable() else repr(folder)  # one line, always
+                raise self.fail(f"paths[{index}]", f"{item!r} is not a folder (looked in {shown})")
             result.append(folder)
         return tuple(result)
 
