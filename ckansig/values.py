@@ -52,6 +52,12 @@ def is_secret_key(key: object) -> bool:
     return _secret_words(key)
 
 
+def _longest_first(secret: str) -> tuple[int, str]:
+    """The order secrets are replaced in: longest first, then alphabetical (a
+    fixed order, so that overlapping secrets always give the same text)."""
+    return -len(secret), secret
+
+
 def _is_container(value: Any) -> bool:
     return isinstance(value, (dict, list, tuple))
 
@@ -113,8 +119,7 @@ class Redactor:
         if enabled:
             for source in sources:
                 self._collect(source)
-            self.secrets = sorted((s for s in self.exact if len(s) >= 3), key=len,
-                                  reverse=True)
+            self.secrets = sorted((s for s in self.exact if len(s) >= 3), key=_longest_first)
             if self.secrets:
                 self.shortest = len(self.secrets[-1])
             if len(self.secrets) > _FEW_SECRETS:
@@ -225,7 +230,7 @@ class Redactor:
         found = {chunk for chunk in chunks if chunk in pieces}
         if len(found) == 1:
             return pieces[found.pop()]
-        return sorted({s for piece in found for s in pieces[piece]}, key=len, reverse=True)
+        return sorted({s for piece in found for s in pieces[piece]}, key=_longest_first)
 
 
 # -- showing values ---------------------------------------------------------------

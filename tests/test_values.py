@@ -293,10 +293,11 @@ def test_values_that_cannot_be_shown_become_markers(value: object, marker: str |
 
 
 def _naive_text(secrets: list[str], text: str) -> str:
-    """The reference: every secret of 3+ characters replaced, longest first."""
+    """The reference: every secret of 3+ characters replaced, longest first
+    (then alphabetically)."""
     if text in secrets:
         return "***"
-    for secret in sorted((s for s in set(secrets) if len(s) >= 3), key=len, reverse=True):
+    for secret in sorted((s for s in set(secrets) if len(s) >= 3), key=lambda s: (-len(s), s)):
         text = text.replace(secret, "***")
     return text
 
