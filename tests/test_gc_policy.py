@@ -78,12 +78,12 @@ def test_skipping_the_collection_never_changes_a_result(write_config, clean_slat
                                                         plugins) -> None:
     """The loader skips its collection when every weak receiver is surely
     alive; forcing the collection every time gives the same registry."""
-    from ckansig.loading import loader
+    from ckansig.loading import building
 
     config = load_config(write_config(*plugins))
     fast = _alive(load(config))
     clean_slate.restore()
-    monkeypatch.setattr(loader, "surely_alive", lambda receiver, kept: False)
+    monkeypatch.setattr(building, "surely_alive", lambda receiver, kept: False)
     assert _alive(load(config)) == fast
 
 

@@ -18,11 +18,11 @@ from typing import Any
 
 from blinker import ANY, Namespace, Signal
 
-from ckansig.catalog import CORE_SIGNALS, core_signal
 from ckansig.config.settings import Config, PluginSpec
 from ckansig.errors import exc_text, raise_site
 from ckansig.isolation import plugin_fault, watching_ctrl_c
 from ckansig.loading import blinker_state as _blinker
+from ckansig.loading.building import RegistryBuilder
 from ckansig.loading.ckan_host import CkanHost
 from ckansig.loading.describing import describe
 from ckansig.loading.entries import check_options
@@ -33,17 +33,14 @@ from ckansig.loading.importing import (
     forget_entry_points,
     resolve,
 )
-from ckansig.loading.liveness import surely_alive
 from ckansig.loading.tracking import Tracker, bound_signals
 from ckansig.model import (
-    CallableInfo,
     Duplicate,
     LoadedPlugin,
     LoadError,
     LoadErrorKind,
     Registry,
     Sender,
-    SignalInfo,
     Subscription,
     brief,
 )
@@ -59,7 +56,7 @@ _make_subscription = Subscription._make
 _KEEP_ALIVE: list[Any] = []
 
 
-class _Loader:
+class _Loader(RegistryBuilder):
     def __init__(self, config: Config, namespaces: Mapping[str, Namespace],
                  absent: Mapping[tuple[str, str], Signal]) -> None:
         self.config = config
@@ -121,7 +118,7 @@ class _Loader:
                     f"raised {exc_text(exc)}", file=file, line=line))
         if then is not None:
             then()
-        registry = self._build()
+        registry = self._build(_KEEP_ALIVE)
         if self.doubtful:
             # A weakly connected receiver (or sender) kept alive only by a
             # reference cycle is garbage that blinker drops whenever the
@@ -130,7 +127,7 @@ class _Loader:
             # the CLI's start-up GC pause. Skipped when every weak receiver is
             # surely alive (see liveness): then it cannot change a result.
             gc.collect()
-            registry = self._build()
+            registry = self._build(_KEEP_ALIVE)
         return registry
 
     def _load_spec(self, spec: PluginSpec, ckan: CkanHost | None) -> None:
@@ -359,112 +356,6 @@ class _Loader:
                 return sub.plugin
         receiver = _blinker.reference(signal, rid)()
         return self.module_owner.get(getattr(receiver, "__module__", None) or "")
-
-    def _where(self, signal: Signal) -> tuple[str | None, str]:
-        """The namespace and name of ``signal`` (namespace None outside ckan/ckanext)."""
-        found = self.ns_of.get(id(signal))
-        if found is None:
-            name = getattr(signal, "name", None)
-            ns_name = next((n for n, ns in self.namespaces.items()
-                            if isinstance(name, str) and ns.get(name) is signal), None)
-            found = (ns_name, name if isinstance(name, str) else
-                     f"<anonymous signal {id(signal):#x}>")
-            self.ns_of[id(signal)] = found
-        return found
-
-    # -- the result ----------------------------------------------------------
-
-    def _build(self) -> Registry:
-        self.kept = {id(obj) for obj in _KEEP_ALIVE}
-        self.absent_ids = {id(sig) for sig in self.absent.values()}
-        records = self.records
-        all_signals: list[tuple[str | None, str, Signal]] = [
-            (ns_name, sig_name, sig)
-            for ns_name, ns in self.namespaces.items() for sig_name, sig in ns.items()
-        ]
-        all_signals += [(ns_name, sig_name, sig) for (ns_name, sig_name), sig in
-                        self.absent.items()]
-        all_signals += [(None, self._where(sig)[1], sig) for sig in self.extra.values()]
-        infos = [self._signal_info(ns_name, sig_name, sig, records.get(id(sig), {}))
-                 for ns_name, sig_name, sig in all_signals]
-        for info in infos:
-            if id(info.signal) in self.absent_ids:
-                info.present = False
-        infos.sort(key=_display_order)
-        return Registry(infos, self.errors, self.plugins, self.config.path, self.duplicates)
-
-    def _signal_info(
-        self, ns_name: str | None, sig_name: str, sig: Signal,
-        records: dict[Hashable, list[tuple[Hashable, Subscription]]],
-    ) -> SignalInfo:
-        info = SignalInfo(ns_name, sig_name, sig, core_signal(ns_name, sig_name))
-        if info.core is not None:
-            info.defined_by = "core"
-        elif id(sig) in self.defined_by:
-            info.defined_by, info.defined_module = self.defined_by[id(sig)]
-        elif id(sig) in self.preexisting:
-            info.defined_by = "preloaded"
-        info.mentioned_by = self.mentioned_by.get(id(sig), [])
-        subs = info.subscriptions
-        live: set[Hashable] = set()
-        for conn in _blinker.connections(sig):
-            rid, ref, weak, sender_ids = conn
-            live.add(rid)
-            receiver = ref()
-            alive = receiver is not None
-            if weak and alive and not self.doubtful and not surely_alive(receiver, self.kept):
-                self.doubtful = True
-            if sender_ids is not _blinker.ANY_ONLY and not self.doubtful:
-                self.doubtful = any(_blinker.held_weakly(sig, sid) for sid in sender_ids)
-            recs = records.get(rid, ())
-            for sid in sender_ids:
-                if len(recs) == 1:  # the common case: one connection, from ISignal
-                    sub = recs[0][1] if recs[0][0] == sid else None
-                else:
-                    sub = next((s for recorded, s in recs if recorded == sid), None)
-                if sub is None:
-                    subs.append(self._foreign(info, sig, conn, sid))
-                elif alive and sub.weak == weak:
-                    subs.append(sub)  # as recorded when ckansig connected it
-                else:
-                    subs.append(sub._replace(weak=weak, alive=alive, ref=ref))
-        for rid, recs in records.items():
-            if rid not in live:  # connected weakly by a plugin, since garbage-collected
-                subs.append(recs[0][1]._replace(alive=False))
-        return info
-
-    def _foreign(
-        self, info: SignalInfo, sig: Signal, conn: _blinker.Connection, sid: Hashable
-    ) -> Subscription:
-        """A receiver ckansig did not connect: at a plugin's import, or before loading."""
-        receiver = conn.ref()
-        try:
-            module = getattr(receiver, "__module__", None)
-        except BaseException as exc:  # a hook of the receiver's own
-            if not plugin_fault(exc):
-                raise
-            module = None
-        plugin = self.module_owner.get(module) if isinstance(module, str) else None
-        described = describe(receiver) if receiver is not None else CallableInfo(
-            f"<collected receiver {conn.receiver_id!r}>", "?", None, None, None, "unknown",
-            False)
-        sender = _blinker.sender_for_id(sig, sid)
-        return Subscription(
-            info.namespace, info.name, described, plugin, "import" if plugin else "unknown",
-            Sender.of(sender) if sender is not _blinker.UNKNOWN else Sender(
-                "object", "object", f"<object id {sid!r}>"),
-            conn.weak, receiver is not None, conn.receiver_id, ref=conn.ref)
-
-
-_NS_ORDER = {"ckan": 0, "ckanext": 1}
-_CORE_ORDER = {(s.namespace, s.name): i for i, s in enumerate(CORE_SIGNALS)}
-
-
-def _display_order(info: SignalInfo) -> tuple[int, str, int, str]:
-    ns_rank = _NS_ORDER.get(info.namespace or "", 2 if info.namespace else 3)
-    core_rank = _CORE_ORDER.get((info.namespace or "", info.name), len(_CORE_ORDER))
-    return ns_rank, info.namespace or "", core_rank, info.name
-
 
 def load(config: Config, namespaces: Mapping[str, Namespace] | None = None,
          absent: Mapping[tuple[str, str], Signal] | None = None, *,
