@@ -299,47 +299,33 @@ def jsonable(value: Any, redactor: Redactor, depth: int = 0,
     """``value`` as JSON data: plain data as is (secrets hidden), anything else
     as its repr; a cycle, nesting deeper than :data:`MAX_DEPTH` or an int JSON
     cannot write becomes a marker."""
-    kind = type(value)
-    if kind is str:
+    if isinstance(value, str):
         return redactor.text(value)
-    if kind is dict or kind is list:  # the common containers first: big documents are made of them
+    if isinstance(value, (dict, list, tuple)):
         marker = _unwalkable(value, depth, seen)
         if marker is not None:
             return marker
         inner, deeper = seen | {id(value)}, depth + 1
         # Strings inline, the short ones without a call: a big document is mostly strings.
         text, exact, shortest = redactor.text, redactor.exact, redactor.shortest
-        if kind is list:
+        if not isinstance(value, dict):
             return [(REDACTED if v in exact else v) if type(v) is str and len(v) < shortest
                     else text(v) if type(v) is str else jsonable(v, redactor, deeper, inner)
                     for v in value]
-        keys = tuple(value)
-        if all(type(k) is str for k in keys):
-            secret = _secret_keys(keys) if redactor.enabled else frozenset()
+        if all(isinstance(k, str) for k in value):
+            secret = _secret_keys_of(value) if redactor.enabled else frozenset()
             return {k: REDACTED if k in secret and not isinstance(v, _NO_SECRET)
                     else (REDACTED if v in exact else v)
                     if type(v) is str and len(v) < shortest
                     else text(v) if type(v) is str else jsonable(v, redactor, deeper, inner)
                     for k, v in value.items()}
-    if isinstance(value, str):
-        return redactor.text(value)
-    if value is None or isinstance(value, (bool, float)):
+    elif value is None or isinstance(value, (bool, float)):
         return redactor.value(value)
-    if isinstance(value, int):
+    elif isinstance(value, int):
         if value.bit_length() > 14_000:  # near 4,300 digits: can str() write it?
             try:
                 str(value)
             except ValueError:  # neither JSON nor repr can write it
                 return unrepresentable(f"an int of {value.bit_length()} bits")
         return redactor.value(value)
-    if isinstance(value, (dict, list, tuple)):
-        marker = _unwalkable(value, depth, seen)
-        if marker is not None:
-            return marker
-        inner = seen | {id(value)}
-        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-            return {k: REDACTED if redactor.enabled and _hides(k, v)
-                    else jsonable(v, redactor, depth + 1, inner) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [jsonable(v, redactor, depth + 1, inner) for v in value]
     return safe_repr(value, redactor)
