@@ -516,3 +516,49 @@ def test_a_receiver_reading_declared_config_runs_in_the_app(database_ini: Path,
                    "--sender", "user_create", "--kw", f"result={json.dumps({'id': alice})}",
                    "--kw", "data_dict={}", cwd=database_ini.parent)
     assert "database: activity +1" in text.stdout
+
+
+PLUGIN_WITH_ACTIONS = '''
+import ckan.plugins as p
+from ckan.plugins import toolkit
+
+
+def on_action(sender, **kwargs):
+    return None
+
+
+def fx_custom_action(context, data_dict):
+    return "custom"
+
+
+class ActionsPlugin(p.SingletonPlugin):  # not "Plugin": CKAN 2.10's pyutilib skips that name
+    p.implements(p.ISignal)
+    p.implements(p.IActions)
+
+    def get_actions(self):
+        return {"fx_custom_action": fx_custom_action}
+
+    def get_signal_subscriptions(self):
+        return {toolkit.signals.action_succeeded: [
+            {"receiver": on_action, "sender": "pakage_create"},  # a typo: never sent
+            {"receiver": on_action, "sender": "package_create"},  # a core action
+            {"receiver": on_action, "sender": "fx_custom_action"},  # this plugin's action
+        ]}
+'''
+
+
+def test_action_sender_filters_are_checked_against_ckans_registry(
+    tmp_path: Path, base_ini: Path,
+) -> None:
+    from .conftest import fake_distribution
+
+    site = fake_distribution(tmp_path / "site", "fx_actions",
+                             "[ckan.plugins]\nfx_actions = fx_ckan_actions:ActionsPlugin\n")
+    (site / "fx_ckan_actions.py").write_text(PLUGIN_WITH_ACTIONS)
+    ini = child_ini(tmp_path, base_ini, "fx_actions")
+    done = ckansig("--ckan-ini", str(ini), "doctor", "--format", "json", cwd=tmp_path,
+                   env={"PYTHONPATH": str(site)}, code=1)
+    found = [p for p in json.loads(done.stdout)["problems"] if p["id"] == "SIG021"]
+    assert [(p["plugin"], p["severity"]) for p in found] == [("fx_actions", "error")]
+    assert "'pakage_create'" in found[0]["message"]
+    assert "did you mean 'package_create'?" in found[0]["message"]

@@ -90,6 +90,7 @@ FIRES_ALONE = [
         (["fx_doc:NoSource"], "SIG018", "info"),
         (["fx_doc:NotISignal"], "SIG019", "error"),
         (["fx_doc:NewEachCall"], "SIG020", "warning"),
+        (["fx_doc:BlueprintTypo"], "SIG021", "error"),
 ]
 
 
@@ -380,3 +381,8 @@ def test_a_receiver_made_anew_by_each_call_is_named(doctor) -> None:
     (problem,) = doctor("fx_doc:NewEachCall").active()
     assert problem.plugin == "fx_doc:NewEachCall" and "<lambda>" in problem.message
     assert problem.signal == "user_created"
+
+
+def test_a_blueprint_type_ckan_never_sends_gets_a_did_you_mean(doctor) -> None:
+    (problem,) = doctor("fx_doc:BlueprintTypo").active()
+    assert "did you mean 'dataset'?" in problem.message

@@ -35,7 +35,7 @@ def doctor_command(
 ) -> None:
     """Check every plugin's subscriptions against CKAN's rules and blinker's behaviour.
 
-    Findings have stable IDs (SIG001-SIG020) and severities; silence them with
+    Findings have stable IDs (SIG001-SIG021) and severities; silence them with
     --ignore, with [ckansig.doctor] in the config, or with a
     "# ckansig: ignore[SIGnnn]" comment on the receiver. Exits 1 when a
     problem at or above --fail-level remains.

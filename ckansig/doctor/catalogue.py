@@ -240,4 +240,17 @@ CHECKS: dict[str, Check] = {c.id: c for c in (
         "def get_signal_subscriptions(self):\n"
         "    return {toolkit.signals.user_created: [self.on_user_created]}",
     ),
+    Check(
+        "SIG021", "error", "a sender filter naming a sender CKAN never sends",
+        "filter by a sender CKAN sends: a registered action name for action_succeeded, a "
+        "blueprint type for register_blueprint",
+        "blinker calls a sender-filtered receiver only for that exact sender. CKAN sends "
+        "action_succeeded with the action's name (core actions and those of IActions "
+        "plugins), and register_blueprint with 'dataset', 'resource', 'group' or "
+        "'organization'. A filter naming anything else, such as a misspelled action, never "
+        "fires, silently. Actions are checked in CKAN mode only (a ckan.ini), where CKAN's "
+        "own registry is at hand.",
+        "{'receiver': on_create, 'sender': 'pakage_create'}  # on action_succeeded",
+        "{'receiver': on_create, 'sender': 'package_create'}",
+    ),
 )}

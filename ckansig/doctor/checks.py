@@ -3,6 +3,7 @@ for what each finds and why, and :mod:`ckansig.doctor.context` for how they run)
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import linecache
 import sys
@@ -23,6 +24,7 @@ from ckansig.doctor.context import (
     CheckContext,
     check,
 )
+from ckansig.doctor.names import NameIndex
 from ckansig.loading import blinker_state
 from ckansig.loading.describing import call_shape, describe
 from ckansig.model import (
@@ -183,6 +185,49 @@ def sender_never_matches(ctx: CheckContext, info: SignalInfo, sub: Subscription,
     elif info.core is not None and info.core.sender_kind == "app" and sender.kind == "value":
         ctx.report(f"{sub.receiver.name} filters {info.name!r} by {sender.repr}, but CKAN "
                    f"sends {info.name} from the Flask app, never a {sender.type}", sub=sub)
+
+
+#: The senders CKAN sends register_blueprint with, in every release (ckan/lib/plugins.py).
+BLUEPRINT_TYPES = frozenset({"dataset", "resource", "group", "organization"})
+
+
+@check("SIG021", CONNECTION)
+def sender_never_sent(ctx: CheckContext, info: SignalInfo, sub: Subscription,
+                      receiver: Any) -> None:
+    sender = sub.sender
+    if info.core is None or sender.kind != "value" or not isinstance(sender.value, str):
+        return
+    known: frozenset[str] | None
+    if info.core.name == "register_blueprint":
+        known, what = BLUEPRINT_TYPES, "blueprint type"
+    elif info.core.name == "action_succeed":
+        known, what = _ckan_actions(ctx), "action"
+    else:
+        return
+    if known is None or sender.value in known:
+        return
+    typo = NameIndex(known).one_edit_from(sender.value) if known else None
+    hint = f"; did you mean {typo!r}?" if typo else ""
+    ctx.report(f"{sub.receiver.name} filters {info.name!r} by {sender.repr}, but CKAN sends it "
+               f"with no {what} of that name, so it never runs{hint}", sub=sub)
+
+
+def _ckan_actions(ctx: CheckContext) -> frozenset[str] | None:
+    """The action names CKAN's registry holds (core and IActions plugins), in
+    CKAN mode; None elsewhere, where they cannot be known."""
+    cache = ctx.shared.cache
+    if "ckan_actions" not in cache:
+        config = ctx.shared.config
+        names: frozenset[str] | None = None
+        if config is not None and config.ckan_config is not None:
+            from ckan import logic
+
+            with contextlib.suppress(KeyError):  # fills the registry, then misses
+                logic.get_action("ckansig: the registry, please")
+            names = frozenset(logic._actions)
+        cache["ckan_actions"] = names
+    found: frozenset[str] | None = cache["ckan_actions"]
+    return found
 
 
 @check("SIG014", RECEIVER)
