@@ -57,9 +57,12 @@ def doctor_command(
                             "./pyproject.toml, or a ckan.ini with ckan.plugins)")
     level = fail_level or settings.doctor.fail_level or "error"
     try:
-        report = diagnose(registry, settings, ckan_version=ckan_version,
-                          select=[i for ids in select for i in ids],
-                          ignore=[i for ids in ignore for i in ids])
+        # diagnose collects the garbage first (so dropped receivers are found), then
+        # builds only ckansig's own records: the collector can rest meanwhile
+        with POLICY.building_output():
+            report = diagnose(registry, settings, ckan_version=ckan_version,
+                              select=[i for ids in select for i in ids],
+                              ignore=[i for ids in ignore for i in ids])
     except ConfigError as exc:
         raise ConfigProblem(str(exc)) from None
     with POLICY.building_output():
