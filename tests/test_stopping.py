@@ -46,6 +46,16 @@ def test_receivers_past_the_timeout_are_stopped_and_the_rest_run(write_config) -
     assert b"4 timed out" in text.stdout
 
 
+def test_each_receiver_gets_the_whole_timeout(write_config) -> None:
+    # the alarm is set once; ringing while a later receiver runs, it waits for that one's turn
+    done = ckansig("-c", str(write_config("fx_slow")), "fire", "fx_relay", "--timeout", "0.5",
+                   "-f", "json", timeout=60)
+    document = json.loads(done.stdout)
+    assert statuses(document) == {"takes_a_while": "ok", "sleeps": "timeout"}
+    durations = {r["receiver"].rsplit(".", 1)[1]: r["duration_ms"] for r in document["receivers"]}
+    assert durations["sleeps"] >= 500  # stopped at its own deadline, not the first one's
+
+
 @pytest.mark.parametrize("given", ["-1", "soon"])
 def test_a_bad_timeout_is_a_usage_error(write_config, given: str) -> None:
     done = ckansig("-c", str(write_config("fx_slow")), "fire", "fx_slow", "--timeout", given)

@@ -15,7 +15,8 @@ cancelled) and the rest still run. A real Ctrl-C stops the fire:
 
 The loop (:func:`_call_each`) does as little as it can per receiver: the
 call, two clock reads and, when asked, one comparison against a snapshot of
-the arguments and two ``lseek`` calls for captured output. What surrounds it,
+the arguments and two ``lseek`` calls for captured output; the timeout costs
+no system call per receiver. What surrounds it,
 capturing output, the alarm and running coroutines, is :class:`_Session`'s.
 """
 
@@ -137,19 +138,19 @@ def _call_each(
     for receiver in receivers:
         failed: BaseException | None = None
         is_async = False
-        if alarm is not None:
-            alarm.arm()
         start = clock()
         try:
+            if alarm is not None:  # inside the try: the alarm may ring from here on
+                alarm.started = start
             result = receiver(sender, **kwargs)
             if alarm is not None:
-                alarm.running = False
+                alarm.started = None
             if type(result) is _COROUTINE and inspect.iscoroutinefunction(receiver):
                 is_async = True
                 result = session.await_(result, start)
         except BaseException as raised:  # recorded, never fatal
             if alarm is not None:
-                alarm.running = False
+                alarm.started = None
             result, failed = None, raised
         timed(clock() - start)
         call(receiver)
@@ -163,6 +164,8 @@ def _call_each(
         ended: Ended | None = None
         if (alarm is not None and alarm.rang) or type(failed) is ReceiverTimeout:
             ended = "timeout"
+            if alarm is not None:
+                alarm.rang = False
         if CTRL_C.hit:
             ended = "interrupted"
         if failed is not None or is_async or ended or (capture is not None and capture.wrote()):
@@ -184,38 +187,36 @@ def _extra(extras: dict[int, Extra], index: int) -> Extra:
 
 
 class _Alarm:
-    """Stops a receiver that runs past ``timeout`` seconds: ``SIGALRM``
-    raises :class:`ReceiverTimeout` in it, and again every half second in
-    case it swallows that. One ``setitimer`` call per receiver."""
+    """Stops a receiver that runs past ``timeout`` seconds: ``SIGALRM`` raises
+    :class:`ReceiverTimeout` in it, and again every half second in case it
+    catches that.
+
+    No system call per receiver: the loop only notes when each receiver
+    started (``started``, None between receivers). The timer is set once; when
+    it rings early (the receiver it was set for is done), it is set again for
+    what the running receiver has left."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self.running = False  # a receiver's own code is running
-        self.rang = False  # the current receiver ran out of time
+        self.started: float | None = None  # when the running receiver started
+        self.rang = False  # the running receiver ran out of time
         self._previous: Any = None
 
     def __enter__(self) -> _Alarm:
         self._previous = _signals.signal(_signals.SIGALRM, self._ring)
+        _signals.setitimer(_signals.ITIMER_REAL, self.timeout)
         return self
 
     def __exit__(self, *exc: object) -> None:
         _signals.setitimer(_signals.ITIMER_REAL, 0)
         _signals.signal(_signals.SIGALRM, self._previous)
 
-    def arm(self) -> None:
-        """A receiver is about to run."""
-        self.rang = False
-        self.running = True
-        _signals.setitimer(_signals.ITIMER_REAL, self.timeout)
-
-    def pause(self) -> None:
-        """Stop the clock (a coroutine is awaited under its own timeout)."""
-        self.running = False
-        _signals.setitimer(_signals.ITIMER_REAL, 0)
-
     def _ring(self, signum: int, frame: Any) -> None:
-        if not self.running:
-            return  # between receivers: too late to matter
+        started = self.started
+        left = self.timeout if started is None else self.timeout - (perf_counter() - started)
+        if left > 0:  # early: the receiver the timer was set for is done
+            _signals.setitimer(_signals.ITIMER_REAL, left)
+            return
         self.rang = True
         _signals.setitimer(_signals.ITIMER_REAL, 0.5)
         raise ReceiverTimeout(f"ran past the {self.timeout:g} s timeout")
@@ -236,7 +237,7 @@ class _Session:
         """Run ``coroutine`` to completion, as ``send_async`` would await it;
         cancel it once the receiver has run for the timeout."""
         if self.alarm is not None:
-            self.alarm.pause()
+            self.alarm.started = None  # a coroutine is awaited under its own timeout
         if self.loop is None:
             import asyncio  # costs ~30 ms at start-up: only when needed
 
