@@ -6,8 +6,9 @@ point at two anonymous files while receivers run, so ``print``,
 subprocess are all caught, and none of it reaches ckansig's stdout.
 ``sys.stdout`` and ``sys.stderr`` are real text streams on those
 descriptors (with ``buffer`` and ``fileno()``) that write straight through,
-so after each receiver the hot loop only asks where the two files end
-(:meth:`Capture.wrote`, two ``lseek`` calls) to know whether it wrote anything.
+so after each receiver the hot loop only asks where the two files end (two
+``lseek`` calls against ``out_pos`` and ``err_pos``) to know whether it wrote
+anything, and then :meth:`Capture.take` reads it.
 """
 
 from __future__ import annotations
@@ -64,11 +65,6 @@ class Capture:
 
             self._handler = _log_handler(self.logged)
             logging.getLogger().addHandler(self._handler)
-
-    def wrote(self) -> bool:
-        """Whether anything was written or logged since the last :meth:`take`."""
-        return (os.lseek(self.out_fd, 0, _SEEK_CUR) != self.out_pos
-                or os.lseek(self.err_fd, 0, _SEEK_CUR) != self.err_pos or bool(self.logged))
 
     def take(self) -> tuple[str | None, str | None, str | None]:
         """What was written to stdout and to stderr, and logged, since the last

@@ -49,6 +49,8 @@ __all__ = ["ENTRY_POINT_GROUPS", "load"]
 
 
 _ANY_SENDER = Sender.of(ANY)
+#: Iterables whose reading runs no plugin code (a subclass's could).
+_PLAIN_ITERABLES = frozenset({list, tuple, type({}.items())})
 _make_subscription = Subscription._make
 
 # Plugins stay alive for the whole process, as CKAN's SingletonPlugin cache
@@ -175,15 +177,27 @@ class _Loader(RegistryBuilder):
         self.errors.append(LoadError(plugin, kind, f"{doing} raised {exc_text(exc)}",
                                      file=file, line=line, **fields))
 
-    def _read(self, items: Iterator[Any], plugin: str, what: Callable[[int], str],
+    def _read(self, items: Iterable[Any], plugin: str, what: Callable[[int], str],
               declared: tuple[str | None, int | None], **fields: Any,
               ) -> Iterator[tuple[int, Any]]:
-        """``(n, item)`` for each item that plugin code's iterator gives. When
-        it raises, that is the plugin's load error ("reading " + ``what(n)``)
-        and the reading stops; what came before stays."""
+        """``(n, item)`` for each item of ``items``, which plugin code gave.
+        When reading it raises, that is the plugin's load error ("reading " +
+        ``what(n)``) and the reading stops; what came before stays. (A list,
+        tuple or dict's items run no plugin code while read: they are read
+        directly, as the common case for thousands of receivers.)"""
+        if type(items) in _PLAIN_ITERABLES:
+            return enumerate(items, 1)
+        return self._read_guarded(items, plugin, what, declared, **fields)
+
+    def _read_guarded(self, items: Iterable[Any], plugin: str, what: Callable[[int], str],
+                      declared: tuple[str | None, int | None], **fields: Any,
+                      ) -> Iterator[tuple[int, Any]]:
+        iterator: Iterator[Any] | None = None
         for index in itertools.count(1):
             try:
-                item = next(items)
+                if iterator is None:
+                    iterator = iter(items)
+                item = next(iterator)
             except StopIteration:
                 return
             except BaseException as exc:
@@ -243,7 +257,7 @@ class _Loader(RegistryBuilder):
                 file=declared[0], line=declared[1]))
             return
         try:
-            pairs = iter(items())
+            pairs = items()
         except BaseException as exc:
             if not plugin_fault(exc):
                 raise
@@ -287,7 +301,7 @@ class _Loader(RegistryBuilder):
             return
         records = self.records.setdefault(id(key), {})
         for index, entry in self._read(
-                iter(listeners), name, lambda n: f"receiver {n} of {signal_name!r}", declared,
+                listeners, name, lambda n: f"receiver {n} of {signal_name!r}", declared,
                 signal=signal_name, namespace=ns):
             try:
                 self._connect_one(name, key, ns, signal_name, entry, declared, records)
