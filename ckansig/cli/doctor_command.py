@@ -12,9 +12,13 @@ from ckansig.isolation import streams
 
 
 @click.command("doctor")
-@click.option("--fail-level", type=click.Choice(["error", "warning", "info"]), default=None,
+@click.option("--fail-level", type=click.Choice(["error", "warning", "info", "pedantic"]),
+              default=None,
               help="Exit 1 when a problem at or above this level remains (default: error, "
               "or fail_level in [ckansig.doctor]).")
+@click.option("--strict", is_flag=True, default=None,
+              help="Also report pedantic findings: true to the letter of CKAN's guide, "
+              "rarely worth acting on (or strict = true in [ckansig.doctor]).")
 @click.option("--select", "select", type=CheckIds(), multiple=True,
               help="Only these checks (comma-separated IDs). Repeatable.")
 @click.option("--ignore", "ignore", type=CheckIds(), multiple=True,
@@ -31,11 +35,11 @@ from ckansig.isolation import streams
 def doctor_command(
     ctx: click.Context, fail_level: str | None, select: tuple[tuple[str, ...], ...],
     ignore: tuple[tuple[str, ...], ...], ckan_version: tuple[int, int] | None, fmt: str,
-    explain_id: str | None, config: str | None, ckan_ini: str | None,
+    explain_id: str | None, config: str | None, ckan_ini: str | None, strict: bool | None,
 ) -> None:
     """Check every plugin's subscriptions against CKAN's rules and blinker's behaviour.
 
-    Findings have stable IDs (SIG001-SIG021) and severities; silence them with
+    Findings have stable IDs (SIG001-SIG022) and severities; silence them with
     --ignore, with [ckansig.doctor] in the config, or with a
     "# ckansig: ignore[SIGnnn]" comment on the receiver. Exits 1 when a
     problem at or above --fail-level remains.
@@ -62,7 +66,8 @@ def doctor_command(
         with POLICY.building_output():
             report = diagnose(registry, settings, ckan_version=ckan_version,
                               select=[i for ids in select for i in ids],
-                              ignore=[i for ids in ignore for i in ids])
+                              ignore=[i for ids in ignore for i in ids],
+                              strict=True if strict or level == "pedantic" else None)
     except ConfigError as exc:
         raise ConfigProblem(str(exc)) from None
     with POLICY.building_output():

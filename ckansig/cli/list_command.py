@@ -14,13 +14,16 @@ from ckansig.cli.support import config_option, echo_json, load_registry
 @click.option("-n", "--namespace", help="Only signals in this namespace (ckan, ckanext).")
 @click.option("-p", "--plugin", help="Only receivers from this plugin (as named in the config).")
 @click.option("-s", "--subscribed", is_flag=True, help="Only signals that have receivers.")
+@click.option("--sends", is_flag=True,
+              help="Also show where each signal is sent: the send sites found in the source "
+              "of CKAN and the extensions (file:line, sender, keyword arguments).")
 @click.option("-f", "--format", "fmt", type=FORMATS, default="text", show_default=True,
               help="Output format.")
 @config_option
 @click.pass_context
 def list_command(
     ctx: click.Context, pattern: str | None, namespace: str | None, plugin: str | None,
-    subscribed: bool, fmt: str, config: str | None, ckan_ini: str | None,
+    subscribed: bool, sends: bool, fmt: str, config: str | None, ckan_ini: str | None,
 ) -> None:
     """List every signal and its receivers, with where each came from.
 
@@ -32,10 +35,15 @@ def list_command(
     registry = load_registry(ctx, text=fmt == "text")
     signals = registry.select(pattern, namespace, plugin, subscribed)
     with POLICY.building_output():
+        index = None
+        if sends:
+            from ckansig.sends import send_index
+
+            index = send_index(registry)
         if fmt == "json":
-            echo_json(output.list_json(registry, signals))
+            echo_json(output.list_json(registry, signals, index))
         else:
-            output.print_list(output.console(), registry, signals)
+            output.print_list(output.console(), registry, signals, index)
     if registry.errors:
         if fmt != "json":
             output.print_errors(output.console(stderr=True), registry.errors)

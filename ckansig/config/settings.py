@@ -45,7 +45,7 @@ def parse_version(text: str) -> tuple[int, int] | None:
 
 
 #: The levels ``fail_level`` (and ``--fail-level``) take.
-FAIL_LEVELS = ("error", "warning", "info")
+FAIL_LEVELS = ("error", "warning", "info", "pedantic")
 
 PluginKind = Literal["object", "module", "name"]
 
@@ -97,6 +97,8 @@ class DoctorSettings(NamedTuple):
     fail_level: str | None = None
     #: receiver name (a glob such as "ckanext.ext.*") -> check IDs silenced for it
     per_receiver: Mapping[str, tuple[str, ...]] = {}
+    #: show "pedantic" findings too (``--strict``)
+    strict: bool = False
 
 
 class Config(NamedTuple):

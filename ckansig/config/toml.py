@@ -263,7 +263,7 @@ class _Parser:
         table = f"{self.table}.doctor"
         if not isinstance(value, dict):
             raise self.fail("doctor", f"must be a table, not {type_name(value)}")
-        known = {"ignore", "select", "ckan_version", "fail_level", "per_receiver"}
+        known = {"ignore", "select", "ckan_version", "fail_level", "per_receiver", "strict"}
         for key in value:
             if key not in known:
                 raise self.fail(key, f"unknown key (expected one of {', '.join(sorted(known))})",
@@ -281,6 +281,10 @@ class _Parser:
         if level is not None and level not in FAIL_LEVELS:
             raise self.fail("fail_level", f"must be one of {', '.join(FAIL_LEVELS)}, not {level!r}",
                             table=table)
+        strict = value.get("strict", False)
+        if not isinstance(strict, bool):
+            raise self.fail("strict", f"must be true or false, not {type_name(strict)}",
+                            table=table)
         per_receiver = value.get("per_receiver", {})
         if not isinstance(per_receiver, dict):
             raise self.fail("per_receiver", "must be a table of receiver name = [check IDs], "
@@ -290,7 +294,8 @@ class _Parser:
                                              line=self._line_of_string(str(name))))
             for name, ids in per_receiver.items()
         }
-        return DoctorSettings(tuple(ignore), tuple(select), parsed_version, level, silenced)
+        return DoctorSettings(tuple(ignore), tuple(select), parsed_version, level, silenced,
+                              strict)
 
     def _check_ids(self, key: str, value: object, table: str,
                    line: int | None = None) -> list[str]:

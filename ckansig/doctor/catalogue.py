@@ -13,10 +13,11 @@ from typing import Literal, NamedTuple
 
 __all__ = ["CHECKS", "SEVERITIES", "SEVERITY_RANK", "Check", "Severity"]
 
-#: How serious a finding is.
-Severity = Literal["error", "warning", "info"]
-SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
-SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
+#: How serious a finding is. "pedantic" findings are true to the letter of CKAN's
+#: guide but rarely worth acting on: shown only with ``doctor --strict``.
+Severity = Literal["error", "warning", "info", "pedantic"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info", "pedantic")
+SEVERITY_RANK: dict[str, int] = {"pedantic": -1, "info": 0, "warning": 1, "error": 2}
 
 
 class Check(NamedTuple):
@@ -252,5 +253,20 @@ CHECKS: dict[str, Check] = {c.id: c for c in (
         "own registry is at hand.",
         "{'receiver': on_create, 'sender': 'pakage_create'}  # on action_succeeded",
         "{'receiver': on_create, 'sender': 'package_create'}",
+    ),
+    Check(
+        "SIG022", "warning", "a subscription to a signal nothing sends",
+        "subscribe to the name the sender uses (see ckansig list --sends), or install the "
+        "extension that sends it",
+        "ckansig reads the source of CKAN, of every installed ckanext package and of the "
+        "configured plugins for calls that send signals (signal.send(...), send_async, "
+        "wrappers that send a signal they are given, and signals forwarded with "
+        "other.connect(signal.send)). A custom signal that is subscribed to but sent "
+        "nowhere, often a misspelling of one that is, never runs its receivers. A name "
+        "made at run time (an f-string) counts as sending every name it can make. Core "
+        "signals are SIG010's.",
+        'tk.signals.ckanext.signal("ap_main:collect_config_section")  # subscribed; sent: '
+        '"...sections"',
+        'tk.signals.ckanext.signal("ap_main:collect_config_sections")',
     ),
 )}

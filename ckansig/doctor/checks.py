@@ -126,11 +126,37 @@ def orphan_signal(ctx: CheckContext, info: SignalInfo) -> None:
     if info.namespace != "ckanext" or info.core is not None or info.defined_by is not None:
         return
     subscribed = [s for s in info.subscriptions if s.alive]
-    if subscribed and not ctx.close_name(info):
+    if subscribed and not ctx.close_name(info) and not _sent_elsewhere(ctx, info):
         plugins = ", ".join(sorted({s.plugin or "?" for s in subscribed}))
         ctx.report(f"{info.name!r} is only looked up by subscribers ({plugins}); no loaded "
                    "module defines it, so unless its provider is installed it is never sent",
                    sub=subscribed[0], info=info, receiver=None)
+
+
+def _sent_elsewhere(ctx: CheckContext, info: SignalInfo) -> bool:
+    """Whether SIG022 reports ``info`` instead: nothing sends it, and a sent
+    name is one edit away."""
+    return not ctx.shared.sends().sites_of(info.namespace, info.name) \
+        and ctx.shared.sent_typo(info) is not None
+
+
+@check("SIG022", SIGNAL)
+def nothing_sends(ctx: CheckContext, info: SignalInfo) -> None:
+    if info.core is not None or info.namespace == "ckan" or ctx.close_name(info):
+        return  # SIG010 knows which releases send a core signal; SIG009 the rest of ckan's
+    subscribed = [s for s in info.subscriptions if s.alive]
+    if not subscribed:
+        return
+    sends = ctx.shared.sends()
+    if sends.sites_of(info.namespace, info.name):
+        return
+    typo = ctx.shared.sent_typo(info)
+    if typo is None and info.defined_by is None and info.namespace == "ckanext":
+        return  # nothing defines it either: SIG011's
+    hint = f"; did you mean {typo!r}, which is sent?" if typo else ""
+    ctx.report(f"nothing sends {info.name!r}: no send site in the {sends.files} source files "
+               f"of CKAN and the extensions read, so its receivers never run{hint}",
+               sub=subscribed[0], info=info, receiver=None)
 
 
 @check("SIG012", SIGNAL)
@@ -252,47 +278,63 @@ def cannot_take_arguments(ctx: CheckContext, info: SignalInfo, sub: Subscription
     shape = call_shape(receiver)
     if shape is None:
         return
-    sends = info.core.kwargs if info.core is not None else None
-    sent = set(sends or ())
     name = sub.receiver.name
     if not shape.positional and not shape.varargs:
         ctx.report(f"{name} has no positional parameter for the sender: {info.name!r} calls "
                    "it as receiver(sender, **kwargs)", sub=sub)
         return
+    sent = ctx.shared.sent(info)
+    always = sent.always if sent is not None else frozenset()
+    ever = sent.ever if sent is not None else frozenset()
     problems = []
-    extra = [p for p in shape.required[1:] if p not in sent]
-    if extra:
-        problems.append(f"requires {', '.join(extra)} besides the sender, which "
-                        f"{info.name!r} does not send")
-    missing_kw = [p for p in shape.required_keywords if p not in sent]
-    if missing_kw:
-        problems.append(f"requires keyword argument(s) {', '.join(missing_kw)}, which "
-                        f"{info.name!r} does not send")
+    for required, what in ((shape.required[1:], "besides the sender"),
+                           (shape.required_keywords, "as keyword argument(s)")):
+        missing = [p for p in required if p not in always]
+        if missing:
+            how = "does not always send" if all(p in ever for p in missing) else "does not send"
+            problems.append(f"requires {', '.join(missing)} {what}, which {info.name!r} {how}")
     if not shape.varkw:
         accepted = set(shape.positional[1:]) | set(shape.keywords)
-        refused = [k for k in (sends or ()) if k not in accepted]
+        refused = [k for k in _in_order(info, ever) if k not in accepted]
         if refused:
             problems.append(f"has no **kwargs and cannot take {', '.join(refused)}, which "
                             f"{info.name!r} sends")
-        elif not problems:
-            what = ("whose keyword arguments are not documented" if sends is None
-                    else "which may send more in a later release")
-            ctx.report(f"{name} has no **kwargs on {info.name!r}, {what}: receivers must "
-                       "accept arbitrary keyword arguments", sub=sub, severity="warning")
+        elif not problems and info.core is not None:
+            # CKAN's guide: receivers MUST take **kwargs, as CKAN may add arguments
+            ctx.report(f"{name} has no **kwargs on {info.name!r}, which may send more in a "
+                       "later release: receivers must accept arbitrary keyword arguments",
+                       sub=sub, severity="warning")
+        elif not problems and sent is None:
+            ctx.report(f"{name} has no **kwargs on {info.name!r}, and no send site of it was "
+                       "found to say what it sends", sub=sub, severity="pedantic")
     for problem in problems:
         ctx.report(f"{name} {problem}", sub=sub)
+
+
+def _in_order(info: SignalInfo, names: frozenset[str]) -> list[str]:
+    """``names`` in the catalogue's order for a core signal, else sorted."""
+    documented = [k for k in (info.core.kwargs if info.core else ()) if k in names]
+    return documented + sorted(names.difference(documented))
 
 
 @check("SIG016", RECEIVER)
 def modifies_arguments(ctx: CheckContext, info: SignalInfo, sub: Subscription,
                        receiver: Any) -> None:
     for finding in source.analyse(receiver, sub.receiver.file, sub.receiver.line):
+        name = sub.receiver.name
         if finding.kind == "mutates":
-            ctx.report(f"{sub.receiver.name} {finding.what}: it modifies its arguments",
+            ctx.report(f"{name} {finding.what}: it modifies its arguments",
                        sub=sub, line=finding.line)
-        else:
-            ctx.report(f"{sub.receiver.name} {finding.what}; CKAN does not guarantee which "
-                       "arguments are sent", sub=sub, line=finding.line, severity="info")
+            continue
+        sent = ctx.shared.sent(info)
+        if sent is None:
+            ctx.report(f"{name} {finding.what}, and no send site of {info.name!r} was found "
+                       "to say it is passed", sub=sub, line=finding.line, severity="pedantic")
+        elif finding.key not in sent.always:
+            how = ("not every send site of it passes" if finding.key in sent.ever else
+                   "no send site of it passes" if sent.sites else "CKAN does not send")
+            ctx.report(f"{name} {finding.what}, but {how} {finding.key!r} on {info.name!r}: "
+                       "KeyError", sub=sub, line=finding.line)
 
 
 # -- duplicates ----------------------------------------------------------------------

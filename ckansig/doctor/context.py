@@ -34,6 +34,7 @@ from ckansig.doctor.problems import Problem
 from ckansig.errors import exc_text, raise_site
 from ckansig.isolation import plugin_fault
 from ckansig.model import LoadedPlugin, Registry, SignalInfo, Subscription
+from ckansig.sends.index import SendIndex, Sent
 
 __all__ = ["CONNECTION", "DROPPED", "DUPLICATE", "LOAD_ERROR", "PLUGIN", "RECEIVER",
            "REGISTERED", "SIGNAL", "CheckContext", "Registered", "Scope", "Shared", "check",
@@ -93,6 +94,34 @@ class Shared:
         #: what a check computes once per run for every item (see checks.py)
         self.cache: dict[str, Any] = {}
         self._typos: dict[int, str | None] = {}
+        self._sends: SendIndex | None = None
+
+    def sends(self) -> SendIndex:
+        """The send sites in the source of CKAN and the extensions (read once
+        per run, from the per-file cache)."""
+        if self._sends is None:
+            from ckansig.sends import send_index
+
+            self._sends = send_index(self.registry)
+        return self._sends
+
+    def sent(self, info: SignalInfo) -> Sent | None:
+        """The keyword arguments ``info`` is sent with: what its send sites
+        pass, else (a core signal whose sites were not read, or are forwards)
+        what the catalogue documents, else None: not known."""
+        sent = self.sends().sent(info.namespace, info.name)
+        if sent is None and info.core is not None:
+            documented = frozenset(info.core.kwargs)
+            sent = Sent(documented, documented, 0)
+        return sent
+
+    def sent_typo(self, info: SignalInfo) -> str | None:
+        """A name sent somewhere, one edit away from ``info``'s (which nothing sends)."""
+        indexes: dict[str | None, NameIndex] = self.cache.setdefault("sent_names", {})
+        index = indexes.get(info.namespace)
+        if index is None:
+            index = indexes[info.namespace] = NameIndex(self.sends().names(info.namespace))
+        return index.one_edit_from(info.name)
 
     def close_name(self, info: SignalInfo) -> str | None:
         """A known name in ``info``'s namespace one edit away from its name,

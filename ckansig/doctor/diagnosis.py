@@ -47,13 +47,15 @@ def diagnose(
     select: Iterable[str] = (),
     ignore: Iterable[str] = (),
     collect_garbage: bool = True,
+    strict: bool | None = None,
 ) -> Report:
     """Run the checks on ``registry`` and return the problems found.
 
     ``select`` runs only those check IDs (default: the config's ``select``,
     else all); ``ignore`` (and the config's ``[ckansig.doctor]`` settings and
     ``# ckansig: ignore[...]`` comments) marks problems as silenced rather than
-    dropping them, so that the summary can count them. Garbage is collected
+    dropping them, so that the summary can count them. "pedantic" findings
+    are left out (and counted) unless ``strict`` (default: the config's). Garbage is collected
     first, so that receivers blinker has silently dropped are found (SIG007).
     A check ID in the config's ``select``, ``ignore`` or ``per_receiver`` that
     no check has is a :class:`~ckansig.errors.ConfigError`: a typo there must
@@ -69,9 +71,14 @@ def diagnose(
     shared = Shared(registry, config, release)
     selected = set(select) or set(settings.select if settings else ()) or set(CHECKS)
     problems = silence(run_checks(shared, selected), settings, set(ignore), shared.def_lines)
+    hidden = 0
+    if not (strict if strict is not None else settings is not None and settings.strict):
+        kept = [p for p in problems if p.severity != "pedantic"]
+        hidden = sum(1 for p in problems if p.severity == "pedantic" and p.silenced is None)
+        problems = kept
     problems.sort(key=lambda p: (-SEVERITY_RANK[p.severity], p.id, p.plugin or "",
                                  p.signal or "", p.receiver or "", p.file or "", p.line or 0))
-    return Report(problems, release)
+    return Report(problems, release, hidden)
 
 
 def _check_configured_ids(config: Config) -> None:

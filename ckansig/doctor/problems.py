@@ -31,18 +31,23 @@ class Problem(NamedTuple):
 
 
 class Report(NamedTuple):
-    """Every problem found, and the CKAN release they were checked against."""
+    """Every problem found, and the CKAN release they were checked against.
+    ``hidden`` counts the "pedantic" findings left out (doctor without
+    ``--strict``)."""
 
     problems: list[Problem]
     ckan_version: tuple[int, int]
+    hidden: int = 0
 
     def active(self) -> list[Problem]:
         """The problems that were not silenced."""
         return [p for p in self.problems if p.silenced is None]
 
     def summary(self) -> dict[str, int]:
-        """How many active problems per severity, and how many were silenced."""
-        counts = {"error": 0, "warning": 0, "info": 0, "silenced": 0}
+        """How many active problems per severity, how many were silenced, and
+        how many pedantic ones were left out."""
+        counts = {"error": 0, "warning": 0, "info": 0, "pedantic": 0, "silenced": 0,
+                  "hidden": self.hidden}
         for problem in self.problems:
             counts["silenced" if problem.silenced else problem.severity] += 1
         return counts

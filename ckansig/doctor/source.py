@@ -34,6 +34,7 @@ class Finding(NamedTuple):
     kind: Literal["mutates", "reads"]
     line: int
     what: str
+    key: str | None = None  # for "reads": the keyword argument read
 
 
 @cache
@@ -192,7 +193,8 @@ class _Analyser:
               and isinstance(node.slice, ast.Constant)
               and str(node.slice.value) not in self.guarded):
             self.findings.append(Finding(
-                "reads", node.lineno, f"reads {_text(node)} without a default"))
+                "reads", node.lineno, f"reads {_text(node)} without a default",
+                str(node.slice.value)))
 
 
 def _text(node: ast.AST) -> str:

@@ -91,6 +91,15 @@ class _Loader(RegistryBuilder):
 
     # -- the steps -----------------------------------------------------------
 
+    def _plugin_of_file(self, file: str | None) -> str | None:
+        """The loaded plugin whose class is defined in ``file`` (where CKAN's
+        set-up of all plugins' config declarations raised)."""
+        for plugin in self.plugins:
+            module = sys.modules.get(type(plugin.obj).__dict__.get("__module__") or "")
+            if file is not None and getattr(module, "__file__", None) == file:
+                return plugin.name
+        return None
+
     def run(self, then: Callable[[], None] | None = None) -> Registry:
         for entry in reversed(self.config.paths):
             if entry in sys.path:
@@ -116,8 +125,9 @@ class _Loader(RegistryBuilder):
             except Exception as exc:
                 file, line = raise_site(exc)
                 self.errors.append(LoadError(
-                    "ckan", "plugin_init_failed", "setting up CKAN's config declarations "
-                    f"raised {exc_text(exc)}", file=file, line=line))
+                    self._plugin_of_file(file) or "ckan", "plugin_init_failed",
+                    f"setting up CKAN's config declarations raised {exc_text(exc)}",
+                    file=file, line=line))
         if then is not None:
             then()
         registry = self._build(_KEEP_ALIVE)

@@ -46,20 +46,26 @@ def report_json(report: Report, fail_level: str) -> dict[str, Any]:
 
 
 def summary_line(report: Report) -> str:
-    """"3 problems: 1 error, 2 warnings (1 silenced)"."""
+    """"3 problems: 1 error, 2 warnings (1 silenced; 4 pedantic hidden, see --strict)"."""
     counts = report.summary()
-    total = counts["error"] + counts["warning"] + counts["info"]
+    total = sum(counts[level] for level in LEVELS)
     parts = [f"{counts[level]} {level}{'s' if counts[level] != 1 else ''}"
-             for level in ("error", "warning", "info") if counts[level]]
+             for level in LEVELS if counts[level]]
     line = f"{total} problem{'s' if total != 1 else ''}"
     if parts:
         line += ": " + ", ".join(parts)
+    notes = []
     if counts["silenced"]:
-        line += f" ({counts['silenced']} silenced)"
+        notes.append(f"{counts['silenced']} silenced")
+    if counts["hidden"]:
+        notes.append(f"{counts['hidden']} pedantic hidden, see --strict")
+    if notes:
+        line += f" ({'; '.join(notes)})"
     return line
 
 
-_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+LEVELS = ("error", "warning", "info", "pedantic")
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "pedantic": "dim"}
 SEPARATOR = " \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} "
 
 
@@ -68,7 +74,7 @@ def print_report(out: Console, report: Report) -> None:
     (with a typographic angle as the separator)."""
     from rich.text import Text
 
-    for level in ("error", "warning", "info"):
+    for level in LEVELS:
         problems = [p for p in report.active() if p.severity == level]
         if not problems:
             continue
@@ -98,7 +104,8 @@ def github_annotations(report: Report) -> list[str]:
     """GitHub Actions workflow commands, one per active problem."""
     lines = []
     for problem in report.active():
-        command = {"error": "error", "warning": "warning", "info": "notice"}[problem.severity]
+        command = {"error": "error", "warning": "warning", "info": "notice",
+                   "pedantic": "notice"}[problem.severity]
         props = []
         if problem.file:
             props.append(f"file={_gh_property(where(problem.file, None))}")

@@ -10,6 +10,8 @@ from ckansig.output.terminal import clean, where
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ckansig.sends import SendIndex, SendSite
+
 LIST_SCHEMA_VERSION = 1
 
 
@@ -58,18 +60,38 @@ def signal_json(info: SignalInfo) -> dict[str, Any]:
     }
 
 
-def list_json(registry: Registry, signals: list[SignalInfo]) -> dict[str, Any]:
-    """The documented ``ckansig list --format json`` document."""
+def send_json(site: SendSite) -> dict[str, Any]:
+    return {
+        "file": site.file,
+        "line": site.line,
+        "method": site.method,
+        "sender": site.sender,
+        "kwargs": list(site.kwargs) if site.kwargs is not None else None,
+        "via": site.via,
+        "pattern": site.pattern,
+    }
+
+
+def list_json(registry: Registry, signals: list[SignalInfo],
+              sends: SendIndex | None = None) -> dict[str, Any]:
+    """The documented ``ckansig list --format json`` document; with ``sends``,
+    each signal also lists its send sites (``list --sends``)."""
+    documents = [signal_json(info) for info in signals]
+    if sends is not None:
+        for document, info in zip(documents, signals, strict=True):
+            document["sends"] = [send_json(s) for s in sends.sites_of(info.namespace, info.name)]
     return {
         "version": LIST_SCHEMA_VERSION,
         "config": registry.config_path,
-        "signals": [signal_json(info) for info in signals],
+        "signals": documents,
         "errors": [error_json(e) for e in registry.errors],
     }
 
 
-def print_list(out: Console, registry: Registry, signals: list[SignalInfo]) -> None:
-    """``ckansig list`` for people: signals grouped by namespace, receivers under each."""
+def print_list(out: Console, registry: Registry, signals: list[SignalInfo],
+               sends: SendIndex | None = None) -> None:
+    """``ckansig list`` for people: signals grouped by namespace, receivers under
+    each (and where each is sent, with ``sends``)."""
     from rich.text import Text
 
     current: object = object()
@@ -96,8 +118,36 @@ def print_list(out: Console, registry: Registry, signals: list[SignalInfo]) -> N
             out.print(Text("    no receivers", style="dim"))
         for sub in info.subscriptions:
             out.print(_receiver_line(sub))
+        if sends is not None:
+            sites = sends.sites_of(info.namespace, info.name)
+            if not sites:
+                out.print(Text("    sent nowhere in the source read", style="yellow"))
+            for site in sites:
+                out.print(_send_line(site))
     total = sum(len(i.subscriptions) for i in signals)
-    out.print(Text(f"{len(signals)} signal(s), {total} receiver(s)", style="bold"))
+    summary = f"{len(signals)} signal(s), {total} receiver(s)"
+    if sends is not None:
+        summary += f", {len(sends.sites)} send site(s) in {sends.files} source file(s)"
+    out.print(Text(summary, style="bold"))
+
+
+def _send_line(site: SendSite) -> Any:
+    from rich.text import Text
+
+    line = Text("    ← ")
+    line.append("forwarded" if site.method == "forward" else f"{site.method}()", style="green")
+    if site.method != "forward":
+        line.append(f" sender={clean(site.sender) if site.sender is not None else 'None'}",
+                    style="yellow")
+        kwargs = "?" if site.kwargs is None else ", ".join(site.kwargs) or "-"
+        line.append(f" kwargs={clean(kwargs)}")
+    details = [clean(where(site.file, site.line) or site.file)]
+    if site.via:
+        details.append(clean(f"via {site.via}()"))
+    if site.pattern is not None:
+        details.append(clean(f"any name matching {site.pattern}"))
+    line.append("  " + " · ".join(details), style="dim")
+    return line
 
 
 def _origin(info: SignalInfo) -> str:
