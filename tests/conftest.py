@@ -43,6 +43,20 @@ class Snapshot:
         restore(self.names, self.path, self.instances, self.keep)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The send-site cache of this run, not the user's (subprocesses inherit it)."""
+    import os
+
+    before = os.environ.get("CKANSIG_CACHE_DIR")
+    os.environ["CKANSIG_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if before is None:
+        del os.environ["CKANSIG_CACHE_DIR"]
+    else:
+        os.environ["CKANSIG_CACHE_DIR"] = before
+
+
 @pytest.fixture(autouse=True)
 def clean_slate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Snapshot]:
     monkeypatch.delenv("CKANSIG_CONFIG", raising=False)

@@ -65,7 +65,10 @@ def release() -> tuple[int, int]:
 @pytest.fixture(scope="session")
 def base_ini(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A ckan.ini as CKAN generates it (``ckan generate config``)."""
-    path = tmp_path_factory.mktemp("ckan") / "base.ini"
+    return generated_ini(tmp_path_factory.mktemp("ckan") / "base.ini")
+
+
+def generated_ini(path: Path) -> Path:
     ckan_command = Path(sys.executable).parent / "ckan"
     subprocess.run([str(ckan_command), "generate", "config", str(path)], check=True,
                    capture_output=True, timeout=120)

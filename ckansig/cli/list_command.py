@@ -39,7 +39,7 @@ def list_command(
         if sends:
             from ckansig.sends import send_index
 
-            index = send_index(registry)
+            index = send_index(registry, ctx.meta["ckansig.config"])
         if fmt == "json":
             echo_json(output.list_json(registry, signals, index))
         else:

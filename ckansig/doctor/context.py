@@ -102,7 +102,7 @@ class Shared:
         if self._sends is None:
             from ckansig.sends import send_index
 
-            self._sends = send_index(self.registry)
+            self._sends = send_index(self.registry, self.config)
         return self._sends
 
     def sent(self, info: SignalInfo) -> Sent | None:

@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 
+from ckansig.config.settings import Config
 from ckansig.isolation import plugin_fault
 from ckansig.model import Registry
 from ckansig.sends.cache import FactsCache
@@ -27,10 +28,15 @@ _SKIP_DIRS = frozenset({"tests", "test", "__pycache__", "node_modules", "migrati
                         "migrations", "i18n", "public", "templates", "assets"})
 
 
-def send_index(registry: Registry, cache: FactsCache | None = None) -> SendIndex:
+def send_index(registry: Registry, config: Config | None = None,
+               cache: FactsCache | None = None) -> SendIndex:
     """Every send site in the source of CKAN, of the installed ``ckanext``
-    packages, and of the packages of ``registry``'s plugins and signals."""
-    files = source_files(_modules_of(registry))
+    packages, and of the packages of ``registry``'s plugins and signals and
+    of the modules ``config`` names."""
+    # a bare name is an entry point's, unless loading imported it as a module
+    named = [s.module for s in config.plugins
+             if s.kind != "name" or s.module in sys.modules] if config else []
+    files = source_files([*_modules_of(registry), *named])
     cache = cache if cache is not None else FactsCache.default()
     return build_index(cache.facts(files))
 
@@ -40,7 +46,9 @@ def _modules_of(registry: Registry) -> list[str]:
     for plugin in registry.plugins:
         obj = plugin.obj
         module: object
-        if inspect.isfunction(obj):
+        if inspect.ismodule(obj):  # a module named as a plugin
+            module = obj.__name__
+        elif inspect.isfunction(obj):
             module = obj.__module__
         else:  # the class's own dict: no plugin code runs
             module = (obj if isinstance(obj, type) else type(obj)).__dict__.get("__module__")

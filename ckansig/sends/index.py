@@ -203,7 +203,8 @@ class _Resolver:
                 [*inner, *([k for k in kwargs if k not in bound] if passes else [])]))
         if sender_param is not None:
             at = sender_param - shift
-            sender = args[at] if 0 <= at < len(args) else None
+            if at >= 0:  # else the wrapper sends its own self
+                sender = args[at] if at < len(args) else None
         return SendSite(made[1], made[2], made[3], path, line, "send", sender, names,
                         via=callee)
 

@@ -223,7 +223,8 @@ class _Reader:
                         self.facts["sends"].append(
                             [ref, "forward", node.lineno, None, None])
             return
-        callee = _chain(func)
+        callee = func.attr if isinstance(func, ast.Attribute) else \
+            func.id if isinstance(func, ast.Name) else None
         if callee is None or not node.args:
             return
         for index, arg in enumerate(node.args):
@@ -232,7 +233,7 @@ class _Reader:
             ref = self._ref(arg, None)
             if ref is not None and ref[0] != "param" and self._signal_like(ref):
                 self.facts["calls"].append(
-                    [callee[-1], index, ref, node.lineno,
+                    [callee, index, ref, node.lineno,
                      [None if isinstance(a, ast.Starred) else _source(a) for a in node.args],
                      _keywords(node.keywords)])
 
