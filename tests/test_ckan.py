@@ -143,11 +143,15 @@ def test_doctor_uses_the_installed_release(project: Path) -> None:
     document = json.loads(ckansig("doctor", "--format", "json", cwd=project).stdout)
     assert document["ckan_version"] == ".".join(ckan.__version__.split(".")[:2])
     found = {(p["id"], p["receiver"]) for p in document["problems"]}
-    # x2(sender) and x10(sender) take no **kwargs; isignal_number has no provider
-    assert ("SIG006", "ckanext.example_isignal.plugin.x2") in found
-    assert ("SIG006", "ckanext.example_isignal.plugin.x10") in found
-    assert ("SIG011", None) in found
-    assert not [p for p in document["problems"] if p["severity"] == "error"]
+    # isignal_number has no provider; x2(sender) and x10(sender) take no **kwargs,
+    # which nothing says is wrong (nothing sends it): pedantic, shown with --strict
+    assert found == {("SIG011", None)}
+    assert document["summary"]["hidden"] == 2
+    strict = json.loads(ckansig("doctor", "--format", "json", "--strict", cwd=project).stdout)
+    assert {(p["id"], p["severity"], p["receiver"]) for p in strict["problems"]} == {
+        ("SIG011", "warning", None),
+        ("SIG006", "pedantic", "ckanext.example_isignal.plugin.x2"),
+        ("SIG006", "pedantic", "ckanext.example_isignal.plugin.x10")}
 
 
 def test_plugins_from_a_ckan_ini(tmp_path: Path) -> None:
@@ -565,3 +569,29 @@ def test_action_sender_filters_are_checked_against_ckans_registry(
     assert [(p["plugin"], p["severity"]) for p in found] == [("fx_actions", "error")]
     assert "'pakage_create'" in found[0]["message"]
     assert "did you mean 'package_create'?" in found[0]["message"]
+
+
+@needs_demo
+def test_diff_of_two_ini_files_shows_wiring_that_depends_on_config(
+        tmp_path: Path, base_ini: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    plain = child_ini(tmp_path / "a", base_ini, "demo")
+    audited = child_ini(tmp_path / "b", base_ini, "demo",
+                        "ckanext.demo.audit_failed_logins = true\n")
+    done = ckansig("diff", str(plain), str(audited), "--format", "json", "--fail-on-change",
+                   cwd=tmp_path, code=1)
+    document = json.loads(done.stdout)
+    assert [(r["signal"], r["receiver"].rsplit(".", 1)[1], r["plugin"])
+            for r in document["receivers"]["added"]] == [
+        ("ckan:failed_login", "audit_failed_login", "demo")]
+    assert document["receivers"]["removed"] == [] and document["findings"]["compared"]
+
+
+def test_list_sends_reads_ckans_own_source(project: Path) -> None:
+    document = json.loads(ckansig("list", "--sends", "--format", "json", "user_created",
+                                  cwd=project).stdout)
+    [signal] = document["signals"]
+    [site] = signal["sends"]
+    assert site["file"].endswith(os.path.join("ckan", "logic", "action", "create.py"))
+    assert site["kwargs"] == ["user"] and site["sender"] == "user.name"

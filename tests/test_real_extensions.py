@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 try:
-    import ckanext.ap_main  # noqa: F401
+    import ckanext.ap_main
     import ckanext.mailcraft_dashboard  # noqa: F401
 
     HAVE_EXTENSIONS = True

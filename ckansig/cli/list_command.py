@@ -19,11 +19,15 @@ from ckansig.cli.support import config_option, echo_json, load_registry
               "of CKAN and the extensions (file:line, sender, keyword arguments).")
 @click.option("-f", "--format", "fmt", type=FORMATS, default="text", show_default=True,
               help="Output format.")
+@click.option("--findings", is_flag=True,
+              help="Also run doctor's checks: JSON gets its problems (for ckansig diff), "
+              "text its report.")
 @config_option
 @click.pass_context
 def list_command(
     ctx: click.Context, pattern: str | None, namespace: str | None, plugin: str | None,
-    subscribed: bool, sends: bool, fmt: str, config: str | None, ckan_ini: str | None,
+    subscribed: bool, sends: bool, findings: bool, fmt: str, config: str | None,
+    ckan_ini: str | None,
 ) -> None:
     """List every signal and its receivers, with where each came from.
 
@@ -40,10 +44,21 @@ def list_command(
             from ckansig.sends import send_index
 
             index = send_index(registry, ctx.meta["ckansig.config"])
+        report = None
+        if findings:
+            from ckansig.doctor import diagnose
+
+            report = diagnose(registry, ctx.meta["ckansig.config"])
         if fmt == "json":
-            echo_json(output.list_json(registry, signals, index))
+            document = output.list_json(registry, signals, index)
+            if report is not None:
+                document["problems"] = [output.problem_json(p) for p in report.problems]
+                document["summary"] = report.summary()
+            echo_json(document)
         else:
             output.print_list(output.console(), registry, signals, index)
+            if report is not None:
+                output.print_report(output.console(), report)
     if registry.errors:
         if fmt != "json":
             output.print_errors(output.console(stderr=True), registry.errors)

@@ -25,9 +25,12 @@ _EXPORTS = {
     "print_report": "doctor_view", "problem_json": "doctor_view",
     "report_json": "doctor_view", "summary_line": "doctor_view",
     "print_trace_summary": "trace_view",
+    "DIFF_SCHEMA_VERSION": "diff_view", "diff_json": "diff_view", "diff_markdown": "diff_view",
+    "print_diff": "diff_view",
 }
 
 __all__ = [
+    "DIFF_SCHEMA_VERSION",
     "DOCTOR_SCHEMA_VERSION",
     "FIRE_SCHEMA_VERSION",
     "LIST_SCHEMA_VERSION",
@@ -35,10 +38,13 @@ __all__ = [
     "SEPARATOR",
     "clean",
     "console",
+    "diff_json",
+    "diff_markdown",
     "error_json",
     "explain",
     "github_annotations",
     "list_json",
+    "print_diff",
     "print_errors",
     "print_list",
     "print_report",
@@ -55,6 +61,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from ckansig.output.diff_view import DIFF_SCHEMA_VERSION, diff_json, diff_markdown, print_diff
     from ckansig.output.doctor_view import (
         DOCTOR_SCHEMA_VERSION,
         SEPARATOR,

@@ -3,7 +3,10 @@
 - ``demo`` welcomes new users: its receiver reads a config option the plugin
   declares, asks whether the plugin is loaded, and sends the extension's own
   signal, ``demo_user_welcomed``; another receiver counts users through an
-  action (so it needs the database) after every ``user_create``.
+  action (so it needs the database) after every ``user_create``. With
+  ``ckanext.demo.audit_failed_logins = true`` it also subscribes to
+  ``failed_login``: wiring that depends on config (``ckansig diff`` of two
+  ini files shows it).
 - ``demo_inherited`` subclasses a plugin that implements ``ISignal`` without
   ``inherit=True`` and declares an interface of its own: CKAN 2.10 then never
   connects its subscriptions, 2.11 and later do (ckanext-charts is a real
@@ -27,14 +30,21 @@ class DemoPlugin(p.SingletonPlugin):
 
     def declare_config_options(self, declaration: Any, key: Any) -> None:
         declaration.declare(key.ckanext.demo.greeting, "welcome")
+        declaration.declare_bool(key.ckanext.demo.audit_failed_logins, False)
 
     def get_signal_subscriptions(self) -> Any:
-        return {
+        subscriptions: dict[Any, list[Any]] = {
             tk.signals.user_created: [self.welcome],
             tk.signals.action_succeeded: [
                 {"sender": "user_create", "receiver": self.count_users},
             ],
         }
+        if tk.asbool(tk.config.get("ckanext.demo.audit_failed_logins")):
+            subscriptions[tk.signals.failed_login] = [self.audit_failed_login]
+        return subscriptions
+
+    def audit_failed_login(self, sender: str, **kwargs: Any) -> str:
+        return f"failed login by {sender} audited"
 
     def welcome(self, sender: str, **kwargs: Any) -> str:
         """Greet a new user with the configured greeting (a declared option:
