@@ -39,7 +39,7 @@ def run_once(command: Sequence[str], cwd: str | None, env: dict[str, str]) -> fl
     done = subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - start
-    if done.returncode not in (0, 1):
+    if done.returncode not in (0, 1) or b"Traceback (most recent call last)" in done.stderr:
         raise SystemExit(f"{' '.join(command)} failed: {done.stderr.decode()[-500:]}")
     return elapsed
 

@@ -241,6 +241,10 @@ class Registry:
         self.plugins = plugins
         self.config_path = config_path
         self.duplicates = duplicates or []
+        #: set by the loader: whether a receiver is alive is final (every weak
+        #: receiver that only a reference cycle kept alive has been collected,
+        #: and every other one is surely alive), so checks need not collect again
+        self.settled = False
         self._index: dict[int, dict[Hashable, Subscription]] = {}
 
     def provenance(self, signal: Signal, receiver_id: Hashable) -> Subscription | None:

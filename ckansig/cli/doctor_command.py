@@ -61,8 +61,9 @@ def doctor_command(
                             "./pyproject.toml, or a ckan.ini with ckan.plugins)")
     level = fail_level or settings.doctor.fail_level or "error"
     try:
-        # diagnose collects the garbage first (so dropped receivers are found), then
-        # builds only ckansig's own records: the collector can rest meanwhile
+        # the loader settled which receivers are alive (collecting when a cycle
+        # could matter); diagnose builds only ckansig's own records: the
+        # collector can rest meanwhile
         with POLICY.building_output():
             report = diagnose(registry, settings, ckan_version=ckan_version,
                               select=[i for ids in select for i in ids],

@@ -136,8 +136,8 @@ def orphan_signal(ctx: CheckContext, info: SignalInfo) -> None:
 def _sent_elsewhere(ctx: CheckContext, info: SignalInfo) -> bool:
     """Whether SIG022 reports ``info`` instead: nothing sends it, and a sent
     name is one edit away."""
-    return not ctx.shared.sends().sites_of(info.namespace, info.name) \
-        and ctx.shared.sent_typo(info) is not None
+    unsent, typo = ctx.shared.unsent(info)
+    return unsent and typo is not None
 
 
 @check("SIG022", SIGNAL)
@@ -147,15 +147,15 @@ def nothing_sends(ctx: CheckContext, info: SignalInfo) -> None:
     subscribed = [s for s in info.subscriptions if s.alive]
     if not subscribed:
         return
-    sends = ctx.shared.sends()
-    if sends.sites_of(info.namespace, info.name):
+    unsent, typo = ctx.shared.unsent(info)
+    if not unsent:
         return
-    typo = ctx.shared.sent_typo(info)
     if typo is None and info.defined_by is None and info.namespace == "ckanext":
         return  # nothing defines it either: SIG011's
     hint = f"; did you mean {typo!r}, which is sent?" if typo else ""
-    ctx.report(f"nothing sends {info.name!r}: no send site in the {sends.files} source files "
-               f"of CKAN and the extensions read, so its receivers never run{hint}",
+    files = ctx.shared.sends().files
+    ctx.report(f"nothing sends {info.name!r}: no send site in the {files} source files of CKAN "
+               f"and the extensions read, so its receivers never run{hint}",
                sub=subscribed[0], info=info, receiver=None)
 
 

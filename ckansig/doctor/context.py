@@ -95,6 +95,9 @@ class Shared:
         self.cache: dict[str, Any] = {}
         self._typos: dict[int, str | None] = {}
         self._sends: SendIndex | None = None
+        self._unsent: dict[int, tuple[bool, str | None]] = {}
+        self._sent: dict[int, Sent | None] = {}
+        self._sent_names: dict[str | None, NameIndex] = {}
 
     def sends(self) -> SendIndex:
         """The send sites in the source of CKAN and the extensions (read once
@@ -109,19 +112,32 @@ class Shared:
         """The keyword arguments ``info`` is sent with: what its send sites
         pass, else (a core signal whose sites were not read, or are forwards)
         what the catalogue documents, else None: not known."""
+        key = id(info)
+        if key in self._sent:
+            return self._sent[key]
         sent = self.sends().sent(info.namespace, info.name)
         if sent is None and info.core is not None:
             documented = frozenset(info.core.kwargs)
             sent = Sent(documented, documented, 0)
+        self._sent[key] = sent
         return sent
 
-    def sent_typo(self, info: SignalInfo) -> str | None:
-        """A name sent somewhere, one edit away from ``info``'s (which nothing sends)."""
-        indexes: dict[str | None, NameIndex] = self.cache.setdefault("sent_names", {})
-        index = indexes.get(info.namespace)
-        if index is None:
-            index = indexes[info.namespace] = NameIndex(self.sends().names(info.namespace))
-        return index.one_edit_from(info.name)
+    def unsent(self, info: SignalInfo) -> tuple[bool, str | None]:
+        """Whether nothing sends ``info``, and if so a name that is sent one
+        edit away from its name (worked out once per signal)."""
+        key = id(info)
+        found: tuple[bool, str | None] | None = self._unsent.get(key)
+        if found is None:
+            if self.sends().sites_of(info.namespace, info.name):
+                found = (False, None)
+            else:
+                index = self._sent_names.get(info.namespace)
+                if index is None:
+                    index = self._sent_names[info.namespace] = NameIndex(
+                        self.sends().names(info.namespace))
+                found = (True, index.one_edit_from(info.name))
+            self._unsent[key] = found
+        return found
 
     def close_name(self, info: SignalInfo) -> str | None:
         """A known name in ``info``'s namespace one edit away from its name,

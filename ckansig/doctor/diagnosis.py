@@ -57,6 +57,7 @@ def diagnose(
     dropping them, so that the summary can count them. "pedantic" findings
     are left out (and counted) unless ``strict`` (default: the config's). Garbage is collected
     first, so that receivers blinker has silently dropped are found (SIG007).
+    (A registry the loader built is ``settled``: it needs no collection.)
     A check ID in the config's ``select``, ``ignore`` or ``per_receiver`` that
     no check has is a :class:`~ckansig.errors.ConfigError`: a typo there must
     not make doctor check nothing, or silence nothing, and pass.
@@ -66,7 +67,7 @@ def diagnose(
         _check_configured_ids(config)
     release = ckan_version or (settings.ckan_version if settings else None) \
         or default_ckan_version()
-    if collect_garbage:
+    if collect_garbage and not registry.settled:  # the loader's registry needs none
         gc.collect()
     shared = Shared(registry, config, release)
     selected = set(select) or set(settings.select if settings else ()) or set(CHECKS)

@@ -21,20 +21,23 @@ class NameIndex:
                 self.deletions.setdefault(variant, []).append(name)
 
     def one_edit_from(self, name: str) -> str | None:
-        candidates: set[str] = set()
-        for variant in _deletions(name):  # a substitution, or an insertion in `name`
-            candidates.update(self.deletions.get(variant, ()))
-            if variant in self.names:
-                candidates.add(variant)
-        candidates.update(self.deletions.get(name, ()))  # a deletion from `name`
-        for i in range(len(name) - 1):  # two neighbouring characters swapped
-            swapped = name[:i] + name[i + 1] + name[i] + name[i + 2:]
-            if swapped in self.names:
-                candidates.add(swapped)
+        if not self.names:
+            return None
+        # The variants are matched against the index by set operations (in C):
+        # most names have no neighbour at all, and cost no Python loop over them.
+        variants = [name[:i] + name[i + 1:] for i in range(len(name))]
+        candidates = self.names.intersection(variants)  # a character deleted from `name`
+        for variant in self.deletions.keys() & variants:  # a substitution
+            candidates.update(self.deletions[variant])
+        candidates.update(self.deletions.get(name, ()))  # a character inserted
+        candidates.update(self.names.intersection(  # two neighbouring characters swapped
+            [name[:i] + name[i + 1] + name[i] + name[i + 2:] for i in range(len(name) - 1)]))
+        candidates.discard(name)
+        if not candidates:
+            return None
         # The first match in order is the answer: sort the candidates (in C)
         # and check them in turn, rather than checking them all. A name one
         # edit away from dozens of others costs one check, not dozens.
-        candidates.discard(name)
         return next((c for c in sorted(candidates) if one_edit(name, c)), None)
 
 

@@ -85,6 +85,7 @@ _SUSPECT_OPS = frozenset(opcode.opmap[name] for name in PREFILTER_OPCODES + _SLI
                          if name in opcode.opmap)
 
 
+@cache  # SIG016 and SIG018 both ask, for the same code
 def may_find(code: CodeType, usable: bool = PREFILTER_USABLE) -> bool:
     """Whether ``code`` could hold anything :class:`_Analyser` reports: a
     subscript or attribute store/delete, a subscript read, or a call of a
@@ -210,14 +211,17 @@ def silenced(filename: str | None, *lines: int | None) -> set[str] | None:
     ``# ckansig: ignore``); a malformed comment silences nothing."""
     if not filename:
         return None
+    marked = dict(comment_lines(filename))  # read once per file; most have none
+    if not marked:
+        return None
     from ckansig.doctor.catalogue import CHECKS
     from ckansig.doctor.comments import parse_comment
 
     found: set[str] = set()
     for line in lines:
-        if not line:
+        if not line or line not in marked:
             continue
-        comment = parse_comment(linecache.getline(filename, line), CHECKS)
+        comment = parse_comment(marked[line], CHECKS)
         if comment is not None and comment.problem is None:
             found |= comment.ids
     return found or None

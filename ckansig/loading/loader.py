@@ -140,6 +140,7 @@ class _Loader(RegistryBuilder):
             # surely alive (see liveness): then it cannot change a result.
             gc.collect()
             registry = self._build(_KEEP_ALIVE)
+        registry.settled = True
         return registry
 
     def _load_spec(self, spec: PluginSpec, ckan: CkanHost | None) -> None:

@@ -90,7 +90,8 @@ class FactsCache:
         if not may_send(data):
             return None  # most files: nothing to note, and nothing to store
         facts = file_facts(data, module)
-        return facts if any(facts.values()) else None
+        # imports only serve the file's own sends and calls: without those, nothing
+        return facts if any(facts[k] for k in ("defs", "sends", "wrappers", "calls")) else None
 
     def _save(self, used: Mapping[str, Any]) -> None:
         if self.path is None:

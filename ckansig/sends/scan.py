@@ -239,12 +239,16 @@ class _Reader:
 
     def _signal_like(self, ref: list[Any]) -> bool:
         """Whether an argument may be a signal (worth noting in case the callee
-        is a wrapper): a signal made on the spot, a name bound to one here or
-        imported, or an attribute of something imported."""
+        is a wrapper): a signal made on the spot, a name bound to one here,
+        or a name whose import path or attributes say "signal"
+        (``from .signals import ticket_created``, ``tk.signals.user_created``)."""
         if ref[0] == "call":
             return True
-        first = ref[1] if ref[0] == "name" else ref[1][0]
-        return first in self.facts["defs"] or first in self.facts["imports"]
+        chain = [ref[1]] if ref[0] == "name" else ref[1]
+        if chain[0] in self.facts["defs"]:
+            return True
+        dotted = ".".join([self.facts["imports"].get(chain[0], chain[0]), *chain[1:]])
+        return "signal" in dotted
 
     def _send(self, node: ast.Call, ref: list[Any], method: str,
               function: ast.FunctionDef | ast.AsyncFunctionDef | None) -> None:
