@@ -19,7 +19,9 @@ Which expression is which signal is worked out across files by
 from __future__ import annotations
 
 import ast
+import bisect
 import re
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["SEND_METHODS", "file_facts", "may_send"]
@@ -47,7 +49,33 @@ def file_facts(data: bytes, module: str) -> dict[str, Any]:
         tree = ast.parse(data)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return _empty()
-    return _Reader(module).read(tree)
+    return _Reader(module, data).read(tree)
+
+
+#: Words on the lines worth reading expression by expression (see _Reader.read).
+_WORDS = re.compile(rb"send|signal|Namespace")
+
+
+def _lines_with(data: bytes, pattern: re.Pattern[bytes]) -> list[int]:
+    """The numbers of the lines of ``data`` where ``pattern`` matches, in order."""
+    lines: list[int] = []
+    line, start = 1, 0
+    for match in pattern.finditer(data):
+        line += data.count(b"\n", start, match.start())
+        start = match.start()
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
+
+
+def _statements(node: ast.AST) -> Iterator[ast.AST]:
+    """Every statement under ``node``, nested blocks included (no expressions)."""
+    for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+        block = getattr(node, field, None)
+        if isinstance(block, list):
+            for child in block:
+                yield child
+                yield from _statements(child)
 
 
 def _empty() -> dict[str, Any]:
@@ -88,21 +116,42 @@ def _source(node: ast.expr) -> str:
 
 
 class _Reader:
-    def __init__(self, module: str) -> None:
+    def __init__(self, module: str, data: bytes) -> None:
         self.module = module
+        self.data = data
         self.facts = _empty()
         self.namespace_vars: dict[str, str | None] = {}
         self.conflicted: set[str] = set()
+        self.lines: list[int] = []
 
     def read(self, tree: ast.Module) -> dict[str, Any]:
-        # bindings first (an import or definition may come after its use in a function)
-        for node in ast.walk(tree):
+        """Bindings first (an import or definition may come after its use in a
+        function), then the calls. Only the statements that span a line
+        mentioning "send", "signal" or "Namespace", or a name bound to a signal, can hold
+        what is noted: the others are never walked expression by expression."""
+        self.lines = _lines_with(self.data, _WORDS)
+        for node in _statements(tree):
             if isinstance(node, ast.Import | ast.ImportFrom):
                 self._import(node)
-            elif isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            elif isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None \
+                    and self._spans_a_line(node):
                 self._assign(node)
+        names = [*self.facts["defs"], *(name for name, path in self.facts["imports"].items()
+                                        if "signal" in path)]
+        if names:  # a wrapper called with a signal bound to a name of its own
+            words = rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in names) + rb")\b"
+            self.lines = sorted({*self.lines, *_lines_with(self.data, re.compile(words))})
         self._walk(tree, None)
         return self.facts
+
+    def _spans_a_line(self, node: ast.AST) -> bool:
+        """Whether ``node`` spans one of :attr:`lines`."""
+        first = getattr(node, "lineno", None)
+        if first is None:
+            return True
+        last = getattr(node, "end_lineno", None) or first
+        index = bisect.bisect_left(self.lines, first)
+        return index < len(self.lines) and self.lines[index] <= last
 
     # -- bindings -------------------------------------------------------------
 
@@ -196,6 +245,8 @@ class _Reader:
     def _walk(self, tree: ast.AST, params: dict[str, int] | None,
               function: ast.FunctionDef | ast.AsyncFunctionDef | None = None) -> None:
         for node in ast.iter_child_nodes(tree):
+            if isinstance(node, ast.stmt) and not self._spans_a_line(node):
+                continue
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 args = node.args
                 positional = [a.arg for a in (*args.posonlyargs, *args.args)]
