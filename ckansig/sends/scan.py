@@ -127,8 +127,9 @@ class _Reader:
     def read(self, tree: ast.Module) -> dict[str, Any]:
         """Bindings first (an import or definition may come after its use in a
         function), then the calls. Only the statements that span a line
-        mentioning "send", "signal" or "Namespace", or a name bound to a signal, can hold
-        what is noted: the others are never walked expression by expression."""
+        mentioning "send", "signal" or "Namespace", or a name bound to a
+        signal, can hold what is noted: the others are never walked
+        expression by expression."""
         self.lines = _lines_with(self.data, _WORDS)
         for node in _statements(tree):
             if isinstance(node, ast.Import | ast.ImportFrom):
