@@ -127,3 +127,29 @@ def test_the_collection_runs_only_when_in_doubt(write_config, monkeypatch, plugi
     monkeypatch.setattr(loader.gc, "collect", lambda *a: calls.append(a) or collect(*a))
     load(load_config(write_config(*plugins)))
     assert bool(calls) == collects
+
+
+@pytest.mark.parametrize("plugins", [
+    ["fx_cycle:CyclePlugin"],
+    ["fx_doc:DroppedMethod", "fx_subs:Dropped"],
+    ["fx_doc:KeptAlive", "fx_good:GoodPlugin", "fx_import_time"],
+    ["fx_doc:FloatSender", "fx_doc:Twice"],
+])
+def test_doctor_on_a_settled_registry_needs_no_collection(write_config, monkeypatch,
+                                                          plugins) -> None:
+    """diagnose skips its collection for the loader's (settled) registry; a
+    registry not known to be settled is collected first: the same findings."""
+    import gc
+
+    from ckansig.doctor import diagnosis
+
+    config = load_config(write_config(*plugins))
+    registry = load(config)
+    assert registry.settled
+    calls = []
+    collect = gc.collect
+    monkeypatch.setattr(diagnosis.gc, "collect", lambda *a: calls.append(a) or collect(*a))
+    settled = diagnose(registry, config)
+    assert calls == []
+    registry.settled = False
+    assert diagnose(registry, config) == settled and len(calls) == 1
