@@ -311,7 +311,7 @@ def test_bundled_example_passes_in_ci_mode(runner, monkeypatch) -> None:
     assert result.exit_code == 0, result.stdout
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(st.sets(st.text("abc_", min_size=1, max_size=5), max_size=12),
        st.text("abc_", min_size=1, max_size=6))
 def test_name_index_agrees_with_brute_force(names: set[str], query: str) -> None:

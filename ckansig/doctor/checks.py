@@ -283,6 +283,8 @@ def cannot_take_arguments(ctx: CheckContext, info: SignalInfo, sub: Subscription
         ctx.report(f"{name} has no positional parameter for the sender: {info.name!r} calls "
                    "it as receiver(sender, **kwargs)", sub=sub)
         return
+    if shape.varkw and len(shape.required) <= 1 and not shape.required_keywords:
+        return  # takes whatever is sent: the common case, settled without the send sites
     sent = ctx.shared.sent(info)
     always = sent.always if sent is not None else frozenset()
     ever = sent.ever if sent is not None else frozenset()

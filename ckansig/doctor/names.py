@@ -16,12 +16,16 @@ class NameIndex:
     def __init__(self, names: Iterable[str]) -> None:
         self.names = set(names)
         self.deletions: dict[str, list[str]] = {}
+        #: (length, first character) and (length, last character) of every name
+        self.ends: set[tuple[int, str]] = set()
         for name in sorted(self.names):
             for variant in _deletions(name):
                 self.deletions.setdefault(variant, []).append(name)
+            if name:
+                self.ends.update(((len(name), name[0]), (len(name), name[-1])))
 
     def one_edit_from(self, name: str) -> str | None:
-        if not self.names:
+        if not self.names or not self._may_have_neighbour(name):
             return None
         # The variants are matched against the index by set operations (in C):
         # most names have no neighbour at all, and cost no Python loop over them.
@@ -39,6 +43,20 @@ class NameIndex:
         # and check them in turn, rather than checking them all. A name one
         # edit away from dozens of others costs one check, not dozens.
         return next((c for c in sorted(candidates) if one_edit(name, c)), None)
+
+
+    def _may_have_neighbour(self, name: str) -> bool:
+        """False when no known name can be one edit from ``name``: one edit
+        keeps the first or the last character of a name of three or more
+        (a substitution, insertion, deletion or swap at one end leaves the
+        other end alone), and changes the length by at most one."""
+        size = len(name)
+        if size < 3:
+            return True
+        ends = self.ends
+        first, last = name[0], name[-1]
+        return any((length, first) in ends or (length, last) in ends
+                   for length in (size - 1, size, size + 1))
 
 
 def _deletions(name: str) -> set[str]:
