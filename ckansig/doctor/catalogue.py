@@ -139,8 +139,9 @@ CHECKS: dict[str, Check] = {c.id: c for c in (
         "SIG011", "warning", "an orphan signal: only subscribers mention it",
         "install the extension that provides the signal, or remove the subscription",
         "The ckanext signal is looked up only by subscribers; no loaded module defines it at "
-        "import time. Looking a signal up creates it, so unless its provider is installed "
-        "it is a new signal that is never sent (CKAN's guide).",
+        "import time, and no send site in the source read sends it. Looking a signal up "
+        "creates it, so unless its provider is installed it is a new signal that is never "
+        "sent (CKAN's guide).",
         'toolkit.signals.ckanext.signal("custom_something_happened")  # provider not loaded',
         'plugins = ["ckanext.custom.plugin:CustomPlugin", ...]  # load the provider too',
     ),

@@ -126,18 +126,18 @@ def orphan_signal(ctx: CheckContext, info: SignalInfo) -> None:
     if info.namespace != "ckanext" or info.core is not None or info.defined_by is not None:
         return
     subscribed = [s for s in info.subscriptions if s.alive]
-    if subscribed and not ctx.close_name(info) and not _sent_elsewhere(ctx, info):
+    if subscribed and not ctx.close_name(info) and _orphan(ctx, info):
         plugins = ", ".join(sorted({s.plugin or "?" for s in subscribed}))
         ctx.report(f"{info.name!r} is only looked up by subscribers ({plugins}); no loaded "
                    "module defines it, so unless its provider is installed it is never sent",
                    sub=subscribed[0], info=info, receiver=None)
 
 
-def _sent_elsewhere(ctx: CheckContext, info: SignalInfo) -> bool:
-    """Whether SIG022 reports ``info`` instead: nothing sends it, and a sent
-    name is one edit away."""
+def _orphan(ctx: CheckContext, info: SignalInfo) -> bool:
+    """Whether nothing sends ``info`` either, and no sent name is one edit
+    away (SIG022 reports that one, with its did-you-mean)."""
     unsent, typo = ctx.shared.unsent(info)
-    return unsent and typo is not None
+    return unsent and typo is None
 
 
 @check("SIG022", SIGNAL)
