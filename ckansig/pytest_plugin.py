@@ -1,17 +1,25 @@
 """ckansig's pytest plugin (registered through the ``pytest11`` entry point).
 
-- The ``signal_log`` fixture records every blinker signal sent during a test::
+- The ``signal_log`` fixture records every blinker signal sent during a test,
+  with assertions on the sends and the wiring, and isolation
+  (:class:`ckansig.testing.log.SignalLog`)::
 
       def test_signup(signal_log):
           create_user("bob")
-          signal_log.assert_sent("user_created", sender="bob")
+          signal_log.assert_sent_once("user_created", sender="bob", user={"name": "bob"})
           signal_log.assert_not_sent("failed_login")
 
+- The leak guard reports a test that leaves receivers connected to CKAN's
+  signals that were not there before it: a warning, or an error with
+  ``--signals-leaks=fail`` (``off`` turns it off).
 - ``--signals-report`` prints, at the end of the session, which signals were
-  sent, how often, by which tests, and which receivers raised.
+  sent, how often, by which tests, which receivers raised, and which
+  subscribed receivers never ran; ``--signals-report-json FILE`` writes the
+  coverage, ``--signals-cov-fail-under=PCT`` fails the session below PCT.
 
-Neither records anything, nor slows anything, until it is used: this module
-imports nothing but pytest when pytest loads it.
+Nothing records or slows anything until it is used: this module imports
+nothing but pytest when pytest loads it, and the leak guard only looks at
+signal namespaces something else has imported.
 """
 
 from __future__ import annotations
@@ -24,130 +32,98 @@ import pytest
 if TYPE_CHECKING:
     from contextlib import ExitStack
 
+    from ckansig.testing.log import SignalLog
+    from ckansig.testing.session import Coverage
     from ckansig.watching.recorder import SendRecord
 
 __all__ = ["SignalLog", "signal_log"]
 
-_ANY: Any = object()
 
+def __getattr__(name: str) -> Any:
+    if name == "SignalLog":  # imported on first use, not when pytest loads the plugin
+        from ckansig.testing.log import SignalLog
 
-class SignalLog:
-    """The signals sent while a test runs, with query helpers.
-
-    ``name`` may be a signal's registered name (``action_succeed``), the
-    attribute name of a core signal (``action_succeeded``) or a
-    ``namespace:name`` key; ``sender`` and keyword arguments compare by equality.
-    """
-
-    def __init__(self) -> None:
-        self.records: list[SendRecord] = []
-
-    def __call__(self, record: SendRecord) -> None:
-        self.records.append(record)
-
-    def clear(self) -> None:
-        self.records.clear()
-
-    def names(self) -> list[str]:
-        """The keys of the signals sent, in order of first send."""
-        return list(dict.fromkeys(r.key for r in self.records))
-
-    def sent(self, name: str | None = None, *, sender: Any = _ANY,
-             namespace: str | None = None, **kwargs: Any) -> list[SendRecord]:
-        """The sends of ``name`` (every send without it) matching the filters."""
-        wanted = _names(name) if name is not None else None
-        return [
-            r for r in self.records
-            if (wanted is None or r.name in wanted or r.key in wanted)
-            and (namespace is None or r.namespace == namespace)
-            and (sender is _ANY or _equal(r.sender, sender))
-            and all(k in r.kwargs and _equal(r.kwargs[k], v) for k, v in kwargs.items())
-        ]
-
-    def assert_sent(self, name: str, *, sender: Any = _ANY, namespace: str | None = None,
-                    times: int | None = None, **kwargs: Any) -> SendRecord:
-        """Fail unless ``name`` was sent (``times`` times, if given); return the first send."""
-        found = self.sent(name, sender=sender, namespace=namespace, **kwargs)
-        wanted = _describe_query(name, sender, namespace, kwargs)
-        if not found or (times is not None and len(found) != times):
-            count = "" if times is None else f" {times} time(s)"
-            got = f" (sent {len(found)} time(s))" if found else ""
-            raise AssertionError(f"expected {wanted} to be sent{count}{got}; "
-                                 f"{self._what_was_sent()}")
-        return found[0]
-
-    def assert_not_sent(self, name: str, *, sender: Any = _ANY,
-                        namespace: str | None = None, **kwargs: Any) -> None:
-        """Fail if ``name`` was sent (with these filters)."""
-        found = self.sent(name, sender=sender, namespace=namespace, **kwargs)
-        if found:
-            wanted = _describe_query(name, sender, namespace, kwargs)
-            raise AssertionError(f"expected {wanted} not to be sent, but it was sent "
-                                 f"{len(found)} time(s); {self._what_was_sent()}")
-
-    def _what_was_sent(self) -> str:
-        if not self.records:
-            return "no signal was sent"
-        lines = [f"  {r.key} sender={_short(r.sender)}"
-                 + (f" kwargs={', '.join(sorted(r.kwargs))}" if r.kwargs else "")
-                 + (f" (raised {type(r.error).__name__})" if r.error is not None else "")
-                 for r in self.records[:20]]
-        more = f"\n  … and {len(self.records) - 20} more" if len(self.records) > 20 else ""
-        return "sent instead:\n" + "\n".join(lines) + more
-
-
-def _names(name: str) -> set[str]:
-    from ckansig.catalog import CORE_SIGNALS
-
-    names = {name}
-    names.update(s.name for s in CORE_SIGNALS if s.attribute == name)
-    return names
-
-
-def _equal(a: Any, b: Any) -> bool:
-    try:
-        return bool(a == b)
-    except Exception:
-        return a is b
-
-
-def _short(value: Any) -> str:
-    from ckansig.model import brief
-
-    return brief(value)
-
-
-def _describe_query(name: str, sender: Any, namespace: str | None,
-                    kwargs: dict[str, Any]) -> str:
-    from ckansig.model import signal_key
-
-    parts = [signal_key(namespace, name)]
-    if sender is not _ANY:
-        parts.append(f"sender={_short(sender)}")
-    parts += [f"{k}={_short(v)}" for k, v in kwargs.items()]
-    return " ".join(parts)
+        return SignalLog
+    raise AttributeError(name)
 
 
 @pytest.fixture
 def signal_log() -> Iterator[SignalLog]:
-    """Every blinker signal sent during the test, with helpers to query it."""
+    """Every blinker signal sent during the test, with assertions on the sends
+    and the wiring, and ``only``/``mute`` to run some receivers alone."""
+    from ckansig.testing.log import SignalLog
     from ckansig.watching.recorder import record
 
     log = SignalLog()
     with record(log):
         yield log
+    log.clear()  # this test's sends only: none outlive it
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise pytest.UsageError(
+            f"--signals-cov-fail-under: {text!r} is not a number") from None
+    if not 0 <= value <= 100:
+        raise pytest.UsageError(f"--signals-cov-fail-under: {text} is not between 0 and 100")
+    return value
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ckansig")
     group.addoption("--signals-report", action="store_true", default=False,
                     help="ckansig: report which blinker signals were sent, how often, by "
-                    "which tests, and which receivers raised.")
+                    "which tests, which receivers raised, and which subscribed receivers "
+                    "never ran.")
+    group.addoption("--signals-report-json", metavar="FILE", default=None,
+                    help="ckansig: write the signal coverage (receivers that never ran, per "
+                    "plugin) to FILE as JSON.")
+    group.addoption("--signals-cov-fail-under", metavar="PCT", type=_percent, default=None,
+                    help="ckansig: fail the session when fewer than PCT percent of the "
+                    "subscribed receivers ran.")
+    group.addoption("--signals-leaks", choices=("warn", "fail", "off"), default="warn",
+                    help="ckansig: what to do about a test that leaves receivers connected to "
+                    "CKAN's signals that were not there before it (default: warn).")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("signals_report", default=False):
-        config.pluginmanager.register(_Report(), "ckansig-signals-report")
+    config.addinivalue_line("markers", "ckansig_leaks_ok: the leak guard of ckansig skips "
+                            "this test (it connects receivers on purpose)")
+    if (config.getoption("signals_report", default=False)
+            or config.getoption("signals_report_json", default=None)
+            or config.getoption("signals_cov_fail_under", default=None) is not None):
+        config.pluginmanager.register(_Report(config), "ckansig-signals-report")
+
+
+@pytest.fixture(autouse=True)
+def _ckansig_leak_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Compare the receivers connected before the test with those connected
+    after it and its fixtures (CKAN's ``with_plugins`` included) are torn down."""
+    mode = request.config.getoption("signals_leaks", default="warn")
+    if mode == "off" or request.node.get_closest_marker("ckansig_leaks_ok"):
+        yield
+        return
+    from ckansig.testing.session import LeakGuard
+
+    guard = LeakGuard()
+    guard.start()
+    yield
+    leaks = guard.leaks()
+    if not leaks:
+        return
+    listed = "; ".join(f"{leak.receiver} on {leak.signal}" for leak in leaks[:10])
+    more = f" and {len(leaks) - 10} more" if len(leaks) > 10 else ""
+    message = (f"{request.node.nodeid} left {len(leaks)} receiver(s) connected that were not "
+               f"before it: {listed}{more}")
+    if mode == "fail":
+        pytest.fail(message, pytrace=False)
+    import warnings
+
+    from ckansig.testing.session import SignalLeakWarning
+
+    warnings.warn(SignalLeakWarning(message), stacklevel=1)
 
 
 class _Tally:
@@ -163,15 +139,23 @@ class _Tally:
 
 
 class _Report:
-    """Counts every send of the session, attributed to the running test."""
+    """Counts every send of the session, attributed to the running test, and
+    which subscribed receivers ran."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: pytest.Config) -> None:
         from contextlib import ExitStack
 
+        from ckansig.testing.session import Coverage
         from ckansig.watching.recorder import record
 
+        self.show = bool(config.getoption("signals_report", default=False))
+        self.json_path: str | None = config.getoption("signals_report_json", default=None)
+        self.fail_under: float | None = config.getoption("signals_cov_fail_under",
+                                                         default=None)
+        self.failed_coverage = False
         self.current = "(outside tests)"
         self.tallies: dict[str, _Tally] = {}
+        self.coverage: Coverage = Coverage()
         self.stack: ExitStack = ExitStack()
         self.stack.enter_context(record(self.sink))
 
@@ -182,6 +166,8 @@ class _Report:
         tally.sends += 1
         tally.tests[self.current] = None
         for outcome in rec.outcomes:
+            if outcome.status in ("ok", "error"):
+                self.coverage.note_ran(rec.key, outcome.receiver)
             if outcome.status == "error":
                 tally.raised.add(f"{describe_receiver(outcome.receiver)} "
                                  f"({type(outcome.error).__name__})")
@@ -192,10 +178,32 @@ class _Report:
         yield
         self.current = "(outside tests)"
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        self.coverage.note_subscribed()  # after the fixtures connected theirs
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.json_path:
+            self.coverage.write_json(self.json_path)
+        if self.fail_under is not None and self.coverage.percent() < self.fail_under:
+            self.failed_coverage = True
+            if session.exitstatus == 0:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from ckansig.output.terminal import clean  # signal and test names are data
+        from ckansig.testing.session import summary_lines
 
         write = terminalreporter.write_line
+        if self.failed_coverage:
+            terminalreporter.section("signal coverage (ckansig)", red=True)
+            write(f"FAIL: {self.coverage.percent():.1f}% of the subscribed receivers ran, "
+                  f"under --signals-cov-fail-under={self.fail_under:g}", red=True)
+        if not self.show:
+            return
+        terminalreporter.section("signal coverage (ckansig)")
+        for line in summary_lines(self.coverage):
+            write(clean(line))
         terminalreporter.section("signals sent (ckansig)")
         if not self.tallies:
             write("no blinker signal was sent")

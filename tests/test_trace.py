@@ -309,7 +309,7 @@ def test_trace_pytest_with_warnings_as_errors(tmp_path: Path) -> None:
     assert "from_test" in done.stderr
 
 
-def test_the_signals_report_keeps_counts_not_arguments() -> None:
+def test_the_signals_report_keeps_counts_not_arguments(pytestconfig) -> None:
     """20,000 large sends must not all stay in memory for the report."""
     import gc
     import weakref
@@ -320,7 +320,7 @@ def test_the_signals_report_keeps_counts_not_arguments() -> None:
     class Blob:
         pass
 
-    report = _Report()
+    report = _Report(pytestconfig)
     try:
         blob = Blob()
         ref = weakref.ref(blob)

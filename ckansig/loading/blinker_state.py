@@ -1,4 +1,6 @@
-"""The one place that reads blinker's bookkeeping, for blinker 1.5 to 1.9.
+"""The one place that reads blinker's bookkeeping, for blinker 1.5 to 1.9 (and
+writes it, for the pytest plugin's ``only`` and ``mute``: :func:`snapshot`,
+:func:`drop`, :func:`restore`).
 
 blinker's public API tells which receivers a send would call
 (``receivers_for``) but not which sender each receiver was connected for.
@@ -131,3 +133,44 @@ def sender_for_id(signal: Signal, sid: Hashable) -> object:
     ref = getattr(signal, "_weak_senders", {}).get(sid)
     obj = ref() if ref is not None else None
     return UNKNOWN if obj is None else obj
+
+
+# -- writing the bookkeeping: the pytest plugin's only() and mute() --------------------
+
+#: What :func:`snapshot` keeps of a signal (the bookkeeping attributes that exist).
+_STATE = ("receivers", "_by_sender", "_by_receiver", "_weak_senders")
+
+
+def snapshot(signal: Signal) -> dict[str, dict[Any, Any]]:
+    """A copy of ``signal``'s bookkeeping, for :func:`restore`."""
+    state: dict[str, dict[Any, Any]] = {}
+    for name in _STATE:
+        table = getattr(signal, name, None)
+        if isinstance(table, dict):
+            state[name] = {key: set(value) if isinstance(value, set) else value
+                           for key, value in table.items()}
+    return state
+
+
+def restore(signal: Signal, state: dict[str, dict[Any, Any]]) -> None:
+    """Put ``signal``'s bookkeeping back as :func:`snapshot` found it (in the
+    same dict objects, which blinker's weakref callbacks hold on to)."""
+    for name, saved in state.items():
+        table = getattr(signal, name)
+        table.clear()
+        table.update({key: set(value) if isinstance(value, set) else value
+                      for key, value in saved.items()})
+
+
+def drop(signal: Signal, receiver_id: Hashable) -> None:
+    """Disconnect ``receiver_id`` from ``signal`` for every sender, as
+    ``Signal.disconnect(receiver)`` would, without needing the receiver."""
+    signal.receivers.pop(receiver_id, None)
+    by_receiver = getattr(signal, "_by_receiver", None)
+    senders = by_receiver.pop(receiver_id, ()) if by_receiver is not None else ()
+    by_sender = getattr(signal, "_by_sender", None)
+    if by_sender is not None:
+        for sid in list(senders) or list(by_sender):
+            bucket = by_sender.get(sid)
+            if bucket is not None:
+                bucket.discard(receiver_id)

@@ -1,0 +1,133 @@
+"""What the pytest plugin's assertions match: which signals a spec names, and
+payloads compared as subsets.
+
+A *spec* names signals: a registered name (``action_succeed``), the attribute
+name of a core signal (``action_succeeded``), ``namespace:name``, a glob
+(``ckanext:ap_main:*``), or a blinker ``Signal`` object. A name that no core
+signal and no signal created so far (by CKAN, a plugin or a test) has is
+unknown: assertions fail loudly on it rather than pass vacuously.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import sys
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from blinker import Signal
+
+from ckansig.catalog import CORE_SIGNALS
+from ckansig.model import signal_key
+
+__all__ = ["ANY_VALUE", "SignalSpec", "known_signals", "matches"]
+
+#: "no filter" for an argument of an assertion
+ANY_VALUE: Any = object()
+
+_ATTRIBUTES = {s.attribute: s.name for s in CORE_SIGNALS if s.attribute != s.name}
+_GLOB = frozenset("*?[")
+
+
+def _namespaces() -> Iterator[tuple[str | None, Mapping[str, Signal]]]:
+    """CKAN's (or ckansig's) ``ckan`` and ``ckanext`` namespaces, where loaded,
+    and blinker's default namespace (as None)."""
+    for module_name in ("ckan.lib.signals", "ckansig.signals"):
+        module = sys.modules.get(module_name)
+        for ns_name in ("ckan", "ckanext"):
+            space = getattr(module, ns_name, None)
+            if space is not None:
+                yield ns_name, space
+    default = getattr(sys.modules.get("blinker.base"), "default_namespace", None)
+    if default is not None:
+        yield None, default
+
+
+def known_signals() -> dict[str, tuple[str | None, str, Signal | None]]:
+    """Every signal name known now, by key: core signals and every signal in
+    a namespace (created by CKAN, a plugin or a test)."""
+    known: dict[str, tuple[str | None, str, Signal | None]] = {
+        signal_key(s.namespace, s.name): (s.namespace, s.name, None) for s in CORE_SIGNALS}
+    for namespace, space in _namespaces():
+        for name, signal in list(space.items()):
+            known[signal_key(namespace, name)] = (namespace, name, signal)
+    return known
+
+
+class SignalSpec:
+    """The signals one spec names (see the module's docstring)."""
+
+    def __init__(self, spec: str | Signal) -> None:
+        self.signal: Signal | None = None
+        self.namespace: str | None = None
+        self.pattern: str | None = None
+        self.name: str | None = None
+        if isinstance(spec, Signal):
+            self.signal = spec
+            from ckansig.watching.recorder import signal_identity
+
+            namespace, name = signal_identity(spec)
+            self.text = signal_key(namespace, name)
+            return
+        if not isinstance(spec, str) or not spec:
+            raise TypeError(f"a signal is a name, 'namespace:name', a glob or a blinker "
+                            f"Signal, not {spec!r}")
+        self.text = spec
+        prefix, colon, rest = spec.partition(":")
+        if colon and prefix in ("ckan", "ckanext"):
+            self.namespace, spec = prefix, rest
+        if _GLOB.intersection(spec):
+            self.pattern = spec
+        else:
+            self.name = _ATTRIBUTES.get(spec, spec)
+
+    def matches(self, namespace: str | None, name: str, signal: Signal | None) -> bool:
+        if self.signal is not None:
+            return signal is self.signal
+        if self.namespace is not None and namespace != self.namespace:
+            return False
+        if self.pattern is not None:
+            return fnmatch.fnmatchcase(name, self.pattern) or fnmatch.fnmatchcase(
+                signal_key(namespace, name), self.pattern)
+        return name == self.name
+
+    def check_known(self) -> None:
+        """Raise AssertionError, with a did-you-mean, when no known signal
+        matches: a misspelled name must not make an assertion pass."""
+        if self.signal is not None:
+            return
+        known = known_signals()
+        if any(self.matches(ns, name, sig) for ns, name, sig in known.values()):
+            return
+        names = sorted({name for _, name, _ in known.values()})
+        close = difflib.get_close_matches(self.name or self.pattern or self.text, names, n=3)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        what = "matches" if self.pattern is not None else "is"
+        raise AssertionError(
+            f"no signal {what} {self.text!r}: no core signal and no signal created so far "
+            f"(by CKAN, a plugin or the test) has that name{hint}")
+
+    def closeness(self, name: str) -> float:
+        """How close ``name`` is to the spec (1.0: the same), for ordering sends."""
+        wanted = self.name or self.pattern or self.text
+        return difflib.SequenceMatcher(None, wanted, name).ratio()
+
+
+def matches(expected: Any, actual: Any) -> bool:
+    """Whether ``actual`` matches ``expected``: a mapping matches as a subset
+    (nested mappings too), a callable that is not a class is a predicate,
+    anything else compares by equality (by identity when ``==`` raises)."""
+    if isinstance(expected, Mapping) and isinstance(actual, Mapping):
+        return all(key in actual and matches(value, actual[key])
+                   for key, value in expected.items())
+    if callable(expected) and not isinstance(expected, type) and not isinstance(
+            expected, Signal):
+        try:
+            return bool(expected(actual))
+        except Exception:
+            return False
+    try:
+        return bool(actual == expected)
+    except Exception:
+        return actual is expected
