@@ -97,6 +97,21 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(_Report(config), "ckansig-signals-report")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    """Sends recorded during a test carry it as their scope (where blinker is
+    in use at all: otherwise nothing can be recorded)."""
+    import sys
+
+    if "blinker" not in sys.modules:
+        yield
+        return
+    from ckansig.watching.recorder import scope
+
+    with scope(f"test {item.nodeid}"):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _ckansig_leak_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     """Compare the receivers connected before the test with those connected

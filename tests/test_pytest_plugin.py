@@ -108,6 +108,16 @@ def test_known(signal_log):
     ])
 
 
+def test_sends_carry_their_test_as_scope(pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+def test_scoped(signal_log):
+    ready.send("x")
+    [send] = signal_log.sent("fx_tests_ready")
+    assert send.scope == "test test_fx.py::test_scoped"
+""")
+    result.assert_outcomes(passed=1)
+
+
 def test_order_and_nothing_sent(pytester: pytest.Pytester) -> None:
     result = run(pytester, """
 def test_order(signal_log):

@@ -16,10 +16,13 @@ from ckansig.cli.support import usage_errors
 @click.option("--signal", "pattern", metavar="PATTERN", default=None,
               help="Record only signals whose name matches (a glob or a substring).")
 @click.option("--no-redact", is_flag=True, help="Show secret-looking values as they are.")
+@click.option("--tree", is_flag=True,
+              help="Also show the sends as trees, one per scope (test, command): each send "
+              "under the receiver that caused it.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.pass_context
 def trace_command(ctx: click.Context, output: str | None, pattern: str | None,
-                  no_redact: bool, command: tuple[str, ...]) -> None:
+                  no_redact: bool, tree: bool, command: tuple[str, ...]) -> None:
     """Run a Python COMMAND and record every signal it sends.
 
     Recording is switched on in the child process before the program imports
@@ -38,5 +41,5 @@ def trace_command(ctx: click.Context, output: str | None, pattern: str | None,
     with (usage_errors(), traced(list(command), output, pattern, not no_redact) as run,
           POLICY.building_output()):
         rendering.print_trace_summary(rendering.console(stderr=True), run.path,
-                                      kept=run.path if run.kept else None)
+                                      kept=run.path if run.kept else None, tree=tree)
     ctx.exit(run.exit_status)

@@ -36,7 +36,9 @@ from ckansig.firing.capture import Capture
 from ckansig.firing.snapshots import Snapshot
 from ckansig.firing.trace import Calls, DbChanges, Ended, Extra, ReceiverTimeout, Trace
 from ckansig.isolation import CTRL_C, watching_ctrl_c
+from ckansig.loading import blinker_state
 from ckansig.model import Registry, Sender, SignalInfo
+from ckansig.watching.recorder import SendRecord, record, sending
 
 __all__ = ["FireInterrupted", "Observer", "ReceiverTimeout", "fire"]
 
@@ -81,6 +83,7 @@ def fire(
     kwargs = dict(kwargs or {})
     signal = info.signal
     interrupted = False
+    nested: dict[int | None, list[SendRecord]] = {}
     notes = _sender_notes(info, sender)
     muted = bool(getattr(signal, "is_muted", False))
     snapshot = Snapshot(sender, kwargs) if check_mutation and not (muted or dry_run) else None
@@ -96,21 +99,58 @@ def fire(
         calls = Calls([], [], [], {})
         if observer is not None:
             observer.attach(calls)
-        with watching_ctrl_c(), _session(capture_output, timeout) as session:
+        # the sends receivers make are recorded, as children of this fire
+        root = SendRecord(signal, sender, kwargs, False, 0.0)
+        sends: list[SendRecord] = []
+        with watching_ctrl_c(), _session(capture_output, timeout) as session, \
+                record(sends.append), sending(root):
             try:
                 _call_each(calls, signal.receivers_for(sender), sender, kwargs, snapshot,
                            session, stop_on_error)
             except KeyboardInterrupt:  # Ctrl-C between two receivers, in ckansig's own code
                 calls.truncate()
                 interrupted = True
+        if sends:
+            nested = _attach(calls, root, sends)
     trace = Trace(registry, info, sender, sent, calls, dry_run=dry_run,
                   stop_on_error=stop_on_error, muted=muted, notes=notes,
                   unchecked=snapshot.unchecked if snapshot is not None else (),
                   db_changes=observer.db_changes if observer is not None else None,
-                  timeout=timeout or None, interrupted=interrupted)
+                  timeout=timeout or None, interrupted=interrupted, nested=nested)
     if trace.interrupted:
         raise FireInterrupted(trace)
     return trace
+
+
+def _attach(calls: Calls, root: SendRecord,
+            sends: list[SendRecord]) -> dict[int | None, list[SendRecord]]:
+    """The sends made during the fire, by parent id (only those under the fire:
+    another thread's sends are not its), each top-level one also kept with
+    the receiver that made it."""
+    by_parent: dict[int | None, list[SendRecord]] = {}
+    for rec in sorted(sends, key=lambda r: r.id):
+        by_parent.setdefault(rec.parent, []).append(rec)
+    under: dict[int | None, list[SendRecord]] = {}
+    pending = [root.id]
+    while pending:
+        parent = pending.pop()
+        children = by_parent.get(parent, [])
+        if children:
+            under[parent] = children
+            for child in children:
+                child.children = by_parent.get(child.id, [])
+                pending.append(child.id)
+    index_of: dict[Any, int] = {}
+    for index, receiver in enumerate(calls.receivers):
+        index_of.setdefault(blinker_state.make_id(receiver), index)
+    made: dict[int, list[SendRecord]] = {}
+    for rec in under.get(root.id, ()):
+        at = index_of.get(blinker_state.make_id(rec.via)) if rec.via is not None else None
+        if at is not None:  # else made by code the stack does not lead back to a receiver
+            made.setdefault(at, []).append(rec)
+    for index, records in made.items():
+        _extra(calls.extras, index).sends = tuple(records)
+    return under
 
 
 class Observer(Protocol):

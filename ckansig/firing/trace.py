@@ -10,13 +10,16 @@ asked.
 from __future__ import annotations
 
 import operator
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ckansig.errors import first_line, raise_site
 from ckansig.firing.snapshots import top_level_keys
 from ckansig.loading import blinker_state
 from ckansig.loading.describing import describe
 from ckansig.model import CallableInfo, Registry, SignalInfo, Subscription
+
+if TYPE_CHECKING:
+    from ckansig.watching.recorder import SendRecord
 
 __all__ = ["Calls", "Columns", "DbChanges", "Ended", "ErrorInfo", "Extra", "ReceiverTimeout",
            "ReceiverTrace", "Status", "Trace"]
@@ -70,6 +73,7 @@ class ReceiverTrace(NamedTuple):
     db_changes: DbChanges | None  # None unless the database was watched
     stderr: str | None  # what it wrote to stderr, when output was captured
     logged: str | None  # what it logged ("LEVEL logger: message" lines), likewise
+    children: tuple[SendRecord, ...]  # the sends it made (each may have its own)
 
 
 class Columns(NamedTuple):
@@ -89,12 +93,14 @@ class Columns(NamedTuple):
     db_changes: list[DbChanges | None]
     stderr: list[str | None]
     logged: list[str | None]
+    children: list[tuple[SendRecord, ...]]
 
 
 class Extra:
     """The rare facts about one call, kept apart from the hot lists."""
 
-    __slots__ = ("changes", "ended", "exception", "is_async", "logged", "output", "stderr")
+    __slots__ = ("changes", "ended", "exception", "is_async", "logged", "output", "sends",
+                 "stderr")
 
     def __init__(self) -> None:
         self.exception: BaseException | None = None
@@ -104,6 +110,7 @@ class Extra:
         self.output: str | None = None
         self.stderr: str | None = None
         self.logged: str | None = None
+        self.sends: tuple[SendRecord, ...] = ()  # the sends the receiver made
 
 
 class Calls(NamedTuple):
@@ -142,7 +149,7 @@ class Trace:
         calls: Calls, *, dry_run: bool = False, stop_on_error: bool = False,
         muted: bool = False, notes: list[str] | None = None, unchecked: tuple[str, ...] = (),
         db_changes: dict[int, DbChanges] | None = None, timeout: float | None = None,
-        interrupted: bool = False,
+        interrupted: bool = False, nested: dict[int | None, list[SendRecord]] | None = None,
     ) -> None:
         self.registry = registry
         self.signal = info
@@ -160,6 +167,9 @@ class Trace:
         #: whether the user's Ctrl-C stopped the fire (the rest were not reached)
         self.interrupted = interrupted or any(
             e.ended == "interrupted" for e in calls.extras.values())
+        #: the sends receivers made, by the id of the send they happened in
+        #: (their own children included): see :attr:`ReceiverTrace.children`
+        self.nested = nested or {}
         self._columns: Columns | None = None
         self._receivers: list[ReceiverTrace] | None = None
 
@@ -200,6 +210,7 @@ class Trace:
         output: list[str | None] = [None] * n
         stderr: list[str | None] = [None] * n
         logged: list[str | None] = [None] * n
+        children: list[tuple[SendRecord, ...]] = [()] * n
         cutoff = n  # Signal.send reaches receivers before this index
         for index, extra in self.calls.extras.items():
             if extra.exception is not None or extra.ended is not None:
@@ -212,6 +223,8 @@ class Trace:
                 changes[index] = extra.changes
                 mutated[index] = top_level_keys(extra.changes)
             output[index], stderr[index], logged[index] = extra.output, extra.stderr, extra.logged
+            if extra.sends:
+                children[index] = extra.sends
         if True in is_async:  # send() raises RuntimeError on a coroutine function
             cutoff = min(cutoff, is_async.index(True))
         db: list[DbChanges | None]
@@ -226,7 +239,7 @@ class Trace:
             infos, subs, status, is_async,
             self.calls.durations + [0.0] * (n - ran), results + [None] * (n - ran),
             errors, mutated, changes, [True] * cutoff + [False] * (n - cutoff), output, db,
-            stderr, logged)
+            stderr, logged, children)
 
     @property
     def total(self) -> int:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ckansig.firing.trace import Columns, DbChanges, ErrorInfo, ReceiverTrace, Trace
     from ckansig.model import Sender, Subscription
     from ckansig.values import Redactor
+    from ckansig.watching.recorder import SendRecord
 
 __all__ = ["FIRE_SCHEMA_VERSION", "RECEIVER_FIELDS", "Field", "db_summary", "print_trace",
            "trace_json", "trace_summary"]
@@ -139,6 +140,15 @@ def _results(c: Columns, redactor: Redactor) -> list[str]:
             for status, result in zip(c.status, c.result, strict=True)]
 
 
+def _children(sends: tuple[SendRecord, ...], redactor: Redactor) -> list[dict[str, Any]]:
+    """The sends a receiver made, each with its receivers and their sends."""
+    if not sends:
+        return []
+    from ckansig.watching.jsonl import send_tree_json
+
+    return [send_tree_json(rec, redactor) for rec in sends]
+
+
 def _db_json(changes: DbChanges | None) -> str:
     return "null" if changes is None else _dumps(changes)
 
@@ -201,6 +211,9 @@ RECEIVER_FIELDS: tuple[Field, ...] = (
     Field("logged", lambda c, red: _rare(c.logged, None, lambda o: _string(red.text(o or "")),
                                          "null"),
           lambda r, red: None if r.logged is None else red.text(r.logged)),
+    Field("children", lambda c, red: _rare(c.children, (), lambda s: _dumps(_children(s, red)),
+                                           "[]"),
+          lambda r, red: _children(r.children, red)),
 )
 
 _RECEIVER_TEMPLATE = "{" + ",".join(f"{_string(f.key)}:%s" for f in RECEIVER_FIELDS) + "}"
@@ -244,6 +257,7 @@ def print_trace(out: Console, trace: Trace, redactor: Redactor) -> None:
         for index, r in enumerate(trace.receivers, 1):
             table.add_row(*_trace_row(index, r, redactor))
         out.print(table)
+        _print_children(out, trace, redactor)
     summary = trace_summary(trace)
     line = Text(f"{summary['receivers']} receiver(s): {summary['ok']} ok, "
                 f"{summary['error']} raised", style="bold")
@@ -258,6 +272,40 @@ def print_trace(out: Console, trace: Trace, redactor: Redactor) -> None:
     if trace.interrupted:
         out.print(Text("interrupted (Ctrl-C): the receivers after that were not called",
                        style="bold magenta"))
+
+
+def _print_children(out: Console, trace: Trace, redactor: Redactor) -> None:
+    """The sends receivers made, as a tree under each receiver that made one."""
+    from rich.tree import Tree
+
+    from ckansig.errors import first_line
+    from ckansig.loading.describing import describe
+    from ckansig.watching.jsonl import children_by_receiver
+
+    def add(node: Tree, rec: SendRecord) -> None:
+        label = f"{rec.key} sender={safe_repr(rec.sender, redactor, 60)}"
+        if rec.kwargs:
+            label += f" kwargs={safe_repr(rec.kwargs, redactor, 80)}"
+        branch = node.add(clean(label), style="bold cyan")
+        if not rec.outcomes:
+            branch.add("no receivers", style="dim")
+        for outcome, sends in zip(rec.outcomes, children_by_receiver(rec), strict=True):
+            line = f"{describe(outcome.receiver).name}: {outcome.status}"
+            if outcome.status == "ok":
+                line += f" -> {safe_repr(outcome.result, redactor, 80)}"
+            elif outcome.error is not None:
+                line += f" {type(outcome.error).__name__}: " + redactor.text(
+                    first_line(outcome.error))
+            leaf = branch.add(clean(line), style="red" if outcome.status == "error" else "")
+            for child in sends:
+                add(leaf, child)
+
+    for index, r in enumerate(trace.receivers, 1):
+        if r.children:
+            tree = Tree(clean(f"sends made by #{index} {r.receiver.name}"), style="bold")
+            for rec in r.children:
+                add(tree, rec)
+            out.print(tree)
 
 
 _STATUS_STYLE = {"ok": "green", "error": "bold red", "timeout": "bold red",

@@ -14,9 +14,10 @@ if TYPE_CHECKING:
 __all__ = ["print_trace_summary"]
 
 
-def print_trace_summary(out: Console, path: str, kept: str | None) -> None:
+def print_trace_summary(out: Console, path: str, kept: str | None, tree: bool = False) -> None:
     """A table of the signals a traced command sent: how often, to how many
-    receivers, and which receivers raised."""
+    receivers, and which receivers raised; with ``tree``, then one tree of
+    sends per scope, each send under the receiver that caused it."""
     from rich.table import Table
     from rich.text import Text
 
@@ -45,5 +46,52 @@ def print_trace_summary(out: Console, path: str, kept: str | None) -> None:
             table.add_row(Text(clean(key)), str(row["sends"]), str(row["calls"]),
                           Text(clean(raised), style="bold red") if raised else "")
         out.print(table)
+        if tree:
+            print_send_trees(out, sends)
     if kept:
         out.print(Text(f"{len(sends)} send(s) written to {clean(kept)}", style="dim"))
+
+
+def print_send_trees(out: Console, sends: list[dict[str, Any]]) -> None:
+    """Each scope's sends as a tree: a send, its receivers, and under each
+    receiver the sends it caused."""
+    from rich.tree import Tree
+
+    known = {send.get("id") for send in sends}
+    children: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
+    scopes: dict[Any, list[dict[str, Any]]] = {}
+    for send in sends:
+        parent = send.get("parent")
+        if parent is not None and parent in known:
+            children.setdefault((parent, send.get("via")), []).append(send)
+        else:
+            scopes.setdefault(send.get("scope"), []).append(send)
+
+    def add(node: Tree, send: dict[str, Any]) -> None:
+        key = signal_key(send["namespace"], send["signal"])
+        label = f"{key} sender={send['sender']!r}"
+        if send.get("orphan"):
+            label += " (no receiver)"
+        branch = node.add(clean(label), style="bold")
+        for receiver in send["receivers"]:
+            status = receiver["status"]
+            line = f"{receiver['receiver']}: {status}"
+            if status == "ok" and receiver.get("result") is not None:
+                line += f" -> {receiver['result']}"
+            elif receiver.get("error"):
+                line += f" {receiver['error']['type']}: {receiver['error']['message']}"
+            sub = branch.add(clean(line), style="red" if status == "error" else "")
+            for child in children.get((send.get("id"), receiver["receiver"]), ()):
+                add(sub, child)
+        for child in children.get((send.get("id"), None), ()):  # receiver not known
+            add(branch, child)
+        if send.get("filtered"):
+            branch.add(clean("not called (sender filter): " + ", ".join(send["filtered"])),
+                       style="dim")
+
+    for name, roots in scopes.items():
+        root = Tree(clean(f"scope: {name}" if name else "outside any scope"),
+                    style="bold underline")
+        for send in roots:
+            add(root, send)
+        out.print(root)

@@ -19,7 +19,7 @@ import shutil
 import sys
 from typing import Any
 
-from ckansig.watching.recorder import SendRecord, record
+from ckansig.watching.recorder import SendRecord, record, scope
 
 __all__ = ["PYTHON_NAMES", "main", "resolve"]
 
@@ -142,7 +142,8 @@ def _run(kind: str, target: str, program_argv: list[str], stream: Any, pattern: 
          redact: bool) -> None:
     writer = _Writer(stream, pattern, redact)
     sys.argv = program_argv
-    with record(writer):
+    name = " ".join([os.path.basename(program_argv[0]), *program_argv[1:]])
+    with record(writer), scope(f"command {name}"):
         try:
             if kind == "module":
                 try:

@@ -31,6 +31,10 @@ def record_json(rec: SendRecord, redactor: Redactor | None = None) -> dict[str, 
             },
         })
     return {
+        "id": rec.id,
+        "parent": rec.parent,
+        "via": None if rec.via is None else describe(rec.via).name,
+        "scope": rec.scope,
         "time": rec.time,
         "signal": rec.name,
         "namespace": rec.namespace,
@@ -39,11 +43,51 @@ def record_json(rec: SendRecord, redactor: Redactor | None = None) -> dict[str, 
         "async": rec.is_async,
         "duration_ms": round(rec.duration * 1000, 4),
         "receivers": receivers,
+        **_not_called(rec),
         "error": None if rec.error is None else {
             "type": type(rec.error).__name__,
             "message": redactor.text(first_line(rec.error)),
         },
     }
+
+
+def send_tree_json(rec: SendRecord, redactor: Redactor) -> dict[str, Any]:
+    """``rec`` as :func:`record_json` gives it, each receiver with the sends it
+    made under ``"children"``, recursively (``rec.children``, filled in by fire)."""
+    document = record_json(rec, redactor)
+    for receiver, sends in zip(document["receivers"], children_by_receiver(rec), strict=True):
+        receiver["children"] = [send_tree_json(child, redactor) for child in sends]
+    return document
+
+
+def children_by_receiver(rec: SendRecord) -> list[list[SendRecord]]:
+    """The sends each receiver of ``rec`` made (in the order of ``rec.outcomes``)."""
+    from ckansig.loading.blinker_state import make_id
+
+    made: dict[Any, list[SendRecord]] = {}
+    for child in rec.children or ():
+        if child.via is not None:
+            made.setdefault(make_id(child.via), []).append(child)
+    return [made.get(make_id(outcome.receiver), []) for outcome in rec.outcomes]
+
+
+def _not_called(rec: SendRecord) -> dict[str, Any]:
+    """The receivers the send did not call: connected for other senders
+    (``filtered``), or weakly connected and already garbage (``dead``)."""
+    from ckansig.loading.blinker_state import ANY_ID, connections, sender_id
+
+    try:
+        sid = sender_id(rec.sender)
+    except Exception:  # an unhashable sender: blinker could not file it either
+        sid = None
+    filtered, dead = [], 0
+    for connection in connections(rec.signal):
+        receiver = connection.ref()
+        if receiver is None:
+            dead += 1
+        elif ANY_ID not in connection.sender_ids and sid not in connection.sender_ids:
+            filtered.append(describe(receiver).name)
+    return {"filtered": filtered, "dead": dead, "orphan": not rec.outcomes}
 
 
 def read_jsonl(path: str) -> list[dict[str, Any]]:

@@ -6,24 +6,33 @@ place ckansig patches blinker, and only while recording). The wrapper calls
 the original method unchanged: the same receivers run, in the same order,
 with the same results and exceptions; it only notes what happened. With no
 recorder active, the originals are back in place and cost nothing.
+
+Sends cause sends: every record has an ``id``, the ``parent`` id of the send
+during whose receivers it happened (and ``via``, that receiver), and the
+``scope`` it happened in (a pytest test, a CLI command, an HTTP request: see
+:func:`scope`). Both live in context variables, so threads and asyncio tasks
+never mix their sends.
 """
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from types import CodeType, FrameType
 from typing import Any, Literal, NamedTuple
 
 from blinker import Signal
 
 from ckansig.model import signal_key
 
-__all__ = ["LOST", "Outcome", "OutcomeStatus", "SendRecord", "Sink", "record",
-           "signal_identity"]
+__all__ = ["LOST", "Outcome", "OutcomeStatus", "SendRecord", "Sink", "current_send", "record",
+           "scope", "signal_identity"]
 
 
 #: What happened to a receiver during a recorded send.
@@ -55,8 +64,8 @@ class Outcome(NamedTuple):
 class SendRecord:
     """One send: the signal, the arguments, and each receiver's outcome."""
 
-    __slots__ = ("duration", "error", "is_async", "kwargs", "name", "namespace", "outcomes",
-                 "sender", "signal", "time")
+    __slots__ = ("_codes", "children", "duration", "error", "id", "is_async", "kwargs", "name",
+                 "namespace", "outcomes", "parent", "scope", "sender", "signal", "time", "via")
 
     def __init__(self, signal: Signal, sender: Any, kwargs: dict[str, Any], is_async: bool,
                  started: float) -> None:
@@ -69,6 +78,14 @@ class SendRecord:
         self.duration = 0.0
         self.outcomes: list[Outcome] = []
         self.error: BaseException | None = None
+        self.id = next(_ids)
+        #: the send during whose receivers this one happened, and that receiver
+        self.parent: int | None = None
+        self.via: Any = None
+        self.scope = _scope.get()
+        #: the sends its receivers made, when a consumer (fire) linked them
+        self.children: list[SendRecord] | None = None
+        self._codes: dict[CodeType, Any] | None = None
 
     def __repr__(self) -> str:
         return f"<send {self.key} sender={self.sender!r} kwargs={sorted(self.kwargs)}>"
@@ -101,6 +118,57 @@ def signal_identity(signal: Signal) -> tuple[str | None, str]:
 
 #: What a recorder calls with every send.
 Sink = Callable[[SendRecord], None]
+
+_ids = itertools.count(1)
+#: the send whose receivers are running (in this thread or task)
+_current: ContextVar[SendRecord | None] = ContextVar("ckansig_send", default=None)
+#: what the running code is doing: "test tests/test_x.py::test_y", "GET /dataset", ...
+_scope: ContextVar[str | None] = ContextVar("ckansig_scope", default=None)
+
+
+def current_send() -> SendRecord | None:
+    """The recorded send whose receivers are running now, if any."""
+    return _current.get()
+
+
+@contextmanager
+def scope(name: str | None) -> Iterator[None]:
+    """Sends recorded inside the block carry ``name`` as their scope."""
+    token = _scope.set(name)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+@contextmanager
+def sending(rec: SendRecord) -> Iterator[None]:
+    """Sends recorded inside the block are children of ``rec`` (``fire``
+    calls receivers itself, not through ``Signal.send``)."""
+    token = _current.set(rec)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def _running_receiver(parent: SendRecord) -> Any:
+    """Which of ``parent``'s receivers is running: the first whose code is on
+    the stack (None when none is, a ``functools.partial`` say)."""
+    codes = parent._codes
+    if codes is None:
+        codes = parent._codes = {}
+        for candidate in parent.signal.receivers_for(parent.sender):
+            code = getattr(getattr(candidate, "__func__", candidate), "__code__", None)
+            if isinstance(code, CodeType):
+                codes.setdefault(code, candidate)
+    frame: FrameType | None = sys._getframe(3)
+    while frame is not None:
+        found = codes.get(frame.f_code)
+        if found is not None:
+            return found
+        frame = frame.f_back
+    return None
 
 _lock = threading.Lock()
 _sinks: list[Sink] = []
@@ -155,7 +223,12 @@ def _outcomes_after_error(signal: Signal, sender: Any, exc: BaseException) -> li
 def _begin(signal: Signal, args: tuple[Any, ...], kwargs: dict[str, Any],
            is_async: bool) -> SendRecord:
     arguments = {k: v for k, v in kwargs.items() if not k.startswith("_")}
-    return SendRecord(signal, args[0] if args else None, arguments, is_async, time.time())
+    rec = SendRecord(signal, args[0] if args else None, arguments, is_async, time.time())
+    parent = _current.get()
+    if parent is not None:  # a send caused by a receiver of another (rare: walk the stack)
+        rec.parent = parent.id
+        rec.via = _running_receiver(parent)
+    return rec
 
 
 def _failed(rec: SendRecord, start: float, exc: BaseException) -> None:
@@ -180,11 +253,14 @@ def _install() -> None:
         if not _sinks:
             return send(self, *args, **kwargs)
         rec, start = _begin(self, args, kwargs, False), time.perf_counter()
+        token = _current.set(rec)
         try:
             results = send(self, *args, **kwargs)
         except BaseException as exc:
+            _current.reset(token)
             _failed(rec, start, exc)
             raise
+        _current.reset(token)
         _succeeded(rec, start, results)
         return results
 
@@ -198,11 +274,14 @@ def _install() -> None:
         if not _sinks:
             return await send_async(self, *args, **kwargs)
         rec, start = _begin(self, args, kwargs, True), time.perf_counter()
+        token = _current.set(rec)
         try:
             results = await send_async(self, *args, **kwargs)
         except BaseException as exc:
+            _current.reset(token)
             _failed(rec, start, exc)
             raise
+        _current.reset(token)
         _succeeded(rec, start, results)
         return results
 
