@@ -22,6 +22,7 @@ capturing output, the alarm and running coroutines, is :class:`_Session`'s.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import signal as _signals
@@ -65,6 +66,7 @@ def fire(
     capture_output: bool = False,
     observer: Observer | None = None,
     timeout: float | None = None,
+    tree: bool = True,
 ) -> Trace:
     """Send ``info``'s signal from ``sender`` with ``kwargs`` and trace it.
 
@@ -79,6 +81,8 @@ def fire(
     raises :class:`FireInterrupted` with the trace so far. An ``observer`` is
     given the :class:`Calls` before the first receiver runs (the receiver
     running is the one at ``len(calls.results)``), and its ``db_changes`` are the trace's.
+    With ``tree`` (the default) the sends receivers make are recorded too:
+    each receiver's ``children``, recursively.
     """
     kwargs = dict(kwargs or {})
     signal = info.signal
@@ -102,8 +106,9 @@ def fire(
         # the sends receivers make are recorded, as children of this fire
         root = SendRecord(signal, sender, kwargs, False, 0.0)
         sends: list[SendRecord] = []
+        recording = record(sends.append) if tree else contextlib.nullcontext()
         with watching_ctrl_c(), _session(capture_output, timeout) as session, \
-                record(sends.append), sending(root):
+                recording, sending(root):
             try:
                 _call_each(calls, signal.receivers_for(sender), sender, kwargs, snapshot,
                            session, stop_on_error)
