@@ -26,7 +26,7 @@ __all__ = ["main"]
 
 #: command name -> the module that defines it, as ``<name>_command``
 COMMANDS = {"list": "list_command", "fire": "fire_command", "doctor": "doctor_command",
-            "trace": "trace_command", "diff": "diff_command"}
+            "trace": "trace_command", "diff": "diff_command", "graph": "graph_command"}
 
 
 class _LazyGroup(click.Group):

@@ -27,6 +27,8 @@ _EXPORTS = {
     "print_trace_summary": "trace_view",
     "DIFF_SCHEMA_VERSION": "diff_view", "diff_json": "diff_view", "diff_markdown": "diff_view",
     "print_diff": "diff_view",
+    "build_graph": "graph_view", "graph_dot": "graph_view", "graph_html": "graph_view",
+    "graph_mermaid": "graph_view",
 }
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "LIST_SCHEMA_VERSION",
     "RECEIVER_FIELDS",
     "SEPARATOR",
+    "build_graph",
     "clean",
     "console",
     "diff_json",
@@ -43,6 +46,9 @@ __all__ = [
     "error_json",
     "explain",
     "github_annotations",
+    "graph_dot",
+    "graph_html",
+    "graph_mermaid",
     "list_json",
     "print_diff",
     "print_errors",
@@ -79,6 +85,7 @@ if TYPE_CHECKING:
         trace_json,
         trace_summary,
     )
+    from ckansig.output.graph_view import build_graph, graph_dot, graph_html, graph_mermaid
     from ckansig.output.list_view import (
         LIST_SCHEMA_VERSION,
         error_json,

@@ -1,0 +1,73 @@
+"""``ckansig graph``: the wiring map as Mermaid, dot and a self-contained page."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ckansig.cli import main
+
+from .conftest import ROOT
+
+
+def graph(runner, *args: str) -> str:
+    result = runner.invoke(main, ["-c", str(ROOT / "plugins.toml"), "graph", *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_mermaid(runner) -> None:
+    text = graph(runner, "--subscribed")
+    assert text.startswith("flowchart LR\n")
+    ids = dict(re.findall(r'^    (\w+)[\[(/]+"([^"]+)"', text, re.M))  # node lines only
+    by_label = {label: ident for ident, label in ids.items()}
+    custom = by_label["ckanext:custom_something_happened"]
+    listener = by_label["ckanext.ext.listeners.custom_listener"]
+    assert f"    {custom} --> {listener}" in text
+    assert f"    {by_label['ckanext.ext.plugin:ExtPlugin']} --> {custom}" in text
+    site = by_label["ckanext/custom/plugin.py:16"]  # the send site, read from source
+    assert f'    {site} -->|"send"| {custom}' in text
+    created = by_label["ckanext.ext.listeners.dataset_created"]
+    assert f"""-->|"sender='package_create'"| {created}""" in text
+    assert "ckanext/custom/plugin.py" not in graph(runner, "--subscribed", "--no-sends")
+
+
+def test_filters_as_list(runner, clean_slate) -> None:
+    text = graph(runner, "custom_*")
+    assert "ckanext:custom_something_happened" in text and "ckan:user_created" not in text
+    clean_slate.restore()  # each run loads afresh, as a new process would
+    only = graph(runner, "--plugin", "ckanext.ext.audit")
+    assert "ckanext.ext.audit.log_download" in only and "custom_listener" not in only
+
+
+def test_dot(runner) -> None:
+    text = graph(runner, "--subscribed", "--format", "dot")
+    assert text.startswith("digraph ckansig {") and text.rstrip().endswith("}")
+    assert 'label="ckanext:custom_something_happened", shape=ellipse' in text
+    assert re.search(r'-> \w+ \[label="sender=\'package_create\'"\];', text)
+
+
+def test_html_is_self_contained(runner, tmp_path: Path) -> None:
+    page = tmp_path / "wiring.html"
+    result = runner.invoke(main, ["-c", str(ROOT / "plugins.toml"), "graph", "--subscribed",
+                                  "--format", "html", "-o", str(page)])
+    assert result.exit_code == 0 and result.stdout == ""
+    text = page.read_text()
+    assert text.startswith("<!DOCTYPE html>") and "<svg" in text
+    assert "<script" not in text and "http://" not in text.replace(
+        'xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in text
+    assert "<title>ckanext.ext.listeners.custom_listener</title>" in text
+    assert "4 plugin(s)" not in text and "3 plugin(s), 5 signal(s)" in text
+
+
+def test_names_from_plugins_are_data(write_config, runner, tmp_path: Path) -> None:
+    config = write_config("fx_markup:MarkupPlugin")
+    for fmt in ("mermaid", "dot", "html"):
+        result = runner.invoke(main, ["-c", str(config), "graph", "fx_markup*", "--format",
+                                      fmt, "--no-sends"])
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+        assert "\\x1b[31m" in result.stdout
+    html_page = runner.invoke(main, ["-c", str(config), "graph", "fx_markup*", "--format",
+                                     "html", "--no-sends"]).stdout
+    assert "[bold]loud[/bold]" in html_page and "<bold>" not in html_page
