@@ -169,12 +169,16 @@ class _Report:
                                                          default=None)
         self.failed_coverage = False
         self.current = "(outside tests)"
+        self.sends: list[SendRecord] = []  # the running test's sends only
+        self.trees: dict[str, list[str]] = {}  # failing test -> its send trees, as text
         self.tallies: dict[str, _Tally] = {}
         self.coverage: Coverage = Coverage()
         self.stack: ExitStack = ExitStack()
         self.stack.enter_context(record(self.sink))
 
     def sink(self, rec: SendRecord) -> None:
+        if self.show:
+            self.sends.append(rec)
         tally = self.tallies.get(rec.key)
         if tally is None:
             tally = self.tallies[rec.key] = _Tally()
@@ -190,8 +194,19 @@ class _Report:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Iterator[None]:
         self.current = item.nodeid
+        self.sends = []
         yield
         self.current = "(outside tests)"
+        self.sends = []  # a passing test's sends are not kept
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed and self.show and self.sends and report.nodeid not in self.trees:
+            from ckansig.watching.jsonl import link, tree_lines
+
+            lines: list[str] = []
+            for root in link(self.sends):
+                lines += tree_lines(root, 1)
+            self.trees[report.nodeid] = lines
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_call(self, item: pytest.Item) -> None:
@@ -219,6 +234,14 @@ class _Report:
         terminalreporter.section("signal coverage (ckansig)")
         for line in summary_lines(self.coverage):
             write(clean(line))
+        if self.trees:
+            terminalreporter.section("signals sent by failing tests (ckansig)", red=True)
+            for nodeid, lines in self.trees.items():
+                write(clean(nodeid), bold=True)
+                for line in lines[:200]:
+                    write(clean(line))
+                if len(lines) > 200:
+                    write(f"  ... and {len(lines) - 200} more lines")
         terminalreporter.section("signals sent (ckansig)")
         if not self.tallies:
             write("no blinker signal was sent")

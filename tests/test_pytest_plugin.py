@@ -268,3 +268,39 @@ def test_coverage_can_fail_the_session(pytester: pytest.Pytester) -> None:
     assert passing.ret == 0
     bad = pytester.runpytest("-p", "no:cacheprovider", "--signals-cov-fail-under=lots")
     assert bad.ret == 4 and "is not a number" in bad.stderr.str()
+
+
+def test_the_report_draws_the_sends_of_failing_tests(pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+@pytest.fixture(autouse=True)
+def wired():
+    def relay(sender, **kwargs):
+        done.send(sender, why="relayed", password="hunter22")
+        return "relayed"
+    ready.connect(relay)
+    done.connect(on_done)
+    yield
+    ready.disconnect(relay)
+    done.disconnect(on_done)
+
+def test_fails():
+    ready.send("bob")
+    assert False
+
+def test_passes():
+    ready.send("alice")
+""", "--signals-report")
+    result.assert_outcomes(failed=1, passed=1)
+    text = result.stdout.str()
+    start = text.index("signals sent by failing tests (ckansig)")
+    section = text[start:text.index("signals sent (ckansig)", start)]
+    assert "test_fx.py::test_passes" not in section
+    result.stdout.fnmatch_lines([
+        "*signals sent by failing tests (ckansig)*",
+        "test_fx.py::test_fails",
+        "  ckanext:fx_tests_ready sender='bob'",
+        "    test_fx.wired.<locals>.relay: ok -> 'relayed'",
+        "      ckanext:fx_tests_done sender='bob' kwargs={'why': 'relayed', 'password': '***'}",
+        "        test_fx.on_done: ok -> 'done'",
+    ])
+    assert "hunter22" not in text

@@ -100,3 +100,42 @@ def read_jsonl(path: str) -> list[dict[str, Any]]:
             except ValueError:
                 continue
     return sends
+
+
+def link(records: list[SendRecord]) -> list[SendRecord]:
+    """Fill in each record's ``children`` from the parent ids; return the roots
+    (sends no other recorded send caused), in the order they were made."""
+    ordered = sorted(records, key=lambda r: r.id)
+    known = {rec.id: rec for rec in ordered}
+    roots = []
+    for rec in ordered:
+        rec.children = []
+    for rec in ordered:
+        parent = known.get(rec.parent) if rec.parent is not None else None
+        if parent is None:
+            roots.append(rec)
+        else:
+            assert parent.children is not None
+            parent.children.append(rec)
+    return roots
+
+
+def tree_lines(rec: SendRecord, indent: int = 0) -> list[str]:
+    """``rec``, its receivers and the sends each made, as indented plain text
+    (secrets hidden), for the pytest plugin's report."""
+    redactor = Redactor(rec.kwargs, rec.sender)
+    pad = "  " * indent
+    lines = [f"{pad}{rec.key} sender={safe_repr(rec.sender, redactor, 60)}"
+             + (f" kwargs={safe_repr(rec.kwargs, redactor, 80)}" if rec.kwargs else "")
+             + ("" if rec.outcomes else " (no receiver)")]
+    for outcome, sends in zip(rec.outcomes, children_by_receiver(rec), strict=True):
+        line = f"{pad}  {describe(outcome.receiver).name}: {outcome.status}"
+        if outcome.status == "ok" and outcome.result is not LOST:
+            line += f" -> {safe_repr(outcome.result, redactor, 80)}"
+        elif outcome.error is not None:
+            line += f" {type(outcome.error).__name__}: " + redactor.text(
+                first_line(outcome.error))
+        lines.append(line)
+        for child in sends:
+            lines += tree_lines(child, indent + 2)
+    return lines
