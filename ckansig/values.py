@@ -88,6 +88,9 @@ def _secret_words(key: str) -> bool:
 
 
 REDACTED = "***"
+#: What an object standing in for None or a bool prints as (a proxy of an
+#: anonymous user, say): not a secret, or every "None" would be hidden.
+_SINGLETON_TEXTS = frozenset({"None", "True", "False"})
 #: Up to this many secrets, a text is searched for each (C-speed ``in``); past
 #: it, for those whose beginning the text contains (see ``Redactor._within``).
 _FEW_SECRETS = 16
@@ -169,7 +172,7 @@ class Redactor:
                         next_hidden += value.values() if isinstance(value, dict) else value
                 elif value is not None and kind is not bool:
                     text = value if kind is str else _text_of(value)
-                    if text:
+                    if text and (kind is str or text not in _SINGLETON_TEXTS):
                         self.exact.add(text)
             if not next_plain and not next_hidden:
                 return

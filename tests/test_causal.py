@@ -157,7 +157,8 @@ def test_trace_tree(tmp_path: Path) -> None:
         "def on_a(sender, **kw):\n    b.send(sender)\n    return 'a'\n"
         "def only_for_z(sender, **kw):\n    return 'z'\n"
         "a.connect(on_a)\nb.connect(on_b)\nb.connect(only_for_z, sender='z')\n"
-        "ns.signal('prog_orphan').send('nobody')\na.send('x')\n")
+        "ns.signal('prog_orphan').send('nobody')\na.send('x')\n"
+        "ns.signal('prog_[red]markup[/red]').send('[bold]m')\n")
     records = tmp_path / "sends.jsonl"
     done = subprocess.run([sys.executable, "-m", "ckansig", "trace", "--tree", "-o",
                            str(records), "--", sys.executable, str(script)],
@@ -176,3 +177,4 @@ def test_trace_tree(tmp_path: Path) -> None:
         < tree.index("prog_b sender='x'") < tree.index("__main__.on_b: ok")
     assert "not called (sender filter): __main__.only_for_z" in tree
     assert "prog_orphan sender='nobody' (no receiver)" in tree
+    assert "prog_[red]markup[/red] sender='[bold]m'" in tree  # names are data, not markup

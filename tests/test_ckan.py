@@ -595,3 +595,41 @@ def test_list_sends_reads_ckans_own_source(project: Path) -> None:
     [site] = signal["sends"]
     assert site["file"].endswith(os.path.join("ckan", "logic", "action", "create.py"))
     assert site["kwargs"] == ["user"] and site["sender"] == "user.name"
+
+
+@needs_demo
+@needs_database
+def test_call_shows_the_causal_tree_of_a_real_action(database_ini: Path, alice: str) -> None:
+    before = rows(database_ini, "activity")
+    done = ckansig("--ckan-ini", str(database_ini), "call", "user_update", "--kw", f"id={alice}",
+                   "--kw", "email=alice@example.com", "--kw", "fullname=Alice",
+                   "--user", "alice", "--format", "json", cwd=database_ini.parent)
+    document = json.loads(done.stdout)
+    assert document["error"] is None and document["result"]["fullname"] == "Alice"
+    assert document["committed"] is False and document["user"] == "alice"
+    [update] = [s for s in document["sends"] if s["sender"] == "user_update"]
+    receivers = {r["receiver"].rsplit(".", 1)[1]: r for r in update["receivers"]}
+    activity = receivers["user_changed"]
+    assert activity["status"] == "ok"
+    assert activity["db_changes"]["activity"]["inserted"] == 1
+    [nested] = activity["children"]  # activity's receiver runs activity_create
+    assert (nested["signal"], nested["sender"], nested["parent"]) == (
+        "action_succeed", "activity_create", update["id"])
+    assert document["db_changes"]["activity"]["inserted"] == 1
+    assert rows(database_ini, "activity") == before  # rolled back
+    text = ckansig("--ckan-ini", str(database_ini), "call", "user_update", "--kw",
+                   f"id={alice}", "--kw", "email=alice@example.com", "--user", "alice",
+                   cwd=database_ini.parent).stdout
+    assert "ckan:action_succeed sender='activity_create'" in text
+    assert "[database: activity +1]" in text and "(rolled back)" in text
+
+
+@needs_database
+def test_call_names_an_unknown_action_and_a_failed_one(database_ini: Path) -> None:
+    done = ckansig("--ckan-ini", str(database_ini), "call", "user_udpate",
+                   cwd=database_ini.parent, code=2)
+    last = done.stderr.strip().splitlines()[-1]  # (CKAN logs Solr's absence above it)
+    assert "no action named 'user_udpate'" in last and "did you mean user_update" in last
+    failed = ckansig("--ckan-ini", str(database_ini), "call", "user_create", "--kw", "name=x",
+                     "--format", "json", cwd=database_ini.parent, code=1)
+    assert json.loads(failed.stdout)["error"]["type"] in ("NotAuthorized", "ValidationError")

@@ -26,7 +26,8 @@ __all__ = ["main"]
 
 #: command name -> the module that defines it, as ``<name>_command``
 COMMANDS = {"list": "list_command", "fire": "fire_command", "doctor": "doctor_command",
-            "trace": "trace_command", "diff": "diff_command", "graph": "graph_command"}
+            "trace": "trace_command", "diff": "diff_command", "graph": "graph_command",
+            "call": "call_command"}
 
 
 class _LazyGroup(click.Group):

@@ -29,7 +29,7 @@ from ckansig.firing.run import fire
 from ckansig.firing.trace import Calls, DbChanges, Trace
 from ckansig.model import Registry, SignalInfo
 
-__all__ = ["AppError", "CkanApp", "DatabaseWatch"]
+__all__ = ["ActionCall", "AppError", "CkanApp", "DatabaseWatch"]
 
 
 class AppError(CkansigError):
@@ -65,12 +65,108 @@ class CkanApp:
         ``user`` (anonymous by default), with the database rolled back unless
         ``commit``. For ``action_succeed``, the ``context`` argument is built
         as CKAN's ``get_action`` builds it, with ``kwargs["context"]`` merged in."""
+        watch = DatabaseWatch()
         with self.flask_app.test_request_context("/"), _logged_in(user), \
-                _transaction(commit) as watch:
+                _transaction(commit, watch):
             if info.core is not None and info.core.name == "action_succeed":
                 kwargs = {**kwargs, "context": _action_context(kwargs.get("context"))}
             return fire(info, sender, kwargs, registry=self.registry, observer=watch,
                         **options)
+
+
+    def call(self, action: str, data_dict: Mapping[str, Any], *, user: str | None = None,
+             commit: bool = False) -> ActionCall:
+        """Run the CKAN action ``action`` with ``data_dict``, as ``user``, in
+        the app, recording every send it causes (with the database rolled
+        back unless ``commit``)."""
+        from ckan import logic
+
+        from ckansig.watching.jsonl import link
+        from ckansig.watching.recorder import record, scope
+
+        with self.flask_app.test_request_context("/"):
+            function = _find_action(action)
+            sends: list[Any] = []
+            watch = _SendWatch()
+            with _logged_in(user), _transaction(commit, watch), record(sends.append), \
+                    scope(f"call {action}"):
+                result: Any = None
+                error: BaseException | None = None
+                try:
+                    result = function(_action_context({}), dict(data_dict))
+                except (logic.ValidationError, logic.NotAuthorized, logic.NotFound) as exc:
+                    error = exc
+                except Exception as exc:  # an action's own failure is the finding
+                    error = exc
+        return ActionCall(action, dict(data_dict), user, commit, result, error, link(sends),
+                          watch.changes, watch.total)
+
+
+class ActionCall:
+    """What ``ckansig call`` found: the action's result or error, the sends it
+    caused (``roots``, each with its ``children``), and the database changes
+    per receiver (by send id and receiver id) and in all."""
+
+    def __init__(self, action: str, data_dict: dict[str, Any], user: str | None, commit: bool,
+                 result: Any, error: BaseException | None, roots: list[Any],
+                 changes: dict[tuple[int, Any], DbChanges], total: DbChanges) -> None:
+        self.action = action
+        self.data_dict = data_dict
+        self.user = user
+        self.commit = commit
+        self.result = result
+        self.error = error
+        self.roots = roots
+        self.changes = changes
+        self.total = total
+
+
+def _find_action(name: str) -> Any:
+    from ckan import logic
+
+    try:
+        return logic.get_action(name)
+    except KeyError:
+        from ckansig.doctor.names import NameIndex
+
+        typo = NameIndex(logic._actions).one_edit_from(name)
+        hint = f"; did you mean {typo}?" if typo else ""
+        raise UsageProblem(f"no action named {name!r} in CKAN's registry (core and "
+                           f"IActions plugins){hint}", "ACTION") from None
+
+
+class _SendWatch:
+    """Counts the rows written while each receiver of a recorded send runs
+    (``changes``, by send id and receiver id) and in all (``total``)."""
+
+    def __init__(self) -> None:
+        self.changes: dict[tuple[int, Any], DbChanges] = {}
+        self.total: DbChanges = {}
+
+    def after_flush(self, session: Any, flush_context: Any) -> None:
+        from ckansig.loading.blinker_state import make_id
+        from ckansig.watching.recorder import current_send, running_receiver
+
+        rec = current_send()
+        where = None
+        if rec is not None:
+            receiver = running_receiver(rec, 1)
+            if receiver is not None:
+                where = self.changes.setdefault((rec.id, make_id(receiver)), {})
+        for table, op in _flushed(session):
+            for tables in (self.total, where):
+                if tables is not None:
+                    counts = tables.setdefault(table, {"inserted": 0, "updated": 0,
+                                                       "deleted": 0})
+                    counts[op] += 1
+
+
+def _flushed(session: Any) -> Iterator[tuple[str, str]]:
+    for op, objects in (("inserted", session.new), ("deleted", session.deleted),
+                        ("updated", [o for o in session.dirty
+                                     if session.is_modified(o, include_collections=False)])):
+        for obj in objects:
+            yield _table(obj), op
 
 
 @contextlib.contextmanager
@@ -121,13 +217,9 @@ class DatabaseWatch:
             return
         index = len(self.calls.results)  # the receiver running now
         tables = self.db_changes.setdefault(index, {})
-        for op, objects in (("inserted", session.new), ("deleted", session.deleted),
-                            ("updated", [o for o in session.dirty
-                                         if session.is_modified(o, include_collections=False)])):
-            for obj in objects:
-                counts = tables.setdefault(_table(obj), {"inserted": 0, "updated": 0,
-                                                         "deleted": 0})
-                counts[op] += 1
+        for table, op in _flushed(session):
+            counts = tables.setdefault(table, {"inserted": 0, "updated": 0, "deleted": 0})
+            counts[op] += 1
 
 
 def _table(obj: Any) -> str:
@@ -139,9 +231,10 @@ def _table(obj: Any) -> str:
 
 
 @contextlib.contextmanager
-def _transaction(commit: bool) -> Iterator[DatabaseWatch]:
+def _transaction(commit: bool, watch: DatabaseWatch | _SendWatch) -> Iterator[None]:
     """Bind CKAN's sessions to one connection inside an outer transaction whose
-    every inner commit is a savepoint; roll it back at the end (or commit)."""
+    every inner commit is a savepoint; roll it back at the end (or commit).
+    ``watch`` hears every flush."""
     from ckan.model import meta
     from sqlalchemy import event
 
@@ -151,12 +244,11 @@ def _transaction(commit: bool) -> Iterator[DatabaseWatch]:
     sessions = (meta.Session, meta.create_local_session)
     meta.Session.remove()
     savepoints = _savepoint_mode(sessions, connection)
-    watch = DatabaseWatch()
     event.listen(meta.Session, "after_flush", watch.after_flush)
     try:
         if savepoints is not None:
             meta.Session.begin_nested()
-        yield watch
+        yield
     finally:
         event.remove(meta.Session, "after_flush", watch.after_flush)
         if savepoints is not None:

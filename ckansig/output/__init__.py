@@ -27,6 +27,7 @@ _EXPORTS = {
     "print_trace_summary": "trace_view",
     "DIFF_SCHEMA_VERSION": "diff_view", "diff_json": "diff_view", "diff_markdown": "diff_view",
     "print_diff": "diff_view",
+    "call_json": "call_view", "print_call": "call_view",
     "build_graph": "graph_view", "graph_dot": "graph_view", "graph_html": "graph_view",
     "graph_mermaid": "graph_view",
 }
@@ -39,6 +40,7 @@ __all__ = [
     "RECEIVER_FIELDS",
     "SEPARATOR",
     "build_graph",
+    "call_json",
     "clean",
     "console",
     "diff_json",
@@ -50,6 +52,7 @@ __all__ = [
     "graph_html",
     "graph_mermaid",
     "list_json",
+    "print_call",
     "print_diff",
     "print_errors",
     "print_list",
@@ -67,6 +70,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from ckansig.output.call_view import call_json, print_call
     from ckansig.output.diff_view import DIFF_SCHEMA_VERSION, diff_json, diff_markdown, print_diff
     from ckansig.output.doctor_view import (
         DOCTOR_SCHEMA_VERSION,

@@ -276,35 +276,16 @@ def print_trace(out: Console, trace: Trace, redactor: Redactor) -> None:
 
 def _print_children(out: Console, trace: Trace, redactor: Redactor) -> None:
     """The sends receivers made, as a tree under each receiver that made one."""
+    from rich.text import Text
     from rich.tree import Tree
 
-    from ckansig.errors import first_line
-    from ckansig.loading.describing import describe
-    from ckansig.watching.jsonl import children_by_receiver
-
-    def add(node: Tree, rec: SendRecord) -> None:
-        label = f"{rec.key} sender={safe_repr(rec.sender, redactor, 60)}"
-        if rec.kwargs:
-            label += f" kwargs={safe_repr(rec.kwargs, redactor, 80)}"
-        branch = node.add(clean(label), style="bold cyan")
-        if not rec.outcomes:
-            branch.add("no receivers", style="dim")
-        for outcome, sends in zip(rec.outcomes, children_by_receiver(rec), strict=True):
-            line = f"{describe(outcome.receiver).name}: {outcome.status}"
-            if outcome.status == "ok":
-                line += f" -> {safe_repr(outcome.result, redactor, 80)}"
-            elif outcome.error is not None:
-                line += f" {type(outcome.error).__name__}: " + redactor.text(
-                    first_line(outcome.error))
-            leaf = branch.add(clean(line), style="red" if outcome.status == "error" else "")
-            for child in sends:
-                add(leaf, child)
+    from ckansig.output.sends_view import add_send
 
     for index, r in enumerate(trace.receivers, 1):
         if r.children:
-            tree = Tree(clean(f"sends made by #{index} {r.receiver.name}"), style="bold")
+            tree = Tree(Text(clean(f"sends made by #{index} {r.receiver.name}"), style="bold"))
             for rec in r.children:
-                add(tree, rec)
+                add_send(tree, rec, redactor)
             out.print(tree)
 
 

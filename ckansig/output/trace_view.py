@@ -55,6 +55,7 @@ def print_trace_summary(out: Console, path: str, kept: str | None, tree: bool = 
 def print_send_trees(out: Console, sends: list[dict[str, Any]]) -> None:
     """Each scope's sends as a tree: a send, its receivers, and under each
     receiver the sends it caused."""
+    from rich.text import Text
     from rich.tree import Tree
 
     known = {send.get("id") for send in sends}
@@ -72,7 +73,7 @@ def print_send_trees(out: Console, sends: list[dict[str, Any]]) -> None:
         label = f"{key} sender={send['sender']!r}"
         if send.get("orphan"):
             label += " (no receiver)"
-        branch = node.add(clean(label), style="bold")
+        branch = node.add(Text(clean(label), style="bold"))
         for receiver in send["receivers"]:
             status = receiver["status"]
             line = f"{receiver['receiver']}: {status}"
@@ -80,18 +81,18 @@ def print_send_trees(out: Console, sends: list[dict[str, Any]]) -> None:
                 line += f" -> {receiver['result']}"
             elif receiver.get("error"):
                 line += f" {receiver['error']['type']}: {receiver['error']['message']}"
-            sub = branch.add(clean(line), style="red" if status == "error" else "")
+            sub = branch.add(Text(clean(line), style="red" if status == "error" else ""))
             for child in children.get((send.get("id"), receiver["receiver"]), ()):
                 add(sub, child)
         for child in children.get((send.get("id"), None), ()):  # receiver not known
             add(branch, child)
         if send.get("filtered"):
-            branch.add(clean("not called (sender filter): " + ", ".join(send["filtered"])),
-                       style="dim")
+            branch.add(Text(clean("not called (sender filter): " + ", ".join(send["filtered"])),
+                            style="dim"))
 
     for name, roots in scopes.items():
-        root = Tree(clean(f"scope: {name}" if name else "outside any scope"),
-                    style="bold underline")
+        root = Tree(Text(clean(f"scope: {name}" if name else "outside any scope"),
+                         style="bold underline"))
         for send in roots:
             add(root, send)
         out.print(root)

@@ -4,6 +4,7 @@ traced program's process and read back for the summary."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from ckansig.errors import first_line
@@ -51,12 +52,20 @@ def record_json(rec: SendRecord, redactor: Redactor | None = None) -> dict[str, 
     }
 
 
-def send_tree_json(rec: SendRecord, redactor: Redactor) -> dict[str, Any]:
+def send_tree_json(rec: SendRecord, redactor: Redactor,
+                   changes: Mapping[tuple[int, Any], Any] | None = None) -> dict[str, Any]:
     """``rec`` as :func:`record_json` gives it, each receiver with the sends it
-    made under ``"children"``, recursively (``rec.children``, filled in by fire)."""
+    made under ``"children"``, recursively (``rec.children``, filled in by fire
+    and :func:`link`); with ``changes`` (by send id and receiver id), each
+    receiver's ``"db_changes"`` too."""
+    from ckansig.loading.blinker_state import make_id
+
     document = record_json(rec, redactor)
-    for receiver, sends in zip(document["receivers"], children_by_receiver(rec), strict=True):
-        receiver["children"] = [send_tree_json(child, redactor) for child in sends]
+    for receiver, outcome, sends in zip(document["receivers"], rec.outcomes,
+                                        children_by_receiver(rec), strict=True):
+        if changes is not None:
+            receiver["db_changes"] = changes.get((rec.id, make_id(outcome.receiver)), {})
+        receiver["children"] = [send_tree_json(child, redactor, changes) for child in sends]
     return document
 
 

@@ -32,7 +32,7 @@ from blinker import Signal
 from ckansig.model import signal_key
 
 __all__ = ["LOST", "Outcome", "OutcomeStatus", "SendRecord", "Sink", "current_send", "record",
-           "scope", "signal_identity"]
+           "running_receiver", "scope", "sending", "signal_identity"]
 
 
 #: What happened to a receiver during a recorded send.
@@ -152,9 +152,10 @@ def sending(rec: SendRecord) -> Iterator[None]:
         _current.reset(token)
 
 
-def _running_receiver(parent: SendRecord) -> Any:
+def running_receiver(parent: SendRecord, depth: int = 1) -> Any:
     """Which of ``parent``'s receivers is running: the first whose code is on
-    the stack (None when none is, a ``functools.partial`` say)."""
+    the stack above the caller's ``depth``-th frame (None when none is, a
+    ``functools.partial`` say)."""
     codes = parent._codes
     if codes is None:
         codes = parent._codes = {}
@@ -162,7 +163,7 @@ def _running_receiver(parent: SendRecord) -> Any:
             code = getattr(getattr(candidate, "__func__", candidate), "__code__", None)
             if isinstance(code, CodeType):
                 codes.setdefault(code, candidate)
-    frame: FrameType | None = sys._getframe(3)
+    frame: FrameType | None = sys._getframe(depth + 1)
     while frame is not None:
         found = codes.get(frame.f_code)
         if found is not None:
@@ -227,7 +228,7 @@ def _begin(signal: Signal, args: tuple[Any, ...], kwargs: dict[str, Any],
     parent = _current.get()
     if parent is not None:  # a send caused by a receiver of another (rare: walk the stack)
         rec.parent = parent.id
-        rec.via = _running_receiver(parent)
+        rec.via = running_receiver(parent, 2)
     return rec
 
 

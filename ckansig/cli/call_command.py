@@ -1,0 +1,72 @@
+"""``ckansig call``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ckansig.cli.gc_policy import POLICY
+from ckansig.cli.params import FORMATS, JsonObject, KeyValue
+from ckansig.cli.support import config_option, echo_json, start_app, usage_errors
+
+
+@click.command("call")
+@click.argument("action")
+@click.option("--kw", "kw", type=KeyValue(), multiple=True,
+              help="One data_dict item, KEY=VALUE; VALUE is JSON, or a plain string. "
+              "Repeatable.")
+@click.option("--data", "data_json", type=JsonObject(), default=None,
+              help="The whole data_dict as a JSON object (--kw items are added to it).")
+@click.option("--user", default=None, help="Run the action as this CKAN user (default: "
+              "anonymous).")
+@click.option("--commit", is_flag=True, help="Keep the database changes (default: roll back).")
+@click.option("--no-redact", is_flag=True, help="Show secret-looking values as they are.")
+@click.option("-f", "--format", "fmt", type=FORMATS, default="text", show_default=True,
+              help="Output format.")
+@config_option
+@click.pass_context
+def call_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...],
+                 data_json: dict[str, Any] | None,
+                 user: str | None, commit: bool, no_redact: bool, fmt: str,
+                 config: str | None, ckan_ini: str | None) -> None:
+    """Run the CKAN action ACTION in the real app (CKAN mode: a ckan.ini) and
+    show every signal it caused, as a tree: each send, its receivers with
+    their results and database changes, and the sends they made in turn.
+
+    The database is rolled back afterwards unless --commit. Exits 1 when the
+    action failed (the sends it caused are still shown).
+
+    \b
+    ckansig call organization_create --kw name=demo --user admin
+    """
+    from ckansig import output
+    from ckansig.firing.arguments import build_call
+    from ckansig.values import Redactor
+
+    with usage_errors():
+        _, data = build_call(None, kwargs=data_json, kw=kw)
+    ckan_app = start_app(ctx, text=fmt == "text")
+    with usage_errors():
+        call = ckan_app.call(action, data, user=user, commit=commit)
+    with POLICY.building_output():
+        sources: list[Any] = [data, call.result]
+        for rec in _all(call.roots):
+            sources += [rec.kwargs, rec.sender]
+        redactor = Redactor(*sources, enabled=not no_redact)
+        if fmt == "json":
+            echo_json(output.call_json(call, redactor))
+        else:
+            output.print_call(output.console(), call, redactor)
+    if ckan_app.registry.errors:
+        output.print_errors(output.console(stderr=True), ckan_app.registry.errors)
+    if call.error is not None or ckan_app.registry.errors:
+        ctx.exit(1)
+
+
+def _all(records: list[Any]) -> list[Any]:
+    found = []
+    for rec in records:
+        found.append(rec)
+        found += _all(rec.children or [])
+    return found

@@ -1,0 +1,77 @@
+"""``ckansig call``: an action's result and the tree of sends it caused, as
+JSON or as text for people."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ckansig.output.terminal import clean
+from ckansig.values import jsonable, safe_repr
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ckansig.firing.app import ActionCall
+    from ckansig.values import Redactor
+
+__all__ = ["CALL_SCHEMA_VERSION", "call_json", "print_call"]
+
+CALL_SCHEMA_VERSION = 1
+
+
+def _error(call: ActionCall, redactor: Redactor) -> dict[str, Any] | None:
+    from ckansig.errors import first_line
+
+    if call.error is None:
+        return None
+    return {"type": type(call.error).__name__, "message": redactor.text(first_line(call.error))}
+
+
+def call_json(call: ActionCall, redactor: Redactor) -> dict[str, Any]:
+    """The documented ``ckansig call --format json`` document."""
+    from ckansig.watching.jsonl import send_tree_json
+
+    return {
+        "version": CALL_SCHEMA_VERSION,
+        "action": call.action,
+        "data_dict": jsonable(call.data_dict, redactor),
+        "user": call.user,
+        "committed": call.commit,
+        "result": jsonable(call.result, redactor),
+        "error": _error(call, redactor),
+        "db_changes": call.total,
+        "sends": [send_tree_json(rec, redactor, call.changes) for rec in call.roots],
+    }
+
+
+def print_call(out: Console, call: ActionCall, redactor: Redactor) -> None:
+    """The action, its result or error, then every send it caused as a tree."""
+    from rich.text import Text
+    from rich.tree import Tree
+
+    from ckansig.output.fire_view import db_summary
+    from ckansig.output.sends_view import add_send
+
+    head = Text("call ", style="bold")
+    head.append(clean(call.action), style="bold cyan")
+    head.append(f" as {clean(call.user)}" if call.user else " anonymously", style="yellow")
+    head.append(f"  data_dict={clean(safe_repr(call.data_dict, redactor, 120))}", style="dim")
+    out.print(head)
+    error = _error(call, redactor)
+    if error is not None:
+        out.print(Text(clean(f"error: {error['type']}: {error['message']}"), style="bold red"))
+    else:
+        out.print(Text("result: " + clean(safe_repr(call.result, redactor, 200))))
+    tree = Tree(Text(f"{sum(1 for _ in _walk(call.roots))} send(s) caused", style="bold"))
+    for rec in call.roots:
+        add_send(tree, rec, redactor, call.changes)
+    out.print(tree)
+    done = "committed" if call.commit else "rolled back"
+    total = db_summary(call.total) or "nothing"
+    out.print(Text(f"database, in all: {clean(total)} ({done})", style="magenta"))
+
+
+def _walk(records: list[Any]) -> Any:
+    for rec in records:
+        yield rec
+        yield from _walk(rec.children or [])
