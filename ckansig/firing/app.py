@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from ckansig.config.settings import Config
 from ckansig.errors import CkansigError, UsageProblem, exc_text
@@ -102,23 +102,20 @@ class CkanApp:
                           watch.changes, watch.total)
 
 
-class ActionCall:
+class ActionCall(NamedTuple):
     """What ``ckansig call`` found: the action's result or error, the sends it
     caused (``roots``, each with its ``children``), and the database changes
     per receiver (by send id and receiver id) and in all."""
 
-    def __init__(self, action: str, data_dict: dict[str, Any], user: str | None, commit: bool,
-                 result: Any, error: BaseException | None, roots: list[Any],
-                 changes: dict[tuple[int, Any], DbChanges], total: DbChanges) -> None:
-        self.action = action
-        self.data_dict = data_dict
-        self.user = user
-        self.commit = commit
-        self.result = result
-        self.error = error
-        self.roots = roots
-        self.changes = changes
-        self.total = total
+    action: str
+    data_dict: dict[str, Any]
+    user: str | None
+    commit: bool
+    result: Any
+    error: BaseException | None
+    roots: list[Any]
+    changes: dict[tuple[int, Any], DbChanges]
+    total: DbChanges
 
 
 def _find_action(name: str) -> Any:
