@@ -108,8 +108,10 @@ def fire_command(
     with POLICY.building_output():
         if trace.nested and not no_redact:  # the secrets of the sends receivers made too
             nested = [rec for sends in trace.nested.values() for rec in sends]
-            redactor = Redactor(kwargs, *(rec.kwargs for rec in nested),
-                                *(rec.sender for rec in nested))
+            more = Redactor(*(rec.kwargs for rec in nested), *(rec.sender for rec in nested))
+            if not more.exact <= redactor.exact:  # (rebuilt only when there are new ones)
+                redactor = Redactor(kwargs, *(rec.kwargs for rec in nested),
+                                    *(rec.sender for rec in nested))
         if fmt == "json":
             echo_json_text(output.trace_json(trace, redactor))
         else:
