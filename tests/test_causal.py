@@ -178,3 +178,9 @@ def test_trace_tree(tmp_path: Path) -> None:
     assert "not called (sender filter): __main__.only_for_z" in tree
     assert "prog_orphan sender='nobody' (no receiver)" in tree
     assert "prog_[red]markup[/red] sender='[bold]m'" in tree  # names are data, not markup
+
+
+def test_call_needs_ckan_mode(runner) -> None:
+    result = runner.invoke(main, ["-c", str(ROOT / "plugins.toml"), "call", "user_create"])
+    assert result.exit_code == 2
+    assert "needs CKAN installed here and a CKAN config file" in result.stderr

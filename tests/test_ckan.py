@@ -451,7 +451,7 @@ def test_receivers_run_as_the_user(database_ini: Path, alice: str) -> None:
 def test_app_needs_a_ckan_ini(tmp_path: Path) -> None:
     (tmp_path / "plugins.toml").write_text('[ckansig]\nplugins = ["example_isignal"]\n')
     done = ckansig("fire", "isignal_number", "--app", cwd=tmp_path, code=2)
-    assert "--app needs" in done.stderr and "Traceback" not in done.stderr
+    assert "(fire --app, call) needs" in done.stderr and "Traceback" not in done.stderr
     done = ckansig("fire", "isignal_number", "--commit", cwd=tmp_path, code=2)
     assert "--user and --commit go with --app" in done.stderr
 

@@ -1,11 +1,12 @@
 """The ``ckansig`` command: parse arguments, call the core, render, exit.
 
 One module per command (``list_command``, ``fire_command``, ``doctor_command``,
-``trace_command``), imported only when that command runs (or ``--help`` lists
-them); their argument types are in :mod:`ckansig.cli.params`,
-what they share (config options, loading, JSON output) in
-:mod:`ckansig.cli.support`, and the console script's GC trick in
-:mod:`ckansig.cli.gc_policy`. Only this package imports click.
+``trace_command``, ``diff_command``, ``graph_command``, ``call_command``),
+imported only when that command runs (or ``--help`` lists them); their
+argument types are in :mod:`ckansig.cli.params`, what they share (config
+options, loading, JSON output) in :mod:`ckansig.cli.support`, and the console
+script's GC trick in :mod:`ckansig.cli.gc_policy`. Only this package imports
+click.
 
 Exit codes: 0 success; 1 the checked thing is wrong (a plugin failed to load, a
 receiver raised, doctor found problems); 2 usage or configuration errors.

@@ -41,8 +41,9 @@ class CkanApp:
 
     def __init__(self, config: Config) -> None:
         if config.ckan_config is None:
-            raise AppError("--app needs CKAN installed here and a CKAN config file "
-                           "(--ckan-ini, $CKAN_INI or ckan_ini in the config)")
+            raise AppError("running in CKAN's app (fire --app, call) needs CKAN installed "
+                           "here and a CKAN config file (--ckan-ini, $CKAN_INI or ckan_ini "
+                           "in the config)")
         from ckansig.loading import load
 
         self.flask_app: Any = None
