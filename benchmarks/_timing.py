@@ -41,7 +41,10 @@ def run_once(command: Sequence[str], cwd: str | None, env: dict[str, str]) -> fl
     done = subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - start
-    if done.returncode not in (0, 1) or b"Traceback (most recent call last)" in done.stderr:
+    # exit 1 is a finding (a plugin failed, doctor found problems); a traceback
+    # at the end of stderr is a crash (a program that logs one and goes on exits 0)
+    crashed = done.returncode == 1 and b"Traceback (most recent call last)" in done.stderr[-5000:]
+    if done.returncode not in (0, 1) or crashed:
         raise SystemExit(f"{' '.join(command)} failed: {done.stderr.decode()[-500:]}")
     return elapsed
 
