@@ -43,6 +43,7 @@ def call_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...
     from ckansig import output
     from ckansig.firing.arguments import build_call
     from ckansig.values import Redactor
+    from ckansig.watching.jsonl import walk
 
     with usage_errors():
         _, data = build_call(None, kwargs=data_json, kw=kw)
@@ -51,7 +52,7 @@ def call_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...
         call = ckan_app.call(action, data, user=user, commit=commit)
     with POLICY.building_output():
         sources: list[Any] = [data, call.result]
-        for rec in _all(call.roots):
+        for rec in walk(call.roots):
             sources += [rec.kwargs, rec.sender]
         redactor = Redactor(*sources, enabled=not no_redact)
         if fmt == "json":
@@ -63,10 +64,3 @@ def call_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...
     if call.error is not None or ckan_app.registry.errors:
         ctx.exit(1)
 
-
-def _all(records: list[Any]) -> list[Any]:
-    found = []
-    for rec in records:
-        found.append(rec)
-        found += _all(rec.children or [])
-    return found

@@ -51,6 +51,7 @@ def print_call(out: Console, call: ActionCall, redactor: Redactor) -> None:
 
     from ckansig.output.fire_view import db_summary
     from ckansig.output.sends_view import add_send
+    from ckansig.watching.jsonl import walk
 
     head = Text("call ", style="bold")
     head.append(clean(call.action), style="bold cyan")
@@ -62,7 +63,7 @@ def print_call(out: Console, call: ActionCall, redactor: Redactor) -> None:
         out.print(Text(clean(f"error: {error['type']}: {error['message']}"), style="bold red"))
     else:
         out.print(Text("result: " + clean(safe_repr(call.result, redactor, 200))))
-    tree = Tree(Text(f"{sum(1 for _ in _walk(call.roots))} send(s) caused", style="bold"))
+    tree = Tree(Text(f"{sum(1 for _ in walk(call.roots))} send(s) caused", style="bold"))
     for rec in call.roots:
         add_send(tree, rec, redactor, call.changes)
     out.print(tree)
@@ -70,8 +71,3 @@ def print_call(out: Console, call: ActionCall, redactor: Redactor) -> None:
     total = db_summary(call.total) or "nothing"
     out.print(Text(f"database, in all: {clean(total)} ({done})", style="magenta"))
 
-
-def _walk(records: list[Any]) -> Any:
-    for rec in records:
-        yield rec
-        yield from _walk(rec.children or [])

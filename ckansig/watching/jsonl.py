@@ -4,7 +4,7 @@ traced program's process and read back for the summary."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ckansig.errors import first_line
@@ -127,6 +127,13 @@ def link(records: list[SendRecord]) -> list[SendRecord]:
             assert parent.children is not None
             parent.children.append(rec)
     return roots
+
+
+def walk(records: list[SendRecord]) -> Iterator[SendRecord]:
+    """Each of ``records`` and, after it, every send it caused, depth first."""
+    for rec in records:
+        yield rec
+        yield from walk(rec.children or [])
 
 
 def tree_lines(rec: SendRecord, indent: int = 0) -> list[str]:
