@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 from blinker import Namespace
 
 from ckansig.cli import main
@@ -184,3 +185,58 @@ def test_call_needs_ckan_mode(runner) -> None:
     result = runner.invoke(main, ["-c", str(ROOT / "plugins.toml"), "call", "user_create"])
     assert result.exit_code == 2
     assert "needs CKAN installed here and a CKAN config file" in result.stderr
+
+
+def test_each_receiver_is_timed_and_left_untouched() -> None:
+    import time
+
+    from blinker import Signal
+
+    timed = Signal("timed")
+
+    def slow(sender: object) -> str:
+        time.sleep(0.02)
+        return "slow"
+
+    def fast(sender: object) -> str:
+        return "fast"
+
+    def broken(sender: object) -> None:
+        time.sleep(0.01)
+        raise ValueError("broken")
+
+    timed.connect(slow)
+    timed.connect(fast)
+    records: list = []
+    with record(records.append):
+        assert timed.send("me") == [(slow, "slow"), (fast, "fast")]  # what send returns
+        timed.connect(broken)
+        with pytest.raises(ValueError):
+            timed.send("me")
+    ok, failed = ({o.receiver.__name__: o for o in rec.outcomes} for rec in records)
+    assert {o.status for o in ok.values()} == {"ok"}
+    assert ok["slow"].duration >= 0.02 > ok["fast"].duration
+    assert failed["broken"].status == "error" and failed["broken"].duration >= 0.01
+    assert Signal.receivers_for.__module__ == "blinker.base"  # the original is back
+
+
+def test_a_forward_connected_before_recording_is_recorded(monkeypatch) -> None:
+    # CKAN forwards Flask's request_started as ckan's: source.connect(target.send),
+    # at import time, before any recorder patched Signal.send
+    import types
+
+    source, target = Namespace().signal("flask-like"), Namespace().signal("forwarded")
+    module = types.ModuleType("fx_flask.signals")  # found as Flask's are: a *signals module
+    module.request_started = source
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    source.connect(target.send)
+    target.connect(on_deepest)
+    held = dict(source.receivers)
+    records: list = []
+    with record(records.append):
+        source.send("app")
+    assert [r.name for r in records] == ["forwarded", "flask-like"]  # child first: it ends first
+    forwarded, flask_like = records
+    assert forwarded.parent == flask_like.id and forwarded.outcomes[0].result == "deep"
+    assert source.receivers == held  # the forward is blinker's own weak reference again
+    assert next(iter(source.receivers_for("app"))) == target.send

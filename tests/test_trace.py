@@ -95,8 +95,10 @@ def test_trace_a_script(tmp_path: Path) -> None:
                                             "app_broken"]
     started, nested, from_async, broken = sends
     assert started["kwargs"] == {"password": "***"}  # redacted
-    assert started["receivers"] == [{"receiver": "__main__.on_started", "status": "ok",
-                                     "result": "'started app'", "error": None}]
+    [receiver] = started["receivers"]
+    assert receiver.pop("duration_ms") >= 0  # each receiver timed (see test_causal)
+    assert receiver == {"receiver": "__main__.on_started", "status": "ok",
+                        "result": "'started app'", "error": None}
     assert nested["sender"] == "from-coroutine"  # sent from inside a coroutine receiver
     assert from_async["async"] is True and from_async["receivers"][0]["result"] == "'async done'"
     assert broken["receivers"][0]["status"] == "error"

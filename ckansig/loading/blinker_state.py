@@ -13,9 +13,10 @@ missing, every receiver is reported as connected for ANY.
 
 import functools
 import inspect
+import sys
 import weakref
-from collections.abc import Callable, Hashable, Iterator
-from types import FunctionType
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from types import FunctionType, MethodType
 from typing import Any, NamedTuple
 
 from blinker import ANY, Signal
@@ -174,3 +175,51 @@ def drop(signal: Signal, receiver_id: Hashable) -> None:
             bucket = by_sender.get(sid)
             if bucket is not None:
                 bucket.discard(receiver_id)
+
+
+# -- forwards: another signal's bound send, connected as a receiver ---------------------
+
+def redirect_forwards(signals: Iterable[Signal], original: FunctionType,
+                      replacement: FunctionType) -> Callable[[], None]:
+    """Make every forward among ``signals``' receivers call ``replacement``.
+
+    CKAN forwards Flask's and Flask-Login's signals with
+    ``flask.signals.request_started.connect(request_started.send)``: blinker
+    keeps that bound method's *function*, so a ``Signal.send`` patched later is
+    never called through it. Each receiver that is ``original`` bound to a
+    signal is held, while redirected, as ``replacement`` bound to the same
+    signal, under the same id and in the same place. Returns the undo, which
+    leaves alone a forward disconnected in the meantime.
+    """
+    undo: list[tuple[Signal, Hashable, Any, Any]] = []
+    for signal in signals:
+        for rid, held in list(signal.receivers.items()):
+            receiver = held() if isinstance(held, _WEAK_TYPES) else held
+            if (getattr(receiver, "__func__", None) is original
+                    and isinstance(getattr(receiver, "__self__", None), Signal)):
+                redirected = MethodType(replacement, receiver.__self__)
+                signal.receivers[rid] = redirected
+                undo.append((signal, rid, held, redirected))
+
+    def restore_forwards() -> None:
+        for signal, rid, held, redirected in undo:
+            if signal.receivers.get(rid) is redirected:
+                signal.receivers[rid] = held
+
+    return restore_forwards
+
+
+def loaded_signals() -> Iterator[Signal]:
+    """The signals of the imported ``*signals`` modules (Flask's, Flask-Login's,
+    CKAN's, an extension's), including those in their namespaces: where forwards
+    are connected."""
+    seen: set[int] = set()
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.rsplit(".", 1)[-1].endswith("signals"):
+            continue
+        for value in list(vars(module).values()):
+            found = value.values() if isinstance(value, Mapping) else (value,)
+            for candidate in list(found):
+                if isinstance(candidate, Signal) and id(candidate) not in seen:
+                    seen.add(id(candidate))
+                    yield candidate

@@ -24,6 +24,7 @@ def record_json(rec: SendRecord, redactor: Redactor | None = None) -> dict[str, 
         receivers.append({
             "receiver": describe(outcome.receiver).name,
             "status": outcome.status,
+            "duration_ms": None if outcome.duration is None else round(outcome.duration * 1000, 4),
             "result": safe_repr(outcome.result, redactor)
             if outcome.status == "ok" and outcome.result is not LOST else None,
             "error": None if error is None else {

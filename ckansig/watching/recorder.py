@@ -2,7 +2,9 @@
 
 blinker has no hook for sends, so while at least one recorder is active,
 ``Signal.send`` and ``Signal.send_async`` are wrapped at class level (the one
-place ckansig patches blinker, and only while recording). The wrapper calls
+place ckansig patches blinker, and only while recording), and so are the
+forwards connected earlier (CKAN's ``request_started`` and ``logged_in`` are
+Flask's and Flask-Login's signals forwarded by a bound ``send``). The wrapper calls
 the original method unchanged: the same receivers run, in the same order,
 with the same results and exceptions; it only notes what happened. With no
 recorder active, the originals are back in place and cost nothing.
@@ -16,6 +18,7 @@ never mix their sends.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import sys
 import threading
@@ -59,13 +62,16 @@ class Outcome(NamedTuple):
     status: OutcomeStatus
     result: Any = None
     error: BaseException | None = None
+    #: seconds from the receiver's call to the next (None: not measured)
+    duration: float | None = None
 
 
 class SendRecord:
     """One send: the signal, the arguments, and each receiver's outcome."""
 
-    __slots__ = ("_codes", "children", "duration", "error", "id", "is_async", "kwargs", "name",
-                 "namespace", "outcomes", "parent", "scope", "sender", "signal", "time", "via")
+    __slots__ = ("_codes", "_marks", "children", "duration", "error", "id", "is_async", "kwargs",
+                 "name", "namespace", "outcomes", "parent", "scope", "sender", "signal", "time",
+                 "via")
 
     def __init__(self, signal: Signal, sender: Any, kwargs: dict[str, Any], is_async: bool,
                  started: float) -> None:
@@ -86,6 +92,8 @@ class SendRecord:
         #: the sends its receivers made, when a consumer (fire) linked them
         self.children: list[SendRecord] | None = None
         self._codes: dict[CodeType, Any] | None = None
+        #: perf_counter() as each receiver was handed to send, and after the last
+        self._marks: list[float] | None = None
 
     def __repr__(self) -> str:
         return f"<send {self.key} sender={self.sender!r} kwargs={sorted(self.kwargs)}>"
@@ -200,7 +208,8 @@ def _emit(rec: SendRecord) -> None:
             traceback.print_exc()
 
 
-def _outcomes_after_error(signal: Signal, sender: Any, exc: BaseException) -> list[Outcome]:
+def _outcomes_after_error(signal: Signal, sender: Any, exc: BaseException,
+                          durations: list[float | None]) -> list[Outcome]:
     """The receivers of a send that raised, in send's order: those before the
     one that raised ran (their results are lost with the exception), it raised,
     the rest were not reached. The culprit is the receiver whose code is in the
@@ -217,7 +226,8 @@ def _outcomes_after_error(signal: Signal, sender: Any, exc: BaseException) -> li
     if culprit is None:
         return [Outcome(r, "unknown") for r in receivers]
     return [Outcome(r, "ok" if i < culprit else "error" if i == culprit else "not_reached",
-                    LOST if i < culprit else None, exc if i == culprit else None)
+                    LOST if i < culprit else None, exc if i == culprit else None,
+                    durations[i] if i <= culprit and i < len(durations) else None)
             for i, r in enumerate(receivers)]
 
 
@@ -232,23 +242,60 @@ def _begin(signal: Signal, args: tuple[Any, ...], kwargs: dict[str, Any],
     return rec
 
 
+def _durations(rec: SendRecord, end: float) -> list[float | None]:
+    """Each receiver's time, from the marks :func:`_timed` left: the one that
+    raised ran until ``end``."""
+    marks = [*(rec._marks or ()), end]
+    return [after - before for before, after in itertools.pairwise(marks)]
+
+
 def _failed(rec: SendRecord, start: float, exc: BaseException) -> None:
-    rec.duration = time.perf_counter() - start
+    end = time.perf_counter()
+    rec.duration = end - start
     rec.error = exc
-    rec.outcomes = _outcomes_after_error(rec.signal, rec.sender, exc)
+    rec.outcomes = _outcomes_after_error(rec.signal, rec.sender, exc, _durations(rec, end))
     _emit(rec)
 
 
 def _succeeded(rec: SendRecord, start: float, results: Any) -> None:
-    rec.duration = time.perf_counter() - start
-    rec.outcomes = [Outcome(receiver, "ok", result) for receiver, result in results]
+    end = time.perf_counter()
+    rec.duration = end - start
+    marks = rec._marks
+    if marks is not None and len(marks) == len(results) + 1:
+        rec.outcomes = [Outcome(receiver, "ok", result, None, marks[i + 1] - marks[i])
+                        for i, (receiver, result) in enumerate(results)]
+    else:  # a subclass's send that does not ask receivers_for, or a muted signal
+        rec.outcomes = [Outcome(receiver, "ok", result) for receiver, result in results]
     _emit(rec)
+
+
+def _timed(receivers: Iterator[Any], marks: list[float]) -> Iterator[Any]:
+    """``receivers`` unchanged, noting the time as each is handed to ``send``
+    (which calls it before asking for the next) and after the last."""
+    for receiver in receivers:
+        marks.append(time.perf_counter())
+        yield receiver
+    marks.append(time.perf_counter())
 
 
 def _install() -> None:
     send = Signal.send
     send_async = getattr(Signal, "send_async", None)
+    receivers_for = Signal.receivers_for
     _original["send"] = send
+    _original["receivers_for"] = receivers_for
+
+    def timed_receivers_for(self: Signal, sender: Any) -> Any:
+        # send iterates receivers_for lazily: the gaps between the items it
+        # asks for time each receiver, with the receivers themselves untouched
+        rec = _current.get()
+        if rec is None or rec.signal is not self or rec._marks is not None:
+            return receivers_for(self, sender)
+        rec._marks = []
+        return _timed(iter(receivers_for(self, sender)), rec._marks)
+
+    functools.update_wrapper(timed_receivers_for, receivers_for)
+    Signal.receivers_for = timed_receivers_for  # type: ignore[method-assign]
 
     def recorded_send(self: Signal, *args: Any, **kwargs: Any) -> Any:
         if not _sinks:
@@ -265,8 +312,11 @@ def _install() -> None:
         _succeeded(rec, start, results)
         return results
 
-    recorded_send.__wrapped__ = send  # type: ignore[attr-defined]
+    functools.update_wrapper(recorded_send, send)  # it shows as Signal.send in a tree
     Signal.send = recorded_send  # type: ignore[method-assign, assignment, unused-ignore]
+    from ckansig.loading.blinker_state import loaded_signals, redirect_forwards
+
+    _original["forwards"] = redirect_forwards(loaded_signals(), send, recorded_send)
     if send_async is None:  # blinker < 1.7
         return
     _original["send_async"] = send_async
@@ -286,11 +336,13 @@ def _install() -> None:
         _succeeded(rec, start, results)
         return results
 
-    recorded_send_async.__wrapped__ = send_async  # type: ignore[attr-defined]
+    functools.update_wrapper(recorded_send_async, send_async)
     Signal.send_async = recorded_send_async  # type: ignore[method-assign, assignment, unused-ignore]
 
 
 def _uninstall() -> None:
+    _original.pop("forwards")()
+    Signal.receivers_for = _original.pop("receivers_for")  # type: ignore[method-assign]
     Signal.send = _original.pop("send")  # type: ignore[method-assign]
     if "send_async" in _original:
         Signal.send_async = _original.pop("send_async")  # type: ignore[method-assign]
