@@ -179,8 +179,8 @@ def drop(signal: Signal, receiver_id: Hashable) -> None:
 
 # -- forwards: another signal's bound send, connected as a receiver ---------------------
 
-def redirect_forwards(signals: Iterable[Signal], original: FunctionType,
-                      replacement: FunctionType) -> Callable[[], None]:
+def redirect_forwards(signals: Iterable[Signal], original: Callable[..., Any],
+                      replacement: Callable[..., Any]) -> Callable[[], None]:
     """Make every forward among ``signals``' receivers call ``replacement``.
 
     CKAN forwards Flask's and Flask-Login's signals with
@@ -194,10 +194,10 @@ def redirect_forwards(signals: Iterable[Signal], original: FunctionType,
     undo: list[tuple[Signal, Hashable, Any, Any]] = []
     for signal in signals:
         for rid, held in list(signal.receivers.items()):
-            receiver = held() if isinstance(held, _WEAK_TYPES) else held
-            if (getattr(receiver, "__func__", None) is original
-                    and isinstance(getattr(receiver, "__self__", None), Signal)):
-                redirected = MethodType(replacement, receiver.__self__)
+            receiver: Any = held() if isinstance(held, _WEAK_TYPES) else held
+            target = getattr(receiver, "__self__", None)
+            if getattr(receiver, "__func__", None) is original and isinstance(target, Signal):
+                redirected = MethodType(replacement, target)
                 signal.receivers[rid] = redirected
                 undo.append((signal, rid, held, redirected))
 
