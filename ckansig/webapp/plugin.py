@@ -1,0 +1,42 @@
+"""The ``ckansig`` CKAN plugin: ``ckan.plugins = ... ckansig`` in ckan.ini.
+
+With ``debug = true`` it records every request's sends, adds the Signals panel
+to CKAN's debug toolbar and serves the last requests' send trees as JSON at
+``/_ckansig/sends`` (``ckansig.history = N`` requests, 50 unless set). With
+``debug = false`` it does nothing: no recording, no route, no panel.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.plugins as plugins
+
+from ckansig.webapp.flask_app import DEFAULT_SIZE, install
+
+__all__ = ["SignalsPlugin"]
+
+
+class SignalsPlugin(plugins.SingletonPlugin):  # type: ignore[misc]  # ckan has no types here
+    plugins.implements(plugins.IMiddleware, inherit=True)
+
+    def make_middleware(self, app: Any, config: Any) -> Any:
+        if getattr(app, "debug", False):
+            install(app, _history_size(config), config.get("DEBUG_TB_PANELS"))
+        return app
+
+
+def _history_size(config: Any) -> int:
+    value = config.get("ckansig.history", DEFAULT_SIZE)
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        size = 0
+    if size < 1:
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "ckansig.history = %r is not a whole number of requests above 0: %d kept",
+            value, DEFAULT_SIZE)
+        return DEFAULT_SIZE
+    return size

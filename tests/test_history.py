@@ -1,0 +1,109 @@
+"""The web app's recorder without Flask or CKAN: a plain WSGI app whose
+requests send signals (``ckansig.webapp.history``), the panel's HTML
+(``ckansig.output.panel_view``) and the toolbar's panel setting."""
+
+from __future__ import annotations
+
+import json
+
+from blinker import Namespace, Signal
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ckansig import signals
+from ckansig.output.panel_view import panel_html, panel_subtitle
+from ckansig.webapp.flask_app import panel_setting
+from ckansig.webapp.history import RecordRequests, RequestSends, SendHistory
+
+flask_like = Namespace().signal("request-started")  # not CKAN's: counted, not shown
+created = signals.ckanext.signal("history_test_created")
+audited = signals.ckanext.signal("history_test_audited")
+
+
+def on_created(sender: str, **kwargs: object) -> str:
+    audited.send(sender, what="created")
+    return f"created {sender}"
+
+
+def on_audited(sender: str, **kwargs: object) -> str:
+    return "<script>alert(1)</script>"  # a plugin's text, shown as data
+
+
+def app(environ: dict, start_response) -> list[bytes]:
+    flask_like.send("app")
+    if environ["PATH_INFO"] == "/create":
+        created.send("bob", password="hunter2-secret")
+    start_response("201 Created", [("Content-Type", "text/plain")])
+    return [b"done"]
+
+
+def call(wsgi: RecordRequests, path: str) -> None:
+    body = wsgi({"REQUEST_METHOD": "POST", "PATH_INFO": path}, lambda *args: None)
+    assert list(body) == [b"done"]
+
+
+def test_each_request_keeps_its_send_tree() -> None:
+    created.connect(on_created)
+    audited.connect(on_audited)
+    history = SendHistory(size=2)
+    wsgi = RecordRequests(app, history, skip=lambda environ: environ["PATH_INFO"] == "/skip")
+    try:
+        for path in ("/first", "/skip", "/create"):
+            call(wsgi, path)
+        assert hasattr(Signal.send, "__wrapped__")  # recording: send is wrapped
+        document = history.json()
+    finally:
+        wsgi.close()
+        created.disconnect(on_created)
+        audited.disconnect(on_audited)
+    assert not hasattr(Signal.send, "__wrapped__")  # the original is back
+    assert [r["scope"] for r in document] == ["POST /create", "POST /first"]  # newest first
+    create, first = document
+    assert create["status"] == 201 and first["sends"] == [] and first["other_sends"] == 1
+    [send] = create["sends"]
+    assert (send["signal"], send["sender"], send["scope"]) == (
+        "history_test_created", "bob", "POST /create")
+    assert send["kwargs"] == {"password": "***"}
+    [receiver] = send["receivers"]
+    assert receiver["result"] == "'created bob'" and receiver["duration_ms"] >= 0
+    [nested] = receiver["children"]
+    assert (nested["signal"], nested["parent"]) == ("history_test_audited", send["id"])
+    assert "hunter2-secret" not in json.dumps(document)
+    assert panel_subtitle(create) == "2 sends"
+    html = panel_html(create, [first], [("ckanext:history_test_created",
+                                         [("<b>r</b>", "'bob'")])], "/_ckansig/sends")
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;r" in html
+    assert 'data-signal="ckanext:history_test_audited"' in html
+    assert "hunter2" not in html
+
+
+def test_the_history_is_bounded() -> None:
+    history = SendHistory(size=3)
+    for number in range(5):
+        history.add(RequestSends("GET", f"/{number}"))
+    assert [r["path"] for r in history.json()] == ["/4", "/3", "/2"]
+    assert [r["path"] for r in history.json(limit=1)] == ["/4"]
+
+
+def test_a_request_not_recorded_is_said() -> None:
+    assert panel_subtitle(None) == "not recorded"
+    assert "was not recorded" in panel_html(None, [], [], "/_ckansig/sends")
+
+
+dotted = st.from_regex(r"[a-z_][a-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,4}", fullmatch=True)
+separators = st.from_regex(r"[ \t\n,]{1,4}", fullmatch=True)
+
+
+@given(st.lists(dotted, max_size=8), separators, st.booleans())
+def test_the_panel_setting_splits_as_the_ini_writes_it(paths: list[str], separator: str,
+                                                       padded: bool) -> None:
+    text = separator.join(paths)
+    if padded:
+        text = f"{separator}{text}{separator}"
+    assert panel_setting(text) == tuple(paths)
+    assert panel_setting(paths) == tuple(paths)  # a list is taken as it is
+
+
+def test_the_panel_setting_examples() -> None:
+    assert panel_setting("a.B\n    c.D, e.F") == ("a.B", "c.D", "e.F")
+    assert panel_setting(None) == () and panel_setting("") == ()
