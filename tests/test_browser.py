@@ -66,7 +66,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with solr_standin() as solr_url:
-        ini = web_ini(tmp_path, "browser", solr_url=solr_url, ckan__site_url=url)
+        ini = web_ini(tmp_path, solr_url=solr_url, ckan__site_url=url)
         log = (tmp_path / "server.log").open("w")
         ckan = Path(sys.executable).parent / "ckan"
         process = subprocess.Popen(

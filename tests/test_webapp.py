@@ -8,10 +8,12 @@ server in a real Chromium.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -35,31 +37,47 @@ pytestmark = [
 PASSWORD = "correct-horse-battery-9"
 
 
-def web_ini(folder: Path, name: str, *, debug: bool = True, plugins: str = "activity demo ckansig",
-            **settings: str) -> Path:
-    """A whole ckan.ini on a database of its own, initialised by ``ckan db init``,
-    with a sysadmin ``admin``; ``settings`` replace or join ``[app:main]``'s
-    (``ckansig__history``: a dot is spelled ``__``)."""
-    settings = {key.replace("__", "."): value for key, value in settings.items()}
+@functools.cache
+def shared_database() -> str:
+    """One database for these tests, initialised by ``ckan db init``, with a
+    sysadmin ``admin`` (made once per session: each init takes seconds)."""
     import sqlalchemy
 
-    database = f"ckansig_web_{name}_{'_'.join(map(str, release()))}_{os.getpid()}"
+    name = f"ckansig_web_{'_'.join(map(str, release()))}_{os.getpid()}"
     server = sqlalchemy.create_engine(f"{DATABASE}/postgres", isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
-        connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {database}"))
-        connection.execute(sqlalchemy.text(f"CREATE DATABASE {database}"))
+        connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
     server.dispose()
+    folder = Path(tempfile.mkdtemp(prefix="ckansig-web-"))
+    ini = write_ini(folder, f"{DATABASE}/{name}", debug=False, plugins="activity")
+    ckan_command("-c", str(ini), "db", "init", cwd=folder)
+    ckan_command("-c", str(ini), "user", "add", "admin", "email=admin@example.org",
+                 f"password={PASSWORD}", cwd=folder)
+    ckan_command("-c", str(ini), "sysadmin", "add", "admin", cwd=folder)
+    return f"{DATABASE}/{name}"
+
+
+def web_ini(folder: Path, *, debug: bool = True, plugins: str = "activity demo ckansig",
+            **settings: str) -> Path:
+    """A whole ckan.ini on the tests' database (a sysadmin ``admin`` in it);
+    ``settings`` replace or join ``[app:main]``'s (a dot in a key is spelled ``__``)."""
+    return write_ini(folder, shared_database(), debug=debug, plugins=plugins, **settings)
+
+
+def write_ini(folder: Path, url: str, *, debug: bool, plugins: str, **settings: str) -> Path:
+    settings = {key.replace("__", "."): value for key, value in settings.items()}
     folder.mkdir(parents=True, exist_ok=True)
     lines = []
     for line in generated_ini(folder / "generated.ini").read_text().splitlines():
-        if line.startswith("sqlalchemy.url"):
-            line = f"sqlalchemy.url = {DATABASE}/{database}"
-        elif line.startswith("ckan.plugins"):
+        key = line.split("=", 1)[0].strip()
+        if key == "sqlalchemy.url":
+            line = f"sqlalchemy.url = {url}"
+        elif key == "ckan.plugins":
             line = f"ckan.plugins = {plugins}"
-        elif line.startswith("debug ="):
+        elif key == "debug":
             line = f"debug = {str(debug).lower()}"
-        elif line.split("=", 1)[0].strip() in settings:
-            key = line.split("=", 1)[0].strip()
+        elif key in settings:
             line = f"{key} = {settings.pop(key)}"
         lines.append(line)
         if line.strip() == "[app:main]":
@@ -67,10 +85,6 @@ def web_ini(folder: Path, name: str, *, debug: bool = True, plugins: str = "acti
     ini = folder / "ckan.ini"
     added = "\n".join(f"{key} = {value}" for key, value in settings.items())
     ini.write_text("\n".join(lines).replace("{settings}", added) + "\n")
-    ckan_command("-c", str(ini), "db", "init", cwd=folder)
-    ckan_command("-c", str(ini), "user", "add", "admin", "email=admin@example.org",
-                 f"password={PASSWORD}", cwd=folder)
-    ckan_command("-c", str(ini), "sysadmin", "add", "admin", cwd=folder)
     return ini
 
 
@@ -123,7 +137,7 @@ def tree_nodes(send: dict) -> list[dict]:
 
 
 def test_debug_false_means_no_route_and_no_recording(tmp_path: Path) -> None:
-    ini = web_ini(tmp_path, "off", debug=False)
+    ini = web_ini(tmp_path, debug=False)
     out = run_app(ini, ("GET", "/api/3/action/status_show", None),
                   ("GET", "/_ckansig/sends", None))
     assert out["patched"] is False  # blinker untouched: nothing recorded
@@ -132,7 +146,7 @@ def test_debug_false_means_no_route_and_no_recording(tmp_path: Path) -> None:
 
 
 def test_history_holds_each_requests_send_tree(tmp_path: Path) -> None:
-    ini = web_ini(tmp_path, "on", ckansig__history="3")
+    ini = web_ini(tmp_path, ckansig__history="3")
     new_user = {"name": "bob", "email": "bob@example.org", "password": PASSWORD}
     out = run_app(ini, ("GET", "/api/3/action/status_show", None), ("GET", "TOKEN", None),
                   ("POST", "/api/3/action/user_create", new_user),
@@ -167,7 +181,7 @@ def test_history_holds_each_requests_send_tree(tmp_path: Path) -> None:
 
 
 def test_history_keeps_the_last_n_requests(tmp_path: Path) -> None:
-    ini = web_ini(tmp_path, "size", ckansig__history="2")
+    ini = web_ini(tmp_path, ckansig__history="2")
     out = run_app(ini, *[("GET", f"/api/3/action/status_show?n={i}", None) for i in range(4)],
                   ("GET", "/api/3/action/site_read", None), ("GET", "/_ckansig/sends", None))
     assert [r["scope"] for r in sends(out)] == ["GET /api/3/action/site_read",
@@ -175,7 +189,7 @@ def test_history_keeps_the_last_n_requests(tmp_path: Path) -> None:
 
 
 def test_the_panel_is_in_the_toolbar(tmp_path: Path) -> None:
-    ini = web_ini(tmp_path, "panel")
+    ini = web_ini(tmp_path)
     out = run_app(ini, ("GET", "/api/3/action/status_show", None), ("GET", "/user/login", None))
     html = out["GET /user/login"]["body"]
     assert 'id="flDebugSignalsPanel"' in html  # the toolbar's entry
@@ -190,13 +204,14 @@ def test_the_toolbars_panel_setting_from_ckan_ini_is_honoured(tmp_path: Path) ->
     setting = ("flask_debugtoolbar.panels.timer.TimerDebugPanel\n"
                "    ckansig.webapp.panel.SignalsPanel")
     if release() < (2, 12):  # the toolbar's import of "." stops CKAN's start-up itself
+        broken = web_ini(tmp_path, plugins="activity ckansig", DEBUG_TB_PANELS=setting)
         with pytest.raises(AssertionError, match="Empty module name"):
-            web_ini(tmp_path, "broken", plugins="activity ckansig", DEBUG_TB_PANELS=setting)
+            run_app(broken, ("GET", "/user/login", None))
         return
-    alone = web_ini(tmp_path / "alone", "alone", plugins="activity", DEBUG_TB_PANELS=setting)
+    alone = web_ini(tmp_path / "alone", plugins="activity", DEBUG_TB_PANELS=setting)
     html = run_app(alone, ("GET", "/user/login", None))["GET /user/login"]["body"]
     assert 'id="flDebugSignalsPanel"' not in html
-    both = web_ini(tmp_path / "both", "both", plugins="activity ckansig",
+    both = web_ini(tmp_path / "both", plugins="activity ckansig",
                    DEBUG_TB_PANELS=setting)
     html = run_app(both, ("GET", "/user/login", None))["GET /user/login"]["body"]
     assert 'id="flDebugSignalsPanel"' in html and 'id="flDebugTimerPanel"' in html
