@@ -336,18 +336,25 @@ def ckan_command(*args: str, cwd: Path) -> str:
     return done.stdout
 
 
-@pytest.fixture(scope="session")
-def database_ini(base_ini: Path) -> Path:
-    """A ckan.ini on a database of its own, initialised by ``ckan db init``."""
+def fresh_database(prefix: str) -> str:
+    """The URL of a new, empty database on the tests' PostgreSQL, named for
+    ``prefix``, the CKAN release and this process."""
     assert DATABASE, "CKANSIG_REQUIRE_CKAN=1 but CKANSIG_TEST_DATABASE is not set"
     import sqlalchemy
 
-    name = f"ckansig_{'_'.join(map(str, release()))}_{os.getpid()}"
+    name = f"{prefix}_{'_'.join(map(str, release()))}_{os.getpid()}"
     server = sqlalchemy.create_engine(f"{DATABASE}/postgres", isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
         connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name}"))
         connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
     server.dispose()
+    return f"{DATABASE}/{name}"
+
+
+@pytest.fixture(scope="session")
+def database_ini(base_ini: Path) -> Path:
+    """A ckan.ini on a database of its own, initialised by ``ckan db init``."""
+    url = fresh_database("ckansig")
     folder = base_ini.parent / "db"
     folder.mkdir()
     # a whole file, as `ckan generate config` writes it: CKAN 2.10's and 2.11's
@@ -355,7 +362,7 @@ def database_ini(base_ini: Path) -> Path:
     lines = []
     for line in base_ini.read_text().splitlines():
         if line.startswith("sqlalchemy.url"):
-            line = f"sqlalchemy.url = {DATABASE}/{name}"
+            line = f"sqlalchemy.url = {url}"
         elif line.startswith("ckan.plugins"):
             line = "ckan.plugins = activity demo"
         lines.append(line)

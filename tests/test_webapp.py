@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from .test_ckan import DATABASE, HAVE_CKAN, REQUIRED, ckan_command, generated_ini, release
+from .test_ckan import (
+    DATABASE,
+    HAVE_CKAN,
+    REQUIRED,
+    ckan_command,
+    fresh_database,
+    generated_ini,
+    release,
+)
 
 try:
     import flask_debugtoolbar  # noqa: F401  (CKAN's dev requirement, installed by .ci/run)
@@ -41,21 +48,14 @@ PASSWORD = "correct-horse-battery-9"
 def shared_database() -> str:
     """One database for these tests, initialised by ``ckan db init``, with a
     sysadmin ``admin`` (made once per session: each init takes seconds)."""
-    import sqlalchemy
-
-    name = f"ckansig_web_{'_'.join(map(str, release()))}_{os.getpid()}"
-    server = sqlalchemy.create_engine(f"{DATABASE}/postgres", isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name}"))
-        connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
-    server.dispose()
+    url = fresh_database("ckansig_web")
     folder = Path(tempfile.mkdtemp(prefix="ckansig-web-"))
-    ini = write_ini(folder, f"{DATABASE}/{name}", debug=False, plugins="activity")
+    ini = write_ini(folder, url, debug=False, plugins="activity")
     ckan_command("-c", str(ini), "db", "init", cwd=folder)
     ckan_command("-c", str(ini), "user", "add", "admin", "email=admin@example.org",
                  f"password={PASSWORD}", cwd=folder)
     ckan_command("-c", str(ini), "sysadmin", "add", "admin", cwd=folder)
-    return f"{DATABASE}/{name}"
+    return url
 
 
 def web_ini(folder: Path, *, debug: bool = True, plugins: str = "activity demo ckansig",

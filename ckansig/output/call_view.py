@@ -49,8 +49,7 @@ def print_call(out: Console, call: ActionCall, redactor: Redactor) -> None:
     from rich.text import Text
     from rich.tree import Tree
 
-    from ckansig.output.fire_view import db_summary
-    from ckansig.output.sends_view import add_send
+    from ckansig.output.sends_view import add_send, db_summary
     from ckansig.watching.jsonl import walk
 
     head = Text("call ", style="bold")

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ckansig.values import Redactor
     from ckansig.watching.recorder import SendRecord
 
-__all__ = ["FIRE_SCHEMA_VERSION", "RECEIVER_FIELDS", "Field", "db_summary", "print_trace",
+__all__ = ["FIRE_SCHEMA_VERSION", "RECEIVER_FIELDS", "Field", "print_trace",
            "trace_json", "trace_summary"]
 
 FIRE_SCHEMA_VERSION = 1
@@ -151,17 +151,6 @@ def _children(sends: tuple[SendRecord, ...], redactor: Redactor) -> list[dict[st
 
 def _db_json(changes: DbChanges | None) -> str:
     return "null" if changes is None else _dumps(changes)
-
-
-def db_summary(changes: DbChanges) -> str:
-    """``activity +1, package ~2, tag -1``: rows inserted, updated, deleted per table."""
-    parts = []
-    for table, counts in sorted(changes.items()):
-        ops = [f"{sign}{counts[op]}" for sign, op in (("+", "inserted"), ("~", "updated"),
-                                                     ("-", "deleted")) if counts.get(op)]
-        if ops:
-            parts.append(f"{table} {' '.join(ops)}")
-    return ", ".join(parts)
 
 
 def _sub_value(r: ReceiverTrace, name: str, default: Any = None) -> Any:
@@ -295,6 +284,8 @@ _STATUS_STYLE = {"ok": "green", "error": "bold red", "timeout": "bold red",
 
 def _trace_row(index: int, r: ReceiverTrace, redactor: Redactor) -> list[Any]:
     from rich.text import Text
+
+    from ckansig.output.sends_view import db_summary
 
     name = Text(clean(r.receiver.name))
     if r.is_async:

@@ -16,7 +16,18 @@ if TYPE_CHECKING:
     from ckansig.values import Redactor
     from ckansig.watching.recorder import SendRecord
 
-__all__ = ["add_send"]
+__all__ = ["add_send", "db_summary"]
+
+
+def db_summary(changes: DbChanges) -> str:
+    """``activity +1, package ~2, tag -1``: rows inserted, updated, deleted per table."""
+    parts = []
+    for table, counts in sorted(changes.items()):
+        ops = [f"{sign}{counts[op]}" for sign, op in (("+", "inserted"), ("~", "updated"),
+                                                     ("-", "deleted")) if counts.get(op)]
+        if ops:
+            parts.append(f"{table} {' '.join(ops)}")
+    return ", ".join(parts)
 
 
 def add_send(node: Tree, rec: SendRecord, redactor: Redactor,
@@ -28,7 +39,6 @@ def add_send(node: Tree, rec: SendRecord, redactor: Redactor,
     from ckansig.errors import first_line
     from ckansig.loading.blinker_state import make_id
     from ckansig.loading.describing import describe
-    from ckansig.output.fire_view import db_summary
     from ckansig.watching.jsonl import children_by_receiver
 
     label = f"{rec.key} sender={safe_repr(rec.sender, redactor, 60)}"
