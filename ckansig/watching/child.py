@@ -143,6 +143,9 @@ def _run(kind: str, target: str, program_argv: list[str], stream: Any, pattern: 
     writer = _Writer(stream, pattern, redact)
     sys.argv = program_argv
     name = " ".join([os.path.basename(program_argv[0]), *program_argv[1:]])
+    from ckansig.watching import scopes
+
+    unscope = scopes.install()  # each request and job a scope of its own
     with record(writer), scope(f"command {name}"):
         try:
             if kind == "module":
@@ -160,6 +163,7 @@ def _run(kind: str, target: str, program_argv: list[str], stream: Any, pattern: 
                 sys.path[0] = os.path.dirname(os.path.abspath(target))
                 runpy.run_path(target, run_name="__main__")
         finally:
+            unscope()
             writer.report()
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 import sys
 import threading
 import time
@@ -128,6 +129,18 @@ def signal_identity(signal: Signal) -> tuple[str | None, str]:
 Sink = Callable[[SendRecord], None]
 
 _ids = itertools.count(1)
+
+
+def _renumber_after_fork() -> None:
+    """A forked child (an rq work horse) writes to the same trace file as its
+    parent: its ids start at its pid times 10**7, so that none is the parent's."""
+    global _ids
+    if _sinks:
+        _ids = itertools.count(os.getpid() * 10**7 + 1)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renumber_after_fork)
 #: the send whose receivers are running (in this thread or task)
 _current: ContextVar[SendRecord | None] = ContextVar("ckansig_send", default=None)
 #: what the running code is doing: "test tests/test_x.py::test_y", "GET /dataset", ...
