@@ -631,6 +631,30 @@ def test_call_shows_the_causal_tree_of_a_real_action(database_ini: Path, alice: 
     assert "[database: activity +1]" in text and "(rolled back)" in text
 
 
+@needs_demo
+@needs_database
+def test_call_organization_create_the_issues_own_example(database_ini: Path, alice: str) -> None:
+    # organization_create returns organization_show, which counts datasets through
+    # Solr: a stand-in that finds nothing answers it (Solr is not available here)
+    from .solr_standin import solr_standin
+
+    with solr_standin() as solr_url:
+        (database_ini.parent / "solr.ini").write_text(
+            f"[app:main]\nuse = config:ckan.ini\nsolr_url = {solr_url}\n")
+        done = ckansig("--ckan-ini", "solr.ini", "call", "organization_create", "--kw",
+                       "name=demo", "--user", "alice", "--format", "json",
+                       cwd=database_ini.parent)
+    document = json.loads(done.stdout)
+    assert document["error"] is None and document["result"]["name"] == "demo"
+    [create] = [s for s in document["sends"] if s["sender"] == "organization_create"]
+    receivers = {r["receiver"].rsplit(".", 1)[1]: r for r in create["receivers"]}
+    activity = receivers["group_or_org_changed"]
+    [nested] = activity["children"]
+    assert (nested["signal"], nested["sender"]) == ("action_succeed", "activity_create")
+    assert activity["db_changes"]["activity"]["inserted"] == 1
+    assert rows(database_ini, "group") == 0  # rolled back
+
+
 @needs_database
 def test_call_names_an_unknown_action_and_a_failed_one(database_ini: Path) -> None:
     done = ckansig("--ckan-ini", str(database_ini), "call", "user_udpate",
