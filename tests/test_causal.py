@@ -240,3 +240,16 @@ def test_a_forward_connected_before_recording_is_recorded(monkeypatch) -> None:
     assert forwarded.parent == flask_like.id and forwarded.outcomes[0].result == "deep"
     assert source.receivers == held  # the forward is blinker's own weak reference again
     assert next(iter(source.receivers_for("app"))) == target.send
+
+
+def test_signal_identity_is_cached_without_changing_an_answer() -> None:
+    from ckansig import signals
+    from ckansig.watching.recorder import _identify, signal_identity
+
+    inside = signals.ckanext.signal("identity_cached")
+    outside = Namespace().signal("identity_cached")
+    for _ in range(2):  # computed, then cached
+        assert signal_identity(inside) == _identify(inside)[:2] == ("ckanext", "identity_cached")
+        assert signal_identity(outside) == _identify(outside)[:2] == (None, "identity_cached")
+    del signals.ckanext["identity_cached"]  # a test emptying the namespace
+    assert signal_identity(inside) == _identify(inside)[:2] == (None, "identity_cached")

@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -110,9 +111,31 @@ class SendRecord:
         return [o for o in self.outcomes if o.status == "error"]
 
 
+#: signal_identity's answers, with the namespace found: a signal outside CKAN's
+#: namespaces stays outside (a namespace makes its own signals); one inside is
+#: checked again, one dict lookup, in case a test emptied the namespace.
+_identities: weakref.WeakKeyDictionary[Signal, tuple[str | None, str, Any]] = \
+    weakref.WeakKeyDictionary()
+
+
 def signal_identity(signal: Signal) -> tuple[str | None, str]:
     """(namespace, name) of ``signal``: "ckan"/"ckanext" for CKAN's namespaces
     (without importing anything), else None and the signal's own name."""
+    try:
+        ns_name, name, ns = _identities[signal]
+    except KeyError:
+        pass
+    except TypeError:  # a Signal subclass that cannot be weakly referenced or hashed
+        return _identify(signal)[:2]
+    else:
+        if ns is None or ns.get(name) is signal:
+            return ns_name, name
+    found = _identify(signal)
+    _identities[signal] = found
+    return found[:2]
+
+
+def _identify(signal: Signal) -> tuple[str | None, str, Any]:
     name = getattr(signal, "name", None)
     if isinstance(name, str):
         for module_name in ("ckan.lib.signals", "ckansig.signals"):
@@ -120,9 +143,9 @@ def signal_identity(signal: Signal) -> tuple[str | None, str]:
             for ns_name in ("ckan", "ckanext"):
                 ns = getattr(module, ns_name, None)
                 if ns is not None and ns.get(name) is signal:
-                    return ns_name, name
-        return None, name
-    return None, f"<anonymous signal {id(signal):#x}>"
+                    return ns_name, name, ns
+        return None, name, None
+    return None, f"<anonymous signal {id(signal):#x}>", None
 
 
 #: What a recorder calls with every send.
