@@ -17,8 +17,9 @@ import sys
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from types import FunctionType, MethodType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
+import blinker
 from blinker import ANY, Signal
 
 ANY_ID: Hashable = 0  # blinker's bookkeeping id of ANY
@@ -192,8 +193,13 @@ def redirect_forwards(signals: Iterable[Signal], original: Callable[..., Any],
     leaves alone a forward disconnected in the meantime.
     """
     undo: list[tuple[Signal, Hashable, Any, Any]] = []
+    mark = id(original)
     for signal in signals:
         for rid, held in list(signal.receivers.items()):
+            # a bound method's id is a tuple holding its function's id (blinker 1.5
+            # to 1.9): other receivers, a thousand functions say, are passed over
+            if type(rid) is not tuple or mark not in rid:
+                continue
             receiver: Any = held() if isinstance(held, _WEAK_TYPES) else held
             target = getattr(receiver, "__self__", None)
             if getattr(receiver, "__func__", None) is original and isinstance(target, Signal):
@@ -215,11 +221,19 @@ def loaded_signals() -> Iterator[Signal]:
     are connected."""
     seen: set[int] = set()
     for name, module in list(sys.modules.items()):
-        if module is None or not name.rsplit(".", 1)[-1].endswith("signals"):
+        if module is None or not name.endswith("signals"):
             continue
-        for value in list(vars(module).values()):
-            found = value.values() if isinstance(value, Mapping) else (value,)
-            for candidate in list(found):
+        for attribute, value in list(vars(module).items()):
+            if attribute.startswith("__"):
+                continue
+            found: Iterable[Any] = (list(cast("Mapping[str, Any]", value).values())
+                                    if isinstance(value, _NAMESPACES) else (value,))
+            for candidate in found:
                 if isinstance(candidate, Signal) and id(candidate) not in seen:
                     seen.add(id(candidate))
                     yield candidate
+
+
+_NAMESPACES: tuple[type, ...] = tuple(
+    kind for kind in (getattr(blinker, "Namespace", None), getattr(blinker, "WeakNamespace", None))
+    if isinstance(kind, type))

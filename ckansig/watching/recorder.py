@@ -188,7 +188,9 @@ def scope(name: str | None) -> Iterator[None]:
 @contextmanager
 def sending(rec: SendRecord) -> Iterator[None]:
     """Sends recorded inside the block are children of ``rec`` (``fire``
-    calls receivers itself, not through ``Signal.send``)."""
+    calls receivers itself, not through ``Signal.send``, and times them)."""
+    if rec._marks is None:
+        rec._marks = []  # not timed by the recorder: its caller asks receivers_for
     token = _current.set(rec)
     try:
         yield
