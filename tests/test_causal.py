@@ -253,3 +253,23 @@ def test_signal_identity_is_cached_without_changing_an_answer() -> None:
         assert signal_identity(outside) == _identify(outside)[:2] == (None, "identity_cached")
     del signals.ckanext["identity_cached"]  # a test emptying the namespace
     assert signal_identity(inside) == _identify(inside)[:2] == (None, "identity_cached")
+
+
+def test_a_forward_among_many_receivers_is_found_by_its_id(monkeypatch) -> None:
+    # a source with more receivers than there are signals is not walked: the
+    # forward's id, (send, target) in blinker's terms, is looked up instead
+    import types
+
+    source, target = Namespace().signal("busy"), Namespace().signal("busy_target")
+    module = types.ModuleType("fx_busy.signals")
+    module.source, module.target = source, target
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    for number in range(300):
+        source.connect(lambda sender, number=number: number, weak=False)
+    source.connect(target.send)
+    target.connect(on_deepest)
+    records: list = []
+    with record(records.append):
+        source.send("app")
+    assert [r.name for r in records] == ["busy_target", "busy"]
+    assert records[0].parent == records[1].id

@@ -182,30 +182,39 @@ def drop(signal: Signal, receiver_id: Hashable) -> None:
 
 def redirect_forwards(signals: Iterable[Signal], original: Callable[..., Any],
                       replacement: Callable[..., Any]) -> Callable[[], None]:
-    """Make every forward among ``signals``' receivers call ``replacement``.
+    """Make every forward among ``signals`` (a receiver of one that is
+    ``original`` bound to another) call ``replacement``.
 
     CKAN forwards Flask's and Flask-Login's signals with
     ``flask.signals.request_started.connect(request_started.send)``: blinker
     keeps that bound method's *function*, so a ``Signal.send`` patched later is
-    never called through it. Each receiver that is ``original`` bound to a
-    signal is held, while redirected, as ``replacement`` bound to the same
-    signal, under the same id and in the same place. Returns the undo, which
-    leaves alone a forward disconnected in the meantime.
+    never called through it. Each such forward is held, while redirected, as
+    ``replacement`` bound to the same signal, under the same id and in the same
+    place. Returns the undo, which leaves alone a forward disconnected in the
+    meantime.
     """
-    undo: list[tuple[Signal, Hashable, Any, Any]] = []
+    signals = list(signals)
+    # A bound method's id is its function's and its instance's ids (in this order
+    # from blinker 1.6, the other way round in 1.5). A signal with few receivers
+    # has each looked at; one with many (a fire of 10,000) is asked for the ids
+    # of ``original`` bound to each of ``signals``, a dict lookup each.
     mark = id(original)
-    for signal in signals:
-        for rid, held in list(signal.receivers.items()):
-            # a bound method's id is a tuple holding its function's id (blinker 1.5
-            # to 1.9): other receivers, a thousand functions say, are passed over
-            if type(rid) is not tuple or mark not in rid:
-                continue
+    ids = [pair for target in signals for pair in ((mark, id(target)), (id(target), mark))]
+    undo: list[tuple[Signal, Hashable, Any, Any]] = []
+    for source in signals:
+        receivers = source.receivers
+        if len(receivers) <= len(ids):
+            candidates = [rid for rid in receivers if type(rid) is tuple and mark in rid]
+        else:
+            candidates = [rid for rid in ids if rid in receivers]
+        for rid in candidates:
+            held = receivers[rid]
             receiver: Any = held() if isinstance(held, _WEAK_TYPES) else held
             target = getattr(receiver, "__self__", None)
             if getattr(receiver, "__func__", None) is original and isinstance(target, Signal):
                 redirected = MethodType(replacement, target)
-                signal.receivers[rid] = redirected
-                undo.append((signal, rid, held, redirected))
+                receivers[rid] = redirected
+                undo.append((source, rid, held, redirected))
 
     def restore_forwards() -> None:
         for signal, rid, held, redirected in undo:
