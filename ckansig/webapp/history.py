@@ -73,19 +73,16 @@ class RequestSends:
     def roots(self) -> list[SendRecord]:
         """The sends no other send caused, each with its ``children``; only those
         of CKAN's namespaces or that caused one (Flask's template and app-context
-        sends are counted in :meth:`other_sends`, not shown)."""
+        sends are counted in :meth:`snapshot`'s ``other_sends``, not shown)."""
         return [root for root in link(self.records) if is_ckan_send(root)]
-
-    def other_sends(self) -> int:
-        shown = sum(1 for _ in walk(self.roots()))
-        return len(self.records) - shown
 
     def snapshot(self) -> dict[str, Any]:
         """The request and its send trees so far (secrets hidden), as
         ``/_ckansig/sends`` serves it."""
-        trees = []
+        trees, shown = [], 0
         for root in self.roots():
             tree = list(walk([root]))
+            shown += len(tree)
             redactor = Redactor(*(part for rec in tree for part in (rec.kwargs, rec.sender)))
             trees.append(send_tree_json(root, redactor))
         return {
@@ -96,7 +93,7 @@ class RequestSends:
             "time": self.time,
             "duration_ms": round(self.duration * 1000, 3),
             "sends": trees,
-            "other_sends": self.other_sends(),
+            "other_sends": len(self.records) - shown,
             "dropped": self.dropped,
         }
 
