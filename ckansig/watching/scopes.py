@@ -21,13 +21,18 @@ from typing import Any
 
 from ckansig.watching.recorder import scope
 
-__all__ = ["install"]
+__all__ = ["install", "request_line"]
+
+
+def request_line(environ: dict[str, Any]) -> tuple[str, str]:
+    """A WSGI request's method and path (no query string: it may hold a key),
+    which make its scope, ``GET /dataset``."""
+    return str(environ.get("REQUEST_METHOD") or "GET"), str(environ.get("PATH_INFO") or "/")
 
 
 def _request_scope(original: Callable[..., Any]) -> Callable[..., Any]:
     def wsgi_app(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
-        name = f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO') or '/'}"
-        with scope(name):
+        with scope(" ".join(request_line(environ))):
             return original(self, environ, start_response)
 
     return wsgi_app

@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from ckansig.webapp.history import RecordRequests, RequestSends, SendHistory
+from ckansig.webapp.history import RecordRequests, RequestSends, SendHistory, current_request
 
 __all__ = ["PANEL", "SENDS_PATH", "install", "installed"]
 
@@ -78,8 +78,6 @@ def _kept(request: RequestSends) -> bool:
 
 def _note_endpoint() -> None:
     from flask import request
-
-    from ckansig.webapp.history import current_request
 
     recorded = current_request()
     if recorded is not None:

@@ -24,6 +24,7 @@ from typing import Any
 from ckansig.values import Redactor
 from ckansig.watching.jsonl import link, send_tree_json, walk
 from ckansig.watching.recorder import SendRecord, record, scope
+from ckansig.watching.scopes import request_line
 
 __all__ = ["RecordRequests", "RequestSends", "SendHistory", "current_request", "is_ckan_send"]
 
@@ -168,8 +169,7 @@ class RecordRequests:
                  ) -> Iterable[bytes]:
         if self._recording is None or self.skip(environ):
             return self.app(environ, start_response)
-        request = RequestSends(str(environ.get("REQUEST_METHOD", "GET")),
-                               str(environ.get("PATH_INFO", "")) or "/")
+        request = RequestSends(*request_line(environ))
 
         def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
             code = status.split(" ", 1)[0]
