@@ -86,12 +86,20 @@ _GUARDED: tuple[Any, ...] = (json, json.encoder, json.decoder, json.JSONEncoder,
                              blinker.base.NamedSignal, blinker.base.Namespace)
 
 
+#: Set on the functions ckansig itself puts in place of blinker's (the
+#: recorder's wrappers of ``Signal.send``): :meth:`Interpreter.restore` leaves
+#: them, since a recorder a plugin started (the ckansig CKAN plugin's, say)
+#: must go on recording, and other recorders nest inside it.
+OWN_PATCH = "__ckansig_own_patch__"
+
+
 class Interpreter:
     """What ckansig's own code needs of the interpreter, as it was before
     plugin code ran (:meth:`take`), to be put back once it is done (:meth:`restore`).
 
     Restoring keeps what plugins added to ``sys.path`` (after the entries that
-    were there before), and never lowers a recursion limit a plugin raised.
+    were there before), never lowers a recursion limit a plugin raised, and
+    leaves ckansig's own patches (:data:`OWN_PATCH`) in place.
     """
 
     def __init__(self) -> None:
@@ -112,7 +120,8 @@ class Interpreter:
         for owner, saved in self.attributes:
             current = vars(owner)
             for name, value in saved.items():
-                if current.get(name, _MISSING) is not value:
+                now = current.get(name, _MISSING)
+                if now is not value and not getattr(now, OWN_PATCH, False):
                     setattr(owner, name, value)
 
 

@@ -169,7 +169,8 @@ class _Report:
                                                          default=None)
         self.failed_coverage = False
         self.current = "(outside tests)"
-        self.sends: list[SendRecord] = []  # the running test's sends only
+        #: the running test's sends only, compact (no argument values)
+        self.sends: list[dict[str, Any]] = []
         self.trees: dict[str, list[str]] = {}  # failing test -> its send trees, as text
         self.tallies: dict[str, _Tally] = {}
         self.coverage: Coverage = Coverage()
@@ -178,7 +179,9 @@ class _Report:
 
     def sink(self, rec: SendRecord) -> None:
         if self.show:
-            self.sends.append(rec)
+            from ckansig.watching.jsonl import compact_json
+
+            self.sends.append(compact_json(rec))
         tally = self.tallies.get(rec.key)
         if tally is None:
             tally = self.tallies[rec.key] = _Tally()
@@ -201,12 +204,12 @@ class _Report:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed and self.show and self.sends and report.nodeid not in self.trees:
-            from ckansig.watching.jsonl import link, tree_lines
+            from ckansig.output.sends_view import plain_tree
+            from ckansig.watching.jsonl import link_json
 
-            lines: list[str] = []
-            for root in link(self.sends):
-                lines += tree_lines(root, 1)
-            self.trees[report.nodeid] = lines
+            text = plain_tree("sends (receivers in the order they ran here: blinker "
+                              "promises none)", link_json(self.sends))
+            self.trees[report.nodeid] = ["  " + line for line in text.splitlines()]
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_call(self, item: pytest.Item) -> None:

@@ -10,10 +10,21 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "REDACTED", "Redactor", "is_secret_key", "jsonable", "safe_repr",
-           "short", "unrepresentable"]
+__all__ = [
+    "MAX_DEPTH",
+    "REDACTED",
+    "Redactor",
+    "collect_secrets",
+    "is_secret_key",
+    "jsonable",
+    "model_summary",
+    "safe_repr",
+    "short",
+    "unrepresentable",
+]
 
 #: Secret words found anywhere in a key, whatever the case and separators.
 _SECRET_PARTS = ("password", "passwd", "passphrase", "passcode", "secret", "token",
@@ -99,6 +110,47 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 _NO_SECRET = (bool, type(None))  # values that carry no secret, whatever their key
 
 
+def collect_secrets(source: Any, exact: set[str]) -> set[str]:
+    """Add to ``exact`` every value under a secret-looking key, one level at a time
+    (no recursion). A container is walked once in each role (secret or
+    not), so neither a cycle nor nesting past :data:`MAX_DEPTH` (shown as
+    markers anyway) is followed. A dict's secret keys are looked up once
+    per set of keys (:func:`_secret_keys`): big documents repeat a few shapes."""
+    plain: list[Any] = [source]  # containers outside any secret
+    hidden: list[Any] = []  # values under a secret key, and what they contain
+    walked: set[int] = set()
+    walked_hidden: set[int] = set()
+    for _ in range(MAX_DEPTH + 1):
+        next_plain: list[Any] = []
+        next_hidden: list[Any] = []
+        for value in plain:
+            if id(value) in walked or not _is_container(value):
+                continue
+            walked.add(id(value))
+            if isinstance(value, dict):
+                for key in _secret_keys_of(value):
+                    next_hidden.append(value[key])
+                items: Any = value.values()
+            else:
+                items = value
+            next_plain += [item for item in items if type(item) in _CONTAINERS or (
+                type(item) not in _SCALARS and isinstance(item, (dict, list, tuple)))]
+        for value in hidden:
+            kind = type(value)
+            if kind in _CONTAINERS or (kind not in _SCALARS and _is_container(value)):
+                if id(value) not in walked_hidden:
+                    walked_hidden.add(id(value))
+                    next_hidden += value.values() if isinstance(value, dict) else value
+            elif value is not None and kind is not bool:
+                text = value if kind is str else _text_of(value)
+                if text and (kind is str or text not in _SINGLETON_TEXTS):
+                    exact.add(text)
+        if not next_plain and not next_hidden:
+            break
+        plain, hidden = next_plain, next_hidden
+    return exact
+
+
 class Redactor:
     """Hides secrets: values under secret-looking keys, and any text that
     repeats one of those values (a receiver echoing a password in its return
@@ -108,6 +160,21 @@ class Redactor:
         self.enabled = enabled
         #: every secret value, whatever its length: hidden where a value is exactly it
         self.exact: set[str] = set()
+        if enabled:
+            for source in sources:
+                collect_secrets(source, self.exact)
+        self._index()
+
+    @classmethod
+    def of(cls, secrets: Iterable[str], enabled: bool = True) -> Redactor:
+        """A redactor hiding ``secrets`` (values already known to be secret)."""
+        redactor = cls(enabled=enabled)
+        if enabled:
+            redactor.exact = set(secrets)
+            redactor._index()
+        return redactor
+
+    def _index(self) -> None:
         #: the secrets long enough (3+ characters) to be hidden inside other text
         #: too; a shorter one would blank every word that happens to contain it
         self.secrets: list[str] = []
@@ -119,64 +186,24 @@ class Redactor:
         self.shortest = 3
         self._pieces: dict[str, list[str]] = {}
         self._piece_set: frozenset[str] = frozenset()
-        if enabled:
-            for source in sources:
-                self._collect(source)
-            self.secrets = sorted((s for s in self.exact if len(s) >= 3), key=_longest_first)
-            if self.secrets:
-                self.shortest = len(self.secrets[-1])
-            if len(self.secrets) > _FEW_SECRETS:
-                self._width = width = (self.shortest + 1) // 2
-                self._chunks = re.compile(f".{{{width}}}", re.DOTALL)
-                pieces = self._pieces
-                for secret in self.secrets:
-                    for piece in {secret[offset:offset + width] for offset in range(width)}:
-                        found = pieces.get(piece)
-                        if found is None:
-                            pieces[piece] = [secret]
-                        else:
-                            found.append(secret)
-                # a set answers "any of these chunks?" about 4x faster than the dict's keys
-                self._piece_set = frozenset(pieces)
-
-    def _collect(self, source: Any) -> None:
-        """Note every value under a secret-looking key, one level at a time
-        (no recursion). A container is walked once in each role (secret or
-        not), so neither a cycle nor nesting past :data:`MAX_DEPTH` (shown as
-        markers anyway) is followed. A dict's secret keys are looked up once
-        per set of keys (:func:`_secret_keys`): big documents repeat a few shapes."""
-        plain: list[Any] = [source]  # containers outside any secret
-        hidden: list[Any] = []  # values under a secret key, and what they contain
-        walked: set[int] = set()
-        walked_hidden: set[int] = set()
-        for _ in range(MAX_DEPTH + 1):
-            next_plain: list[Any] = []
-            next_hidden: list[Any] = []
-            for value in plain:
-                if id(value) in walked or not _is_container(value):
-                    continue
-                walked.add(id(value))
-                if isinstance(value, dict):
-                    for key in _secret_keys_of(value):
-                        next_hidden.append(value[key])
-                    items: Any = value.values()
-                else:
-                    items = value
-                next_plain += [item for item in items if type(item) in _CONTAINERS or (
-                    type(item) not in _SCALARS and isinstance(item, (dict, list, tuple)))]
-            for value in hidden:
-                kind = type(value)
-                if kind in _CONTAINERS or (kind not in _SCALARS and _is_container(value)):
-                    if id(value) not in walked_hidden:
-                        walked_hidden.add(id(value))
-                        next_hidden += value.values() if isinstance(value, dict) else value
-                elif value is not None and kind is not bool:
-                    text = value if kind is str else _text_of(value)
-                    if text and (kind is str or text not in _SINGLETON_TEXTS):
-                        self.exact.add(text)
-            if not next_plain and not next_hidden:
-                return
-            plain, hidden = next_plain, next_hidden
+        if not self.enabled:
+            return
+        self.secrets = sorted((s for s in self.exact if len(s) >= 3), key=_longest_first)
+        if self.secrets:
+            self.shortest = len(self.secrets[-1])
+        if len(self.secrets) > _FEW_SECRETS:
+            self._width = width = (self.shortest + 1) // 2
+            self._chunks = re.compile(f".{{{width}}}", re.DOTALL)
+            pieces = self._pieces
+            for secret in self.secrets:
+                for piece in {secret[offset:offset + width] for offset in range(width)}:
+                    found = pieces.get(piece)
+                    if found is None:
+                        pieces[piece] = [secret]
+                    else:
+                        found.append(secret)
+            # a set answers "any of these chunks?" about 4x faster than the dict's keys
+            self._piece_set = frozenset(pieces)
 
     def value(self, value: Any, depth: int = 0, seen: frozenset[int] = frozenset()) -> Any:
         """``value`` with secret-keyed entries replaced (a copy; never mutates).
@@ -199,7 +226,9 @@ class Redactor:
             _text_of(value) in self.exact
         ):
             return REDACTED  # a numeric secret, repeated elsewhere (as the sender, say)
-        return value
+        if type(value) in _SCALARS or isinstance(value, (int, float)):
+            return value
+        return _Shown(_object_text(value))
 
     def text(self, text: str) -> str:
         """``text`` with every known secret value replaced: the whole text when
@@ -237,6 +266,54 @@ class Redactor:
 
 
 # -- showing values ---------------------------------------------------------------
+
+
+class _Shown:
+    """An object as it may be shown: its repr is the text given."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+#: ``name=`` or ``'name':`` in a repr: a field an object shows of itself
+_FIELD = re.compile(r"""['"]?([A-Za-z_][A-Za-z0-9_]*)['"]?\s*[=:]""")
+
+
+def _object_text(value: Any) -> str:
+    """How an object other than plain data is shown: a database model object
+    (SQLAlchemy-mapped: CKAN's ``User``, ``Package``) by its type, id and name
+    only, read without touching the database; any other object by its repr,
+    unless that repr shows a secret-named field (``password=``), when it is
+    summarized the same way. A repr that raises gives a marker."""
+    try:
+        fields = object.__getattribute__(value, "__dict__")
+    except Exception:
+        fields = None
+    if not isinstance(fields, dict):
+        fields = {}
+    if "_sa_instance_state" in fields:
+        return model_summary(value, fields)
+    try:
+        text = repr(value)
+    except Exception as exc:  # a broken __repr__ belongs to the plugin
+        return unrepresentable(f"{type(value).__name__}, repr() raised {type(exc).__name__}")
+    if any(is_secret_key(name) for name in _FIELD.findall(text)):
+        return model_summary(value, fields)
+    return text
+
+
+def model_summary(value: Any, fields: dict[str, Any]) -> str:
+    """``<User id='…' name='bob'>``: the type, and the id and name the object
+    holds (loaded already; nothing is fetched)."""
+    parts = [f"{key}={short(_text_of(fields[key]), 60)!r}" for key in ("id", "name")
+             if key in fields and isinstance(fields[key], (str, int))]
+    return f"<{type(value).__name__}{''.join(' ' + part for part in parts)}>"
+
 
 
 def short(text: str, limit: int = 200) -> str:

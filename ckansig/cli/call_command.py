@@ -42,8 +42,6 @@ def call_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...
     """
     from ckansig import output
     from ckansig.firing.arguments import build_call
-    from ckansig.values import Redactor
-    from ckansig.watching.jsonl import walk
 
     with usage_errors():
         _, data = build_call(None, kwargs=data_json, kw=kw)
@@ -51,10 +49,7 @@ def call_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...
     with usage_errors():
         call = ckan_app.call(action, data, user=user, commit=commit)
     with POLICY.building_output():
-        sources: list[Any] = [data, call.result]
-        for rec in walk(call.roots):
-            sources += [rec.kwargs, rec.sender]
-        redactor = Redactor(*sources, enabled=not no_redact)
+        redactor = call.secrets.redactor(not no_redact)  # the call's scope's secrets
         if fmt == "json":
             echo_json(output.call_json(call, redactor))
         else:

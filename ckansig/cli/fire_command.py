@@ -81,7 +81,6 @@ def fire_command(
     from ckansig import output
     from ckansig.firing import FireInterrupted, fire
     from ckansig.firing.arguments import build_call
-    from ckansig.values import Redactor
 
     if (user is not None or commit) and not app:
         raise click.UsageError("--user and --commit go with --app")
@@ -92,7 +91,6 @@ def fire_command(
     with usage_errors(), POLICY.building_output():  # ckansig's own data: no garbage cycles
         sender, kwargs = build_call(info.core, sender=sender, sender_given=sender is not None,
                                     kwargs=kwargs_json, kw=kw, objects=objects)
-        redactor = Redactor(kwargs, enabled=not no_redact)
     options: dict[str, Any] = {"stop_on_error": stop_on_error, "dry_run": dry_run,
                                "capture_output": True, "timeout": timeout}
     try:
@@ -106,12 +104,8 @@ def fire_command(
         trace = stopped.trace
     done_with_plugins(ctx)
     with POLICY.building_output():
-        if trace.nested and not no_redact:  # the secrets of the sends receivers made too
-            nested = [rec for sends in trace.nested.values() for rec in sends]
-            more = Redactor(*(rec.kwargs for rec in nested), *(rec.sender for rec in nested))
-            if not more.exact <= redactor.exact:  # (rebuilt only when there are new ones)
-                redactor = Redactor(kwargs, *(rec.kwargs for rec in nested),
-                                    *(rec.sender for rec in nested))
+        # the secrets of the arguments and of every send the receivers made
+        redactor = trace.secrets.redactor(not no_redact)
         if fmt == "json":
             echo_json_text(output.trace_json(trace, redactor))
         else:

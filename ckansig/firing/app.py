@@ -28,6 +28,7 @@ from ckansig.errors import CkansigError, UsageProblem, exc_text
 from ckansig.firing.run import fire
 from ckansig.firing.trace import Calls, DbChanges, Trace
 from ckansig.model import Registry, SignalInfo
+from ckansig.redaction import SecretBook
 
 __all__ = ["ActionCall", "AppError", "CkanApp", "DatabaseWatch"]
 
@@ -82,15 +83,16 @@ class CkanApp:
         back unless ``commit``)."""
         from ckan import logic
 
-        from ckansig.watching.jsonl import link
         from ckansig.watching.recorder import record, scope
+        from ckansig.watching.records import link
 
         with self.flask_app.test_request_context("/"):
             function = _find_action(action)
             sends: list[Any] = []
             watch = _SendWatch()
             with _logged_in(user), _transaction(commit, watch), record(sends.append), \
-                    scope(f"call {action}"):
+                    scope(f"call {action}") as secrets:
+                secrets.learn(data_dict)
                 result: Any = None
                 error: BaseException | None = None
                 try:
@@ -99,14 +101,16 @@ class CkanApp:
                     error = exc
                 except Exception as exc:  # an action's own failure is the finding
                     error = exc
+        secrets.learn(result)
         return ActionCall(action, dict(data_dict), user, commit, result, error, link(sends),
-                          watch.changes, watch.total)
+                          watch.changes, watch.total, secrets)
 
 
 class ActionCall(NamedTuple):
     """What ``ckansig call`` found: the action's result or error, the sends it
-    caused (``roots``, each with its ``children``), and the database changes
-    per receiver (by send id and receiver id) and in all."""
+    caused (``roots``, each with its ``children``), the database changes per
+    receiver (by send id and receiver position) and in all, and the secrets
+    of its scope (hidden by every view of it)."""
 
     action: str
     data_dict: dict[str, Any]
@@ -115,8 +119,9 @@ class ActionCall(NamedTuple):
     result: Any
     error: BaseException | None
     roots: list[Any]
-    changes: dict[tuple[int, Any], DbChanges]
+    changes: dict[tuple[int, int], DbChanges]
     total: DbChanges
+    secrets: SecretBook
 
 
 def _find_action(name: str) -> Any:
@@ -135,22 +140,21 @@ def _find_action(name: str) -> Any:
 
 class _SendWatch:
     """Counts the rows written while each receiver of a recorded send runs
-    (``changes``, by send id and receiver id) and in all (``total``)."""
+    (``changes``, by send id and receiver position) and in all (``total``)."""
 
     def __init__(self) -> None:
-        self.changes: dict[tuple[int, Any], DbChanges] = {}
+        self.changes: dict[tuple[int, int], DbChanges] = {}
         self.total: DbChanges = {}
 
     def after_flush(self, session: Any, flush_context: Any) -> None:
-        from ckansig.loading.blinker_state import make_id
-        from ckansig.watching.recorder import current_send, running_receiver
+        from ckansig.watching.recorder import current_send, running_position
 
         rec = current_send()
         where = None
         if rec is not None:
-            receiver = running_receiver(rec, 1)
-            if receiver is not None:
-                where = self.changes.setdefault((rec.id, make_id(receiver)), {})
+            index = running_position(rec, 1)[0]
+            if index is not None:
+                where = self.changes.setdefault((rec.id, index), {})
         for table, op in _flushed(session):
             for tables in (self.total, where):
                 if tables is not None:

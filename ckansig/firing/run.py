@@ -37,9 +37,8 @@ from ckansig.firing.capture import Capture
 from ckansig.firing.snapshots import Snapshot
 from ckansig.firing.trace import Calls, DbChanges, Ended, Extra, ReceiverTimeout, Trace
 from ckansig.isolation import CTRL_C, watching_ctrl_c
-from ckansig.loading import blinker_state
 from ckansig.model import Registry, Sender, SignalInfo
-from ckansig.watching.recorder import SendRecord, record, sending
+from ckansig.watching.recorder import SendRecord, current_scope, record, sending
 
 __all__ = ["FireInterrupted", "Observer", "ReceiverTimeout", "fire"]
 
@@ -86,6 +85,9 @@ def fire(
     """
     kwargs = dict(kwargs or {})
     signal = info.signal
+    # the secrets of this send, hidden in every send it causes (its scope's book)
+    secrets = current_scope()[1]
+    secrets.learn(kwargs, sender)
     interrupted = False
     nested: dict[int | None, list[SendRecord]] = {}
     notes = _sender_notes(info, sender)
@@ -104,7 +106,8 @@ def fire(
         if observer is not None:
             observer.attach(calls)
         # the sends receivers make are recorded, as children of this fire
-        root = SendRecord(signal, sender, kwargs, False, 0.0)
+        root = SendRecord(signal, sender, kwargs, False, 0.0, secrets=secrets)
+        root._position = calls.results.__len__  # the receiver running is the next to finish
         sends: list[SendRecord] = []
         recording = record(sends.append) if tree else contextlib.nullcontext()
         with watching_ctrl_c(), _session(capture_output, timeout) as session, \
@@ -121,7 +124,8 @@ def fire(
                   stop_on_error=stop_on_error, muted=muted, notes=notes,
                   unchecked=snapshot.unchecked if snapshot is not None else (),
                   db_changes=observer.db_changes if observer is not None else None,
-                  timeout=timeout or None, interrupted=interrupted, nested=nested)
+                  timeout=timeout or None, interrupted=interrupted, nested=nested,
+                  secrets=secrets)
     if trace.interrupted:
         raise FireInterrupted(trace)
     return trace
@@ -145,13 +149,11 @@ def _attach(calls: Calls, root: SendRecord,
             for child in children:
                 child.children = by_parent.get(child.id, [])
                 pending.append(child.id)
-    index_of: dict[Any, int] = {}
-    for index, receiver in enumerate(calls.receivers):
-        index_of.setdefault(blinker_state.make_id(receiver), index)
     made: dict[int, list[SendRecord]] = {}
     for rec in under.get(root.id, ()):
-        at = index_of.get(blinker_state.make_id(rec.via)) if rec.via is not None else None
-        if at is not None:  # else made by code the stack does not lead back to a receiver
+        at = rec.via_index  # the receiver running when it was sent, by position
+        if at is not None and at < len(calls.receivers):
+            rec.via = calls.receivers[at]
             made.setdefault(at, []).append(rec)
     for index, records in made.items():
         _extra(calls.extras, index).sends = tuple(records)

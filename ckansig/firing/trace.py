@@ -17,6 +17,7 @@ from ckansig.firing.snapshots import top_level_keys
 from ckansig.loading import blinker_state
 from ckansig.loading.describing import describe
 from ckansig.model import CallableInfo, Registry, SignalInfo, Subscription
+from ckansig.redaction import SecretBook
 
 if TYPE_CHECKING:
     from ckansig.watching.recorder import SendRecord
@@ -150,6 +151,7 @@ class Trace:
         muted: bool = False, notes: list[str] | None = None, unchecked: tuple[str, ...] = (),
         db_changes: dict[int, DbChanges] | None = None, timeout: float | None = None,
         interrupted: bool = False, nested: dict[int | None, list[SendRecord]] | None = None,
+        secrets: SecretBook | None = None,
     ) -> None:
         self.registry = registry
         self.signal = info
@@ -170,6 +172,9 @@ class Trace:
         #: the sends receivers made, by the id of the send they happened in
         #: (their own children included): see :attr:`ReceiverTrace.children`
         self.nested = nested or {}
+        #: the secrets of the send's scope, learned from its arguments and from
+        #: every send it caused: what every view of it hides
+        self.secrets = secrets if secrets is not None else SecretBook()
         self._columns: Columns | None = None
         self._receivers: list[ReceiverTrace] | None = None
 

@@ -49,8 +49,8 @@ def print_call(out: Console, call: ActionCall, redactor: Redactor) -> None:
     from rich.text import Text
     from rich.tree import Tree
 
-    from ckansig.output.sends_view import add_send, db_summary
-    from ckansig.watching.jsonl import walk
+    from ckansig.output.sends_view import ORDER_CAVEAT, add_send, db_summary
+    from ckansig.watching.records import walk
 
     head = Text("call ", style="bold")
     head.append(clean(call.action), style="bold cyan")
@@ -63,9 +63,11 @@ def print_call(out: Console, call: ActionCall, redactor: Redactor) -> None:
     else:
         out.print(Text("result: " + clean(safe_repr(call.result, redactor, 200))))
     tree = Tree(Text(f"{sum(1 for _ in walk(call.roots))} send(s) caused", style="bold"))
-    for rec in call.roots:
-        add_send(tree, rec, redactor, call.changes)
+    for send in call_json(call, redactor)["sends"]:
+        add_send(tree, send)
     out.print(tree)
+    if call.roots:
+        out.print(Text(f"({ORDER_CAVEAT})", style="dim"))
     done = "committed" if call.commit else "rolled back"
     total = db_summary(call.total) or "nothing"
     out.print(Text(f"database, in all: {clean(total)} ({done})", style="magenta"))

@@ -51,6 +51,7 @@ def trace_json(trace: Trace, redactor: Redactor) -> str:
         "interrupted": trace.interrupted,
         "notes": [redactor.text(n) for n in trace.notes],
         "unchecked": list(trace.unchecked),
+        **_not_called(trace),
         "summary": trace_summary(trace),
     }
     fragments = [f"{_string(key)}:{_dumps(value)}" for key, value in head.items()]
@@ -138,6 +139,19 @@ def _error_value(error: ErrorInfo | None, redactor: Redactor) -> dict[str, Any] 
 def _results(c: Columns, redactor: Redactor) -> list[str]:
     return [_string(safe_repr(result, redactor)) if status == "ok" else "null"
             for status, result in zip(c.status, c.result, strict=True)]
+
+
+def _not_called(trace: Trace) -> dict[str, Any]:
+    """The receivers the fire did not call, as every send shows them: connected
+    for other senders (``filtered``), or already garbage (``dead``)."""
+    from ckansig.watching.records import not_called
+
+    if trace.dry_run or trace.muted:
+        return {"filtered": [], "dead": 0}
+    skipped = not_called(trace.signal.signal, trace.sender)
+    from ckansig.loading.describing import describe
+
+    return {"filtered": [describe(r).name for r in skipped.filtered], "dead": skipped.dead}
 
 
 def _children(sends: tuple[SendRecord, ...], redactor: Redactor) -> list[dict[str, Any]]:
@@ -246,7 +260,18 @@ def print_trace(out: Console, trace: Trace, redactor: Redactor) -> None:
         for index, r in enumerate(trace.receivers, 1):
             table.add_row(*_trace_row(index, r, redactor))
         out.print(table)
+        if len(trace.receivers) > 1:
+            from ckansig.output.sends_view import ORDER_CAVEAT
+
+            out.print(Text(f"({ORDER_CAVEAT})", style="dim"))
         _print_children(out, trace, redactor)
+    skipped = _not_called(trace)
+    if skipped["filtered"]:
+        out.print(Text(clean("not called (sender filter): " + ", ".join(skipped["filtered"])),
+                       style="dim"))
+    if skipped["dead"]:
+        out.print(Text(f"not called: {skipped['dead']} dead receiver(s) (garbage-collected)",
+                       style="dim"))
     summary = trace_summary(trace)
     line = Text(f"{summary['receivers']} receiver(s): {summary['ok']} ok, "
                 f"{summary['error']} raised", style="bold")
@@ -273,8 +298,8 @@ def _print_children(out: Console, trace: Trace, redactor: Redactor) -> None:
     for index, r in enumerate(trace.receivers, 1):
         if r.children:
             tree = Tree(Text(clean(f"sends made by #{index} {r.receiver.name}"), style="bold"))
-            for rec in r.children:
-                add_send(tree, rec, redactor)
+            for send in _children(r.children, redactor):
+                add_send(tree, send)
             out.print(tree)
 
 

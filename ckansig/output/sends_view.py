@@ -1,22 +1,24 @@
 """Send trees for people: a send, its receivers, and under each receiver the
-sends it made (``fire``'s children, ``call``'s sends)."""
+sends it made. Every surface draws its trees here, from the one JSON shape of
+a send (:mod:`ckansig.watching.jsonl`, secrets already hidden): ``fire``'s
+children, ``call``'s sends, ``trace --tree`` and the pytest plugin's report."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ckansig.output.terminal import clean
-from ckansig.values import safe_repr
 
 if TYPE_CHECKING:
     from rich.tree import Tree
 
     from ckansig.firing.trace import DbChanges
-    from ckansig.values import Redactor
-    from ckansig.watching.recorder import SendRecord
 
-__all__ = ["add_send", "db_summary"]
+__all__ = ["ORDER_CAVEAT", "add_send", "db_summary", "plain_tree", "send_label"]
+
+#: Said wherever receivers are shown in the order they ran.
+ORDER_CAVEAT = ("receivers are shown in the order they ran here; blinker does not promise "
+                "an order (1.8+ keeps them in sets), so CKAN may run them in another")
 
 
 def db_summary(changes: DbChanges) -> str:
@@ -30,33 +32,72 @@ def db_summary(changes: DbChanges) -> str:
     return ", ".join(parts)
 
 
-def add_send(node: Tree, rec: SendRecord, redactor: Redactor,
-             changes: Mapping[tuple[int, Any], DbChanges] | None = None) -> None:
-    """Add ``rec`` under ``node``: its receivers with their results (and the
-    rows each wrote, from ``changes``), each with the sends it made."""
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _shown(value: Any, limit: int) -> str:
+    """A JSON value of a send as the tree shows it: its repr, cut."""
+    return _cut(repr(value), limit)
+
+
+def send_label(send: dict[str, Any]) -> str:
+    """``ckan:user_created sender='bob' kwargs={...}``."""
+    key = f"{send['namespace']}:{send['signal']}" if send.get("namespace") else send["signal"]
+    label = f"{key} sender={_shown(send.get('sender'), 60)}"
+    if send.get("kwargs"):
+        label += f" kwargs={_shown(send['kwargs'], 80)}"
+    return label
+
+
+def _receiver_line(receiver: dict[str, Any]) -> str:
+    line = f"{receiver['receiver']}: {receiver['status']}"
+    error = receiver.get("error")
+    if receiver["status"] == "ok" and receiver.get("result") is not None:
+        line += f" -> {_cut(str(receiver['result']), 80)}"
+    elif error:
+        line += f" {error['type']}: {error['message']}"
+    if receiver.get("db_changes"):
+        line += f"  [database: {db_summary(receiver['db_changes'])}]"
+    return line
+
+
+def add_send(node: Tree, send: dict[str, Any]) -> None:
+    """Add ``send`` (a send tree as JSON) under ``node``: its receivers with
+    their results (and the rows each wrote), each with the sends it made, and
+    the receivers it did not call."""
     from rich.text import Text
 
-    from ckansig.errors import first_line
-    from ckansig.loading.blinker_state import make_id
-    from ckansig.loading.describing import describe
-    from ckansig.watching.jsonl import children_by_receiver
-
-    label = f"{rec.key} sender={safe_repr(rec.sender, redactor, 60)}"
-    if rec.kwargs:
-        label += f" kwargs={safe_repr(rec.kwargs, redactor, 80)}"
-    branch = node.add(Text(clean(label), style="bold cyan"))
-    if not rec.outcomes:
+    branch = node.add(Text(clean(send_label(send)), style="bold cyan"))
+    if not send["receivers"]:
         branch.add(Text("no receivers", style="dim"))
-    for outcome, sends in zip(rec.outcomes, children_by_receiver(rec), strict=True):
-        line = f"{describe(outcome.receiver).name}: {outcome.status}"
-        if outcome.status == "ok":
-            line += f" -> {safe_repr(outcome.result, redactor, 80)}"
-        elif outcome.error is not None:
-            line += f" {type(outcome.error).__name__}: " + redactor.text(
-                first_line(outcome.error))
-        wrote = (changes or {}).get((rec.id, make_id(outcome.receiver)))
-        if wrote:
-            line += f"  [database: {db_summary(wrote)}]"
-        leaf = branch.add(Text(clean(line), style="red" if outcome.status == "error" else ""))
-        for child in sends:
-            add_send(leaf, child, redactor, changes)
+    for receiver in send["receivers"]:
+        failed = receiver["status"] == "error"
+        leaf = branch.add(Text(clean(_receiver_line(receiver)), style="red" if failed else ""))
+        for child in receiver.get("children", ()):
+            add_send(leaf, child)
+    for child in send.get("unplaced", ()):
+        add_send(branch, child)
+    if send.get("filtered"):
+        branch.add(Text(clean("not called (sender filter): " + ", ".join(send["filtered"])),
+                        style="dim"))
+    if send.get("dead"):
+        branch.add(Text(f"not called: {send['dead']} dead receiver(s) (garbage-collected)",
+                        style="dim"))
+
+
+def plain_tree(title: str, sends: list[dict[str, Any]], width: int = 120) -> str:
+    """``sends`` drawn under ``title`` as plain text (no colour), for reports."""
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+    from rich.tree import Tree
+
+    tree = Tree(Text(clean(title)))
+    for send in sends:
+        add_send(tree, send)
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None, highlight=False,
+            emoji=False).print(tree)
+    return buffer.getvalue()

@@ -54,45 +54,21 @@ def print_trace_summary(out: Console, path: str, kept: str | None, tree: bool = 
 
 def print_send_trees(out: Console, sends: list[dict[str, Any]]) -> None:
     """Each scope's sends as a tree: a send, its receivers, and under each
-    receiver the sends it caused."""
+    receiver the sends it caused (linked by position, as every tree is)."""
     from rich.text import Text
     from rich.tree import Tree
 
-    known = {send.get("id") for send in sends}
-    children: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
+    from ckansig.output.sends_view import ORDER_CAVEAT, add_send
+    from ckansig.watching.jsonl import link_json
+
     scopes: dict[Any, list[dict[str, Any]]] = {}
-    for send in sends:
-        parent = send.get("parent")
-        if parent is not None and parent in known:
-            children.setdefault((parent, send.get("via")), []).append(send)
-        else:
-            scopes.setdefault(send.get("scope"), []).append(send)
-
-    def add(node: Tree, send: dict[str, Any]) -> None:
-        key = signal_key(send["namespace"], send["signal"])
-        label = f"{key} sender={send['sender']!r}"
-        if send.get("orphan"):
-            label += " (no receiver)"
-        branch = node.add(Text(clean(label), style="bold"))
-        for receiver in send["receivers"]:
-            status = receiver["status"]
-            line = f"{receiver['receiver']}: {status}"
-            if status == "ok" and receiver.get("result") is not None:
-                line += f" -> {receiver['result']}"
-            elif receiver.get("error"):
-                line += f" {receiver['error']['type']}: {receiver['error']['message']}"
-            sub = branch.add(Text(clean(line), style="red" if status == "error" else ""))
-            for child in children.get((send.get("id"), receiver["receiver"]), ()):
-                add(sub, child)
-        for child in children.get((send.get("id"), None), ()):  # receiver not known
-            add(branch, child)
-        if send.get("filtered"):
-            branch.add(Text(clean("not called (sender filter): " + ", ".join(send["filtered"])),
-                            style="dim"))
-
+    for send in link_json(sends):
+        scopes.setdefault(send.get("scope"), []).append(send)
     for name, roots in scopes.items():
         root = Tree(Text(clean(f"scope: {name}" if name else "outside any scope"),
                          style="bold underline"))
         for send in roots:
-            add(root, send)
+            add_send(root, send)
         out.print(root)
+    if scopes:
+        out.print(Text(f"({ORDER_CAVEAT})", style="dim"))

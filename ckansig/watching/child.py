@@ -113,11 +113,10 @@ class _Writer:
         if self.write_error is not None:
             return
         try:
-            from ckansig.values import Redactor
-            from ckansig.watching.jsonl import record_json
+            from ckansig.watching.jsonl import record_json, redactor_of
 
-            redactor = Redactor(rec.kwargs, rec.sender, enabled=self.redact)
-            line = json.dumps(record_json(rec, redactor), default=repr) + "\n"
+            line = json.dumps(record_json(rec, redactor_of(rec, self.redact)),
+                              default=repr) + "\n"
         except Exception as exc:
             from ckansig.errors import exc_text
 
@@ -142,11 +141,15 @@ def _run(kind: str, target: str, program_argv: list[str], stream: Any, pattern: 
          redact: bool) -> None:
     writer = _Writer(stream, pattern, redact)
     sys.argv = program_argv
-    name = " ".join([os.path.basename(program_argv[0]), *program_argv[1:]])
+    from ckansig.redaction import SecretBook, redact_argv
     from ckansig.watching import scopes
 
+    # the command line's words are kept, the values of its secret options hidden
+    shown, secrets = redact_argv([os.path.basename(program_argv[0]), *program_argv[1:]])
+    if not redact:
+        shown, secrets = [os.path.basename(program_argv[0]), *program_argv[1:]], set()
     unscope = scopes.install()  # each request and job a scope of its own
-    with record(writer), scope(f"command {name}"):
+    with record(writer), scope(f"command {' '.join(shown)}", SecretBook(secrets)):
         try:
             if kind == "module":
                 try:

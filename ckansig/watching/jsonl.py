@@ -1,103 +1,135 @@
-"""``ckansig trace``'s file: one JSON line per recorded send, written by the
-traced program's process and read back for the summary."""
+"""A send as JSON: the one shape every surface writes (``trace``'s file, one
+line per send; ``fire``'s and ``call``'s trees; the panel's history), declared
+in ``ckansig/schemas/send.schema.json``.
+
+Secrets are hidden by the redactor of the send's scope
+(:meth:`ckansig.redaction.SecretBook.redactor`) unless the caller gives one.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ckansig.errors import first_line
 from ckansig.loading.describing import describe
 from ckansig.values import Redactor, jsonable, safe_repr
-from ckansig.watching.recorder import LOST, SendRecord
+from ckansig.watching.records import (
+    LOST,
+    SendRecord,
+    children_by_receiver,
+    link_by,
+    not_called,
+)
 
-__all__ = ["read_jsonl", "record_json"]
+__all__ = ["compact_json", "link_json", "read_jsonl", "record_json", "redactor_of",
+           "send_tree_json"]
+
+
+def redactor_of(rec: SendRecord, enabled: bool = True) -> Redactor:
+    """The redactor for ``rec``: its scope's secrets (see :mod:`ckansig.redaction`)."""
+    if rec.secrets is None:
+        return Redactor(rec.kwargs, rec.sender, enabled=enabled)
+    return rec.secrets.redactor(enabled)
+
+
+def _error_json(error: BaseException | None, redactor: Redactor) -> dict[str, Any] | None:
+    if error is None:
+        return None
+    return {"type": type(error).__name__, "message": redactor.text(first_line(error))}
 
 
 def record_json(rec: SendRecord, redactor: Redactor | None = None) -> dict[str, Any]:
-    """One recorded send as a JSON line (secrets hidden unless ``redactor`` says not)."""
-    redactor = redactor or Redactor(rec.kwargs, rec.sender)
+    """One recorded send, without its children: a line of trace's file."""
+    redactor = redactor_of(rec) if redactor is None else redactor
     receivers = []
     for outcome in rec.outcomes:
-        error = outcome.error
         receivers.append({
-            "receiver": describe(outcome.receiver).name,
+            "receiver": redactor.text(describe(outcome.receiver).name),
             "status": outcome.status,
             "duration_ms": None if outcome.duration is None else round(outcome.duration * 1000, 4),
             "result": safe_repr(outcome.result, redactor)
             if outcome.status == "ok" and outcome.result is not LOST else None,
-            "error": None if error is None else {
-                "type": type(error).__name__,
-                "message": redactor.text(first_line(error)),
-            },
+            "error": _error_json(outcome.error, redactor),
         })
+    skipped = not_called(rec.signal, rec.sender)
     return {
         "id": rec.id,
         "parent": rec.parent,
+        "via_index": rec.via_index,
         "via": None if rec.via is None else describe(rec.via).name,
-        "scope": rec.scope,
+        "scope": None if rec.scope is None else redactor.text(rec.scope),
         "time": rec.time,
-        "signal": rec.name,
+        "signal": redactor.text(rec.name),
         "namespace": rec.namespace,
         "sender": jsonable(rec.sender, redactor),
         "kwargs": jsonable(rec.kwargs, redactor),
         "async": rec.is_async,
         "duration_ms": round(rec.duration * 1000, 4),
         "receivers": receivers,
-        **_not_called(rec),
-        "error": None if rec.error is None else {
-            "type": type(rec.error).__name__,
-            "message": redactor.text(first_line(rec.error)),
-        },
+        "filtered": [describe(receiver).name for receiver in skipped.filtered],
+        "dead": skipped.dead,
+        "orphan": not rec.outcomes,
+        "error": _error_json(rec.error, redactor),
     }
 
 
-def send_tree_json(rec: SendRecord, redactor: Redactor,
-                   changes: Mapping[tuple[int, Any], Any] | None = None) -> dict[str, Any]:
-    """``rec`` as :func:`record_json` gives it, each receiver with the sends it
-    made under ``"children"``, recursively (``rec.children``, filled in by fire
-    and :func:`link`); with ``changes`` (by send id and receiver id), each
-    receiver's ``"db_changes"`` too."""
-    from ckansig.loading.blinker_state import make_id
+def compact_json(rec: SendRecord) -> dict[str, Any]:
+    """``rec`` in the same shape, without its argument values and results
+    (``"kwargs"`` absent): what the pytest plugin keeps of every send of a test."""
+    redactor = redactor_of(rec)
+    return {
+        "id": rec.id,
+        "parent": rec.parent,
+        "via_index": rec.via_index,
+        "scope": None,
+        "signal": redactor.text(rec.name),
+        "namespace": rec.namespace,
+        "sender": safe_repr(rec.sender, redactor, 60) if not isinstance(rec.sender, str)
+        else redactor.text(rec.sender[:60]),
+        "receivers": [{"receiver": describe(outcome.receiver).name, "status": outcome.status,
+                       "error": _error_json(outcome.error, redactor)}
+                      for outcome in rec.outcomes],
+        "orphan": not rec.outcomes,
+    }
 
+
+def send_tree_json(rec: SendRecord, redactor: Redactor | None = None,
+                   changes: Mapping[tuple[int, int], Any] | None = None) -> dict[str, Any]:
+    """``rec`` as :func:`record_json` gives it, each receiver with the sends it
+    made under ``"children"``, recursively (``rec.children``, filled in by
+    :func:`~ckansig.watching.records.link`); with ``changes`` (by send id and
+    receiver position), each receiver's ``"db_changes"`` too. Sends no
+    receiver position leads back to are under the send's ``"unplaced"``."""
+    redactor = redactor_of(rec) if redactor is None else redactor
     document = record_json(rec, redactor)
-    for receiver, outcome, sends in zip(document["receivers"], rec.outcomes,
-                                        children_by_receiver(rec), strict=True):
+    made, unplaced = children_by_receiver(rec)
+    for index, (receiver, sends) in enumerate(zip(document["receivers"], made, strict=True)):
         if changes is not None:
-            receiver["db_changes"] = changes.get((rec.id, make_id(outcome.receiver)), {})
+            receiver["db_changes"] = changes.get((rec.id, index), {})
         receiver["children"] = [send_tree_json(child, redactor, changes) for child in sends]
+    document["unplaced"] = [send_tree_json(child, redactor, changes) for child in unplaced]
     return document
 
 
-def children_by_receiver(rec: SendRecord) -> list[list[SendRecord]]:
-    """The sends each receiver of ``rec`` made (in the order of ``rec.outcomes``)."""
-    from ckansig.loading.blinker_state import make_id
-
-    made: dict[Any, list[SendRecord]] = {}
-    for child in rec.children or ():
-        if child.via is not None:
-            made.setdefault(make_id(child.via), []).append(child)
-    return [made.get(make_id(outcome.receiver), []) for outcome in rec.outcomes]
-
-
-def _not_called(rec: SendRecord) -> dict[str, Any]:
-    """The receivers the send did not call: connected for other senders
-    (``filtered``), or weakly connected and already garbage (``dead``)."""
-    from ckansig.loading.blinker_state import ANY_ID, connections, sender_id
-
-    try:
-        sid = sender_id(rec.sender)
-    except Exception:  # an unhashable sender: blinker could not file it either
-        sid = None
-    filtered, dead = [], 0
-    for connection in connections(rec.signal):
-        receiver = connection.ref()
-        if receiver is None:
-            dead += 1
-        elif ANY_ID not in connection.sender_ids and sid not in connection.sender_ids:
-            filtered.append(describe(receiver).name)
-    return {"filtered": filtered, "dead": dead, "orphan": not rec.outcomes}
+def link_json(sends: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lines of trace's file as trees: each send under its parent's
+    receiver at ``via_index`` (``"children"``), or in its ``"unplaced"``;
+    the roots are returned, in the order written."""
+    roots, children = link_by(sends, lambda s: s.get("id"), lambda s: s.get("parent"))
+    for send in sends:
+        receivers = send.get("receivers") or []
+        for receiver in receivers:
+            receiver.setdefault("children", [])
+        send.setdefault("unplaced", [])
+        for child in children.get(send.get("id"), ()):
+            index = child.get("via_index")
+            if isinstance(index, int) and 0 <= index < len(receivers):
+                receivers[index]["children"].append(child)
+            else:
+                send["unplaced"].append(child)
+    return roots
 
 
 def read_jsonl(path: str) -> list[dict[str, Any]]:
@@ -110,49 +142,3 @@ def read_jsonl(path: str) -> list[dict[str, Any]]:
             except ValueError:
                 continue
     return sends
-
-
-def link(records: list[SendRecord]) -> list[SendRecord]:
-    """Fill in each record's ``children`` from the parent ids; return the roots
-    (sends no other recorded send caused), in the order they were made."""
-    ordered = sorted(records, key=lambda r: r.id)
-    known = {rec.id: rec for rec in ordered}
-    roots = []
-    for rec in ordered:
-        rec.children = []
-    for rec in ordered:
-        parent = known.get(rec.parent) if rec.parent is not None else None
-        if parent is None:
-            roots.append(rec)
-        else:
-            assert parent.children is not None
-            parent.children.append(rec)
-    return roots
-
-
-def walk(records: list[SendRecord]) -> Iterator[SendRecord]:
-    """Each of ``records`` and, after it, every send it caused, depth first."""
-    for rec in records:
-        yield rec
-        yield from walk(rec.children or [])
-
-
-def tree_lines(rec: SendRecord, indent: int = 0) -> list[str]:
-    """``rec``, its receivers and the sends each made, as indented plain text
-    (secrets hidden), for the pytest plugin's report."""
-    redactor = Redactor(rec.kwargs, rec.sender)
-    pad = "  " * indent
-    lines = [f"{pad}{rec.key} sender={safe_repr(rec.sender, redactor, 60)}"
-             + (f" kwargs={safe_repr(rec.kwargs, redactor, 80)}" if rec.kwargs else "")
-             + ("" if rec.outcomes else " (no receiver)")]
-    for outcome, sends in zip(rec.outcomes, children_by_receiver(rec), strict=True):
-        line = f"{pad}  {describe(outcome.receiver).name}: {outcome.status}"
-        if outcome.status == "ok" and outcome.result is not LOST:
-            line += f" -> {safe_repr(outcome.result, redactor, 80)}"
-        elif outcome.error is not None:
-            line += f" {type(outcome.error).__name__}: " + redactor.text(
-                first_line(outcome.error))
-        lines.append(line)
-        for child in sends:
-            lines += tree_lines(child, indent + 2)
-    return lines

@@ -25,141 +25,38 @@ import sys
 import threading
 import time
 import traceback
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import CodeType, FrameType
-from typing import Any, Literal, NamedTuple
+from typing import Any
 
 from blinker import Signal
 
-from ckansig.model import signal_key
+from ckansig.isolation import OWN_PATCH
+from ckansig.redaction import SecretBook
+from ckansig.watching.records import (
+    LOST,
+    Outcome,
+    OutcomeStatus,
+    SendRecord,
+    renumber,
+    signal_identity,
+)
 
-__all__ = ["LOST", "Outcome", "OutcomeStatus", "SendRecord", "Sink", "current_send", "record",
-           "running_receiver", "scope", "sending", "signal_identity"]
-
-
-#: What happened to a receiver during a recorded send.
-OutcomeStatus = Literal["ok", "error", "not_reached", "unknown"]
-
-
-class _Lost:
-    def __repr__(self) -> str:
-        return "<lost: a later receiver raised>"
-
-
-#: The result of a receiver that returned before a later one raised: blinker's
-#: ``send`` loses it with the exception.
-LOST: Any = _Lost()
-
-
-class Outcome(NamedTuple):
-    """What one receiver did during a recorded send: status is "ok", "error",
-    "not_reached" (after the receiver that raised) or "unknown" (the send
-    raised and no receiver's code was in the traceback). ``result`` is
-    :data:`LOST` for a receiver that returned before a later one raised."""
-
-    receiver: Any
-    status: OutcomeStatus
-    result: Any = None
-    error: BaseException | None = None
-    #: seconds from the receiver's call to the next (None: not measured)
-    duration: float | None = None
-
-
-class SendRecord:
-    """One send: the signal, the arguments, and each receiver's outcome."""
-
-    __slots__ = ("_codes", "_marks", "children", "duration", "error", "id", "is_async", "kwargs",
-                 "name", "namespace", "outcomes", "parent", "scope", "sender", "signal", "time",
-                 "via")
-
-    def __init__(self, signal: Signal, sender: Any, kwargs: dict[str, Any], is_async: bool,
-                 started: float) -> None:
-        self.signal = signal
-        self.namespace, self.name = signal_identity(signal)
-        self.sender = sender
-        self.kwargs = kwargs
-        self.is_async = is_async
-        self.time = started
-        self.duration = 0.0
-        self.outcomes: list[Outcome] = []
-        self.error: BaseException | None = None
-        self.id = next(_ids)
-        #: the send during whose receivers this one happened, and that receiver
-        self.parent: int | None = None
-        self.via: Any = None
-        self.scope = _scope.get()
-        #: the sends its receivers made, when a consumer (fire) linked them
-        self.children: list[SendRecord] | None = None
-        self._codes: dict[CodeType, Any] | None = None
-        #: perf_counter() as each receiver was handed to send, and after the last
-        self._marks: list[float] | None = None
-
-    def __repr__(self) -> str:
-        return f"<send {self.key} sender={self.sender!r} kwargs={sorted(self.kwargs)}>"
-
-    @property
-    def key(self) -> str:
-        """``namespace:name`` (see :func:`ckansig.model.signal_key`)."""
-        return signal_key(self.namespace, self.name)
-
-    @property
-    def raised(self) -> list[Outcome]:
-        """The outcomes of the receivers that raised."""
-        return [o for o in self.outcomes if o.status == "error"]
-
-
-#: signal_identity's answers, with the namespace found: a signal outside CKAN's
-#: namespaces stays outside (a namespace makes its own signals); one inside is
-#: checked again, one dict lookup, in case a test emptied the namespace.
-_identities: weakref.WeakKeyDictionary[Signal, tuple[str | None, str, Any]] = \
-    weakref.WeakKeyDictionary()
-
-
-def signal_identity(signal: Signal) -> tuple[str | None, str]:
-    """(namespace, name) of ``signal``: "ckan"/"ckanext" for CKAN's namespaces
-    (without importing anything), else None and the signal's own name."""
-    try:
-        ns_name, name, ns = _identities[signal]
-    except KeyError:
-        pass
-    except TypeError:  # a Signal subclass that cannot be weakly referenced or hashed
-        return _identify(signal)[:2]
-    else:
-        if ns is None or ns.get(name) is signal:
-            return ns_name, name
-    found = _identify(signal)
-    _identities[signal] = found
-    return found[:2]
-
-
-def _identify(signal: Signal) -> tuple[str | None, str, Any]:
-    name = getattr(signal, "name", None)
-    if isinstance(name, str):
-        for module_name in ("ckan.lib.signals", "ckansig.signals"):
-            module = sys.modules.get(module_name)
-            for ns_name in ("ckan", "ckanext"):
-                ns = getattr(module, ns_name, None)
-                if ns is not None and ns.get(name) is signal:
-                    return ns_name, name, ns
-        return None, name, None
-    return None, f"<anonymous signal {id(signal):#x}>", None
+__all__ = ["LOST", "Outcome", "OutcomeStatus", "SendRecord", "Sink", "current_scope",
+           "current_send", "record", "running_position", "running_receiver", "scope", "sending",
+           "signal_identity"]
 
 
 #: What a recorder calls with every send.
 Sink = Callable[[SendRecord], None]
 
-_ids = itertools.count(1)
-
-
 def _renumber_after_fork() -> None:
     """A forked child (an rq work horse) writes to the same trace file as its
     parent: its ids start at its pid times 10**7, so that none is the parent's."""
-    global _ids
     if _sinks:
-        _ids = itertools.count(os.getpid() * 10**7 + 1)
+        renumber(os.getpid() * 10**7 + 1)
 
 
 if hasattr(os, "register_at_fork"):
@@ -168,6 +65,10 @@ if hasattr(os, "register_at_fork"):
 _current: ContextVar[SendRecord | None] = ContextVar("ckansig_send", default=None)
 #: what the running code is doing: "test tests/test_x.py::test_y", "GET /dataset", ...
 _scope: ContextVar[str | None] = ContextVar("ckansig_scope", default=None)
+#: the secrets learned in that scope (outside any scope: :data:`_UNSCOPED`)
+_book: ContextVar[SecretBook | None] = ContextVar("ckansig_secrets", default=None)
+#: the secrets of sends made outside any scope, for the process's life
+_UNSCOPED = SecretBook()
 
 
 def current_send() -> SendRecord | None:
@@ -176,13 +77,29 @@ def current_send() -> SendRecord | None:
 
 
 @contextmanager
-def scope(name: str | None) -> Iterator[None]:
-    """Sends recorded inside the block carry ``name`` as their scope."""
-    token = _scope.set(name)
+def scope(name: str | None, secrets: SecretBook | None = None) -> Iterator[SecretBook]:
+    """Sends recorded inside the block carry ``name`` as their scope, and
+    their secrets go into one :class:`~ckansig.redaction.SecretBook`, which the
+    block is given: ``secrets``, else a new one holding the enclosing scope's
+    (a request inside a traced command hides the command line's secrets too)."""
+    outer = _book.get()
+    book = secrets if secrets is not None else SecretBook(() if outer is None else outer.exact)
+    token, book_token = _scope.set(name), _book.set(book)
     try:
-        yield
+        yield book
     finally:
+        _book.reset(book_token)
         _scope.reset(token)
+
+
+def _own_book() -> SecretBook:
+    book = _book.get()
+    return _UNSCOPED if book is None else book
+
+
+def current_scope() -> tuple[str | None, SecretBook]:
+    """The scope of the running code, and its book of secrets."""
+    return _scope.get(), _own_book()
 
 
 @contextmanager
@@ -196,6 +113,23 @@ def sending(rec: SendRecord) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
+
+
+def running_position(parent: SendRecord, depth: int = 1) -> tuple[int | None, Any]:
+    """The position among ``parent``'s receivers, and the receiver, of the one
+    running now: from the receivers ``send`` was handed so far, else (a
+    subclass's ``send`` that does not ask ``receivers_for``) the first whose
+    code is on the stack above the caller's ``depth``-th frame."""
+    index, receiver = parent.running()
+    if index is not None:
+        return index, receiver
+    receiver = running_receiver(parent, depth + 1)
+    if receiver is None:
+        return None, None
+    for index, candidate in enumerate(parent.signal.receivers_for(parent.sender)):
+        if candidate is receiver:
+            return index, receiver
+    return None, receiver
 
 
 def running_receiver(parent: SendRecord, depth: int = 1) -> Any:
@@ -272,11 +206,14 @@ def _outcomes_after_error(signal: Signal, sender: Any, exc: BaseException,
 def _begin(signal: Signal, args: tuple[Any, ...], kwargs: dict[str, Any],
            is_async: bool) -> SendRecord:
     arguments = {k: v for k, v in kwargs.items() if not k.startswith("_")}
-    rec = SendRecord(signal, args[0] if args else None, arguments, is_async, time.time())
+    sender = args[0] if args else None
+    book = _own_book()
+    rec = SendRecord(signal, sender, arguments, is_async, time.time(), _scope.get(), book)
+    book.learn(arguments, sender)
     parent = _current.get()
-    if parent is not None:  # a send caused by a receiver of another (rare: walk the stack)
+    if parent is not None:  # a send caused by a receiver of another
         rec.parent = parent.id
-        rec.via = running_receiver(parent, 2)
+        rec.via_index, rec.via = running_position(parent, 2)
     return rec
 
 
@@ -307,10 +244,11 @@ def _succeeded(rec: SendRecord, start: float, results: Any) -> None:
     _emit(rec)
 
 
-def _timed(receivers: Iterator[Any], marks: list[float]) -> Iterator[Any]:
-    """``receivers`` unchanged, noting the time as each is handed to ``send``
-    (which calls it before asking for the next) and after the last."""
+def _timed(receivers: Iterator[Any], marks: list[float], handed: list[Any]) -> Iterator[Any]:
+    """``receivers`` unchanged, noting each as it is handed to ``send`` (which
+    calls it before asking for the next) and the time then, and after the last."""
     for receiver in receivers:
+        handed.append(receiver)
         marks.append(time.perf_counter())
         yield receiver
     marks.append(time.perf_counter())
@@ -329,10 +267,11 @@ def _install() -> None:
         rec = _current.get()
         if rec is None or rec.signal is not self or rec._marks is not None:
             return receivers_for(self, sender)
-        rec._marks = []
-        return _timed(iter(receivers_for(self, sender)), rec._marks)
+        rec._marks, rec._handed = [], []
+        return _timed(iter(receivers_for(self, sender)), rec._marks, rec._handed)
 
     functools.update_wrapper(timed_receivers_for, receivers_for)
+    setattr(timed_receivers_for, OWN_PATCH, True)
     Signal.receivers_for = timed_receivers_for  # type: ignore[method-assign]
 
     def recorded_send(self: Signal, *args: Any, **kwargs: Any) -> Any:
@@ -351,6 +290,7 @@ def _install() -> None:
         return results
 
     functools.update_wrapper(recorded_send, send)  # it shows as Signal.send in a tree
+    setattr(recorded_send, OWN_PATCH, True)
     Signal.send = recorded_send  # type: ignore[method-assign, assignment, unused-ignore]
     from ckansig.loading.blinker_state import loaded_signals, redirect_forwards
 
@@ -375,6 +315,7 @@ def _install() -> None:
         return results
 
     functools.update_wrapper(recorded_send_async, send_async)
+    setattr(recorded_send_async, OWN_PATCH, True)
     Signal.send_async = recorded_send_async  # type: ignore[method-assign, assignment, unused-ignore]
 
 

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any
 
-from ckansig.values import Redactor
-from ckansig.watching.jsonl import link, send_tree_json, walk
+from ckansig.watching.jsonl import send_tree_json
 from ckansig.watching.recorder import SendRecord, record, scope
+from ckansig.watching.records import link, walk
 from ckansig.watching.scopes import request_line
 
 __all__ = ["RecordRequests", "RequestSends", "SendHistory", "current_request", "is_ckan_send"]
@@ -82,10 +82,8 @@ class RequestSends:
         ``/_ckansig/sends`` serves it."""
         trees, shown = [], 0
         for root in self.roots():
-            tree = list(walk([root]))
-            shown += len(tree)
-            redactor = Redactor(*(part for rec in tree for part in (rec.kwargs, rec.sender)))
-            trees.append(send_tree_json(root, redactor))
+            shown += sum(1 for _ in walk([root]))
+            trees.append(send_tree_json(root))  # the request's secrets hidden
         return {
             "scope": self.scope,
             "method": self.method,

@@ -68,7 +68,7 @@ def _wiring(request: RequestSends | None) -> list[tuple[str, list[tuple[str, str
     there), with every receiver connected to it and the senders it listens for."""
     from ckansig.loading.blinker_state import ANY_ID, UNKNOWN, connections, sender_for_id
     from ckansig.loading.describing import describe
-    from ckansig.watching.jsonl import walk
+    from ckansig.watching.records import walk
 
     if request is None:
         return []
