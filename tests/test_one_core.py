@@ -1,0 +1,303 @@
+"""One send record, one redaction policy, recorders that nest (issue #21).
+
+Each promise is broken on purpose by the receivers of ``fixtures/fx_core.py``
+and checked on every surface that shows a send: ``fire`` (JSON and text),
+``trace`` (its file and ``--tree``), the pytest report and the panel's
+history, with every send validated against the published schema.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ckansig.cli import main
+from ckansig.isolation import Interpreter
+from ckansig.redaction import SecretBook, redact_argv
+from ckansig.schemas import schema
+from ckansig.watching.jsonl import compact_json, link_json, record_json, send_tree_json
+from ckansig.watching.recorder import record, scope
+from ckansig.watching.records import link
+
+from .conftest import FIXTURES, ROOT
+
+PASSWORD = "hunter2-correct-horse"
+
+
+def valid_sends(sends: list[dict[str, Any]]) -> None:
+    """Every send, and every send nested in it, is of the published shape."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema("send"))
+    for send in sends:
+        errors = sorted(validator.iter_errors(send), key=lambda e: list(e.path))
+        assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+
+
+def fire_json(runner, config: Path, *args: str, code: int = 0) -> dict:
+    result = runner.invoke(main, ["fire", "-c", str(config), *args, "--format", "json"],
+                           catch_exceptions=False)
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    return json.loads(result.stdout)
+
+
+def fire_text(runner, config: Path, *args: str, code: int = 0) -> str:
+    result = runner.invoke(main, ["fire", "-c", str(config), *args], catch_exceptions=False,
+                           env={"COLUMNS": "250"})
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    return result.stdout
+
+
+# -- recorders nest ------------------------------------------------------------------------
+
+
+def test_a_recorder_a_plugin_started_survives_the_interpreter_guard() -> None:
+    from blinker import Namespace
+
+    outer_sends: list[Any] = []
+    inner_sends: list[Any] = []
+    guard = Interpreter()  # taken before plugin code runs
+    started = record(outer_sends.append)  # a plugin starts one (the CKAN plugin's panel)
+    started.__enter__()
+    try:
+        guard.restore()  # plugin code is done: ckansig puts back what it changed
+        signal = Namespace().signal("nest")
+        signal.connect(lambda sender: "ok", weak=False)
+        with record(inner_sends.append):  # and call, fire or a test records inside it
+            signal.send("x")
+        assert [rec.name for rec in inner_sends] == ["nest"]
+        assert [rec.name for rec in outer_sends] == ["nest"]
+    finally:
+        started.__exit__(None, None, None)
+
+
+def test_fire_records_nested_sends_with_a_plugin_recorder_running(runner, write_config) -> None:
+    config = write_config("fx_core:StartsRecorder", "fx_core:CorePlugin")
+    try:
+        document = fire_json(runner, config, "fx_core:outer", "--sender", "x")
+        greeters = [r for r in document["receivers"] if r["receiver"].endswith("greet")]
+        assert [len(r["children"]) for r in greeters] == [1, 1]
+        recorded = sys.modules["fx_core"].RECORDED
+        assert {rec.name for rec in recorded} >= {"fx_core:greeted"}  # the plugin's saw them
+    finally:
+        sys.modules["fx_core"].stop_recording()
+
+
+# -- one tree: by position, not by name ----------------------------------------------------
+
+
+def test_same_named_receivers_each_keep_their_own_sends(runner, write_config) -> None:
+    config = write_config("fx_core:CorePlugin")
+    document = fire_json(runner, config, "fx_core:outer", "--sender", "x")
+    valid_sends([child for r in document["receivers"] for child in r["children"]])
+    made = {str(r["result"]): [c["sender"] for c in r["children"]]
+            for r in document["receivers"] if r["receiver"].endswith("greet")}
+    assert made == {"'greeted by ann'": ["ann"], "'greeted by ben'": ["ben"]}
+
+
+def test_recorded_sends_link_by_receiver_position() -> None:
+    sys.path.insert(0, str(FIXTURES))
+    import fx_core
+
+    for greeter in fx_core.GREETERS:
+        fx_core.outer.connect(greeter.greet)
+    try:
+        sends: list[Any] = []
+        with record(sends.append), scope("test"):
+            fx_core.outer.send("x")
+        roots = link(sends)
+        [root] = roots
+        tree = send_tree_json(root)
+        valid_sends([tree])
+        for receiver in tree["receivers"]:
+            who = receiver["result"].rsplit(" ", 1)[1].strip("'")
+            assert [child["sender"] for child in receiver["children"]] == [who]
+        # the JSON lines of trace's file link the same way
+        lines = [json.loads(json.dumps(record_json(rec))) for rec in sends]
+        valid_sends(lines)
+        [line_root] = link_json(lines)
+        assert [[c["sender"] for c in r["children"]] for r in line_root["receivers"]] == \
+            [[c["sender"] for c in r["children"]] for r in tree["receivers"]]
+    finally:
+        for greeter in fx_core.GREETERS:
+            fx_core.outer.disconnect(greeter.greet)
+
+
+def test_fire_lists_the_receivers_it_did_not_call(runner, write_config) -> None:
+    config = write_config("fx_fire:FirePlugin")
+    document = fire_json(runner, config, "fx_fire:event", "--sender", "alice")
+    assert [name.rsplit(".", 1)[1] for name in document["filtered"]] == ["only_bob"]
+    assert document["dead"] == 0
+    text = fire_text(runner, config, "fx_fire:event", "--sender", "alice")
+    assert "not called (sender filter): fx_fire.only_bob" in text
+    assert "blinker does not promise an order" not in text  # one receiver: no order shown
+
+
+# -- one redaction policy ------------------------------------------------------------------
+
+
+def test_a_parent_sends_password_is_hidden_in_everything_beneath_it(runner,
+                                                                    write_config) -> None:
+    config = write_config("fx_core:CorePlugin", "fx_core:EchoPlugin")
+    document = fire_json(runner, config, "fx_core:outer", "--sender", "x", "--kw",
+                         f"password={PASSWORD}")
+    text = json.dumps(document)
+    assert PASSWORD not in text
+    [echo] = [r for r in document["receivers"] if r["receiver"].endswith("echo")]
+    [nested] = echo["children"]
+    valid_sends([nested])
+    assert nested["kwargs"]["note"] == "the password is ***"
+    # a model object is summarized: type, id and name, never its password hash
+    assert nested["kwargs"]["account"] == "<Account id='acc-1' name='bob'>"
+    # an object whose repr shows a secret-named field, likewise
+    assert nested["receivers"][0]["result"] == "<Holder name='holder'>"
+    shown = fire_text(runner, config, "fx_core:outer", "--sender", "x", "--kw",
+                      f"password={PASSWORD}")
+    assert PASSWORD not in shown and "the password is ***" in shown
+
+
+def test_an_exception_echoing_a_parents_secret_is_hidden(runner, write_config) -> None:
+    config = write_config("fx_core:CorePlugin", "fx_core:RaisingPlugin")
+    document = fire_json(runner, config, "fx_core:outer", "--sender", "x", "--kw",
+                         f"password={PASSWORD}", code=1)
+    assert PASSWORD not in json.dumps(document)
+    [echo] = [r for r in document["receivers"] if r["receiver"].endswith("echo")]
+    assert echo["error"]["message"] == "refused: the password is ***"
+
+
+def _trace(tmp_path: Path, *program_args: str, tree: bool = True) -> tuple[str, list[dict]]:
+    script = tmp_path / "program.py"
+    script.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(FIXTURES)!r})\n"
+        "import fx_core\n"
+        "for g in fx_core.GREETERS:\n    fx_core.outer.connect(g.greet)\n"
+        "fx_core.outer.connect(fx_core.echo)\n"
+        "fx_core.echoed.connect(fx_core.hold)\n"
+        f"fx_core.outer.send('x', password={PASSWORD!r})\n"
+        "print('argv', sys.argv[1:])\n")
+    records = tmp_path / "sends.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "ckansig", "trace", *(["--tree"] if tree else []), "-o",
+         str(records), "--", sys.executable, str(script), *program_args],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "250", "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    return done.stderr, [json.loads(line) for line in records.read_text().splitlines()]
+
+
+def test_trace_hides_parent_secrets_and_the_command_lines(tmp_path: Path) -> None:
+    stderr, lines = _trace(tmp_path, "--password", "cmd-secret-1", "--token=cmd-secret-2",
+                           "api_key=cmd-secret-3", "name=bob")
+    valid_sends(lines)
+    everything = stderr + json.dumps(lines)
+    for secret in (PASSWORD, "cmd-secret-1", "cmd-secret-2", "cmd-secret-3", "pbkdf2"):
+        assert secret not in everything, secret
+    [scope_name] = {line["scope"] for line in lines}
+    assert scope_name == ("command program.py --password *** --token=*** api_key=*** "
+                          "name=bob")
+    assert f"scope: {scope_name}" in stderr
+    # the tree is linked by position: each greeter's send under its own receiver
+    [root] = link_json(lines)
+    made = [[c["sender"] for c in r["children"]] for r in root["receivers"]]
+    assert sorted(made) == [["ann"], ["ben"], ["x"]]
+
+
+def test_the_pytest_report_keeps_no_argument_values(pytester: pytest.Pytester) -> None:
+    pytester.syspathinsert(str(FIXTURES))
+    pytester.makepyfile(test_fx=f"""
+import fx_core
+
+def test_fails():
+    fx_core.outer.connect(fx_core.echo)
+    try:
+        fx_core.outer.send("x", password={PASSWORD!r})
+    finally:
+        fx_core.outer.disconnect(fx_core.echo)
+    assert False
+""")
+    result = pytester.runpytest("-p", "ckansig", "--signals-report")
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str()
+    report = text[text.index("signals sent by failing tests (ckansig)"):]
+    assert PASSWORD not in report
+    assert "ckanext:fx_core:echoed sender='x'" in report
+
+
+# -- the property: no secret reaches any output ---------------------------------------------
+
+_KEYS = st.sampled_from(["password", "api_key", "token", "userSecret", "dbPass", "auth"])
+_PLAIN = st.sampled_from(["name", "note", "title", "extras", "data"])
+_SECRETS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_$!", min_size=3,
+                   max_size=24).map(lambda s: "Zq" + s)  # not a word any output has of its own
+
+
+def _placed(secret: str, key: str, depth: int, in_list: bool) -> dict[str, Any]:
+    """``{key: secret}`` nested ``depth`` levels deep under plain keys (or in a list)."""
+    value: Any = {key: secret}
+    for level in range(depth):
+        value = [value] if in_list and level % 2 else {"data": value}
+    return {"payload": value}
+
+
+@settings(max_examples=60, deadline=None)
+@given(secret=_SECRETS, key=_KEYS, depth=st.integers(0, 4), in_list=st.booleans(),
+       echo_key=_PLAIN)
+def test_a_secret_anywhere_in_a_send_reaches_no_output(secret: str, key: str, depth: int,
+                                                       in_list: bool, echo_key: str) -> None:
+    from blinker import Signal
+
+    from ckansig.output.sends_view import plain_tree
+
+    parent, child = Signal("prop_parent"), Signal("prop_child")
+
+    def echo(sender: Any, **kwargs: Any) -> str:
+        child.send(f"from {secret}", **{echo_key: f"<{secret}>"})
+        return f"saw {secret}"
+
+    def fail(sender: Any, **kwargs: Any) -> None:
+        raise ValueError(f"no {secret}")
+
+    parent.connect(echo, weak=False)
+    child.connect(fail, weak=False)
+    sends: list[Any] = []
+    with record(sends.append), scope("property"):
+        try:
+            parent.send("x", **_placed(secret, key, depth, in_list))
+        except ValueError:
+            pass
+    [root] = link(sends)
+    outputs = [json.dumps(send_tree_json(root)),
+               json.dumps([record_json(rec) for rec in sends]),
+               json.dumps([compact_json(rec) for rec in sends]),
+               plain_tree("t", [send_tree_json(root)])]
+    for text in outputs:
+        assert secret not in text
+
+
+@settings(max_examples=200, deadline=None)
+@given(secret=_SECRETS, option=st.sampled_from(["--password", "--token", "--api-key",
+                                                 "--db-pass"]),
+       form=st.sampled_from(["split", "equals", "pair"]),
+       words=st.lists(st.sampled_from(["run", "-v", "name=bob", "--flag", "x.py"]),
+                      max_size=4))
+def test_a_secret_on_the_command_line_is_hidden(secret: str, option: str, form: str,
+                                                words: list[str]) -> None:
+    given_words = {"split": [option, secret], "equals": [f"{option}={secret}"],
+                   "pair": [f"{option.lstrip('-')}={secret}"]}[form]
+    argv = ["prog", *words, *given_words, *words]
+    shown, secrets = redact_argv(argv)
+    assert secret not in " ".join(shown)
+    assert secret in secrets
+    assert [w for w in shown if "***" not in w and w != option] == \
+        [w for w in argv if secret not in w and w != option]
+    # and once learned, the book hides it inside any text
+    assert secret not in SecretBook(secrets).redactor().text(f"echo {secret}!")
