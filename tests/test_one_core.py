@@ -8,6 +8,7 @@ history, with every send validated against the published schema.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -269,11 +270,8 @@ def test_a_secret_anywhere_in_a_send_reaches_no_output(secret: str, key: str, de
     parent.connect(echo, weak=False)
     child.connect(fail, weak=False)
     sends: list[Any] = []
-    with record(sends.append), scope("property"):
-        try:
-            parent.send("x", **_placed(secret, key, depth, in_list))
-        except ValueError:
-            pass
+    with record(sends.append), scope("property"), contextlib.suppress(ValueError):
+        parent.send("x", **_placed(secret, key, depth, in_list))
     [root] = link(sends)
     outputs = [json.dumps(send_tree_json(root)),
                json.dumps([record_json(rec) for rec in sends]),
