@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -120,3 +121,16 @@ def fake_distribution(site: Path, name: str, entry_points: str) -> Path:
     (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text(entry_points)
     return site
+
+
+def valid_sends(sends: list[dict[str, Any]]) -> None:
+    """Every send, and every send nested in it, is of the published shape
+    (``ckansig/schemas/send.schema.json``)."""
+    import jsonschema
+
+    from ckansig.schemas import schema
+
+    validator = jsonschema.Draft202012Validator(schema("send"))
+    for send in sends:
+        errors = sorted(validator.iter_errors(send), key=lambda e: list(e.path))
+        assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import valid_sends
+
 try:
     import ckan  # noqa: F401
 
@@ -408,7 +410,9 @@ def alice(database_ini: Path) -> str:
 def fire_app(ini: Path, *args: str, code: int = 0) -> dict:
     done = ckansig("--ckan-ini", str(ini), "fire", "action_succeeded", "--app", *args,
                    "--format", "json", cwd=ini.parent, code=code)
-    return json.loads(done.stdout)
+    document = json.loads(done.stdout)
+    valid_sends([document])
+    return document
 
 
 @needs_demo
@@ -612,6 +616,7 @@ def test_call_shows_the_causal_tree_of_a_real_action(database_ini: Path, alice: 
                    "--kw", "email=alice@example.com", "--kw", "fullname=Alice",
                    "--user", "alice", "--format", "json", cwd=database_ini.parent)
     document = json.loads(done.stdout)
+    valid_sends(document["sends"])
     assert document["error"] is None and document["result"]["fullname"] == "Alice"
     assert document["committed"] is False and document["user"] == "alice"
     [update] = [s for s in document["sends"] if s["sender"] == "user_update"]

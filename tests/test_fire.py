@@ -16,7 +16,7 @@ from ckansig.config import load_config
 from ckansig.firing import fire
 from ckansig.loading import load
 
-from .conftest import ROOT
+from .conftest import ROOT, valid_sends
 
 SIGNAL = "fx_fire:event"
 
@@ -28,7 +28,9 @@ def run(runner, *args: str, input: str | None = None):
 def fire_json(runner, config: Path, *args: str, code: int = 0, input: str | None = None):
     result = run(runner, "fire", "-c", str(config), *args, "--format", "json", input=input)
     assert result.exit_code == code, (result.stdout, result.stderr)
-    return json.loads(result.stdout)
+    document = json.loads(result.stdout)
+    valid_sends([document])  # a send, of the one published shape
+    return document
 
 
 def by_receiver(document: dict) -> dict[str, dict]:

@@ -23,31 +23,22 @@ from hypothesis import strategies as st
 from ckansig.cli import main
 from ckansig.isolation import Interpreter
 from ckansig.redaction import SecretBook, redact_argv
-from ckansig.schemas import schema
 from ckansig.watching.jsonl import compact_json, link_json, record_json, send_tree_json
 from ckansig.watching.recorder import record, scope
 from ckansig.watching.records import link
 
-from .conftest import FIXTURES, ROOT
+from .conftest import FIXTURES, ROOT, valid_sends
 
 PASSWORD = "hunter2-correct-horse"
-
-
-def valid_sends(sends: list[dict[str, Any]]) -> None:
-    """Every send, and every send nested in it, is of the published shape."""
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(schema("send"))
-    for send in sends:
-        errors = sorted(validator.iter_errors(send), key=lambda e: list(e.path))
-        assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
 
 
 def fire_json(runner, config: Path, *args: str, code: int = 0) -> dict:
     result = runner.invoke(main, ["fire", "-c", str(config), *args, "--format", "json"],
                            catch_exceptions=False)
     assert result.exit_code == code, (result.stdout, result.stderr)
-    return json.loads(result.stdout)
+    document = json.loads(result.stdout)
+    valid_sends([document])  # fire's document is a send, of the one shape
+    return document
 
 
 def fire_text(runner, config: Path, *args: str, code: int = 0) -> str:

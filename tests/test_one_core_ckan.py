@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .conftest import valid_sends
 from .test_ckan import ckansig
-from .test_one_core import valid_sends
 from .test_webapp import PASSWORD, pytestmark, run_app, sends, web_ini
 
 __all__ = ["pytestmark"]  # CKAN, Flask-DebugToolbar and PostgreSQL, as test_webapp's

@@ -14,7 +14,7 @@ from blinker import Namespace, Signal
 
 from ckansig.watching.recorder import record
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, valid_sends
 
 APP = FIXTURES / "trace" / "app.py"
 needs_async_blinker = pytest.mark.skipif(
@@ -90,7 +90,7 @@ def test_trace_a_script(tmp_path: Path) -> None:
     done = trace("-o", str(output), "--", sys.executable, str(APP), "3", cwd=tmp_path)
     assert done.returncode == 3  # the command's own exit status
     assert "caught the receiver's error" in done.stdout
-    sends = [json.loads(line) for line in output.read_text().splitlines()]
+    sends = trace_lines(output)
     assert [s["signal"] for s in sends] == ["app_started", "app_nested", "app_async",
                                             "app_broken"]
     started, nested, from_async, broken = sends
@@ -113,7 +113,7 @@ def test_trace_filters_and_survives_a_crash(tmp_path: Path) -> None:
     output = tmp_path / "sends.jsonl"
     done = trace("-o", str(output), "--signal", "keep*", "--", str(script), cwd=tmp_path)
     assert done.returncode == 1 and "SystemError: crash" in done.stderr
-    assert [json.loads(line)["signal"] for line in output.read_text().splitlines()] == [
+    assert [line["signal"] for line in trace_lines(output)] == [
         "keep_me"]
 
 
@@ -264,7 +264,7 @@ def test_unrecordable_sends_are_reported_once(tmp_path: Path) -> None:
     done = trace("-o", str(output), "--", str(script), cwd=tmp_path)
     assert done.returncode == 0 and "program ran on" in done.stdout
     assert "Traceback" not in done.stderr
-    sends = [json.loads(line) for line in output.read_text().splitlines()]
+    sends = trace_lines(output)
     assert len(sends) == 50  # recorded, with markers
     assert sends[0]["kwargs"]["loop"] == {"self": "<unrepresentable: a cycle>"}
     assert sends[0]["kwargs"]["big"].startswith("<unrepresentable: an int of")
@@ -295,7 +295,7 @@ def test_a_result_lost_to_a_later_error_is_null(tmp_path: Path) -> None:
         """))
     output = tmp_path / "sends.jsonl"
     trace("-o", str(output), "--", str(script), cwd=tmp_path)
-    (send,) = [json.loads(line) for line in output.read_text().splitlines()]
+    (send,) = trace_lines(output)
     for receiver in send["receivers"]:
         if receiver["status"] == "ok":  # ran before boom: its result is lost, not "None"
             assert receiver["result"] is None
@@ -357,8 +357,15 @@ def test_two_traces_to_one_file_keep_every_record(tmp_path: Path) -> None:
                                  stderr=subprocess.PIPE))
     for run in runs:
         assert run.wait(timeout=120) == 0, run.stderr.read() if run.stderr else ""
-    records = [json.loads(line) for line in output.read_text().splitlines()]
+    records = trace_lines(output)
     by_signal = {name: sorted(r["sender"] for r in records if r["signal"] == name)
                  for name in ("from_a", "from_b")}
     assert by_signal == {"from_a": list(range(150)), "from_b": list(range(150))}
     assert len(records) == 300  # and the earlier run's line is gone
+
+
+def trace_lines(path: Path) -> list[dict]:
+    """The sends of a trace file, each validated against the published shape."""
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    valid_sends(lines)
+    return lines

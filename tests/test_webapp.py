@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import valid_sends
 from .test_ckan import (
     DATABASE,
     HAVE_CKAN,
@@ -124,7 +125,10 @@ def run_app(ini: Path, *requests: tuple[str, str, object]) -> dict:
 
 
 def sends(out: dict) -> list[dict]:
-    return json.loads(out["GET /_ckansig/sends"]["body"])["requests"]
+    requests = json.loads(out["GET /_ckansig/sends"]["body"])["requests"]
+    for request in requests:
+        valid_sends(request["sends"])  # of the one published shape
+    return requests
 
 
 def tree_nodes(send: dict) -> list[dict]:

@@ -86,8 +86,9 @@ def fire(
     kwargs = dict(kwargs or {})
     signal = info.signal
     # the secrets of this send, hidden in every send it causes (its scope's book)
-    secrets = current_scope()[1]
+    scope_name, secrets = current_scope()
     secrets.learn(kwargs, sender)
+    root = SendRecord(signal, sender, kwargs, False, 0.0, scope_name, secrets)
     interrupted = False
     nested: dict[int | None, list[SendRecord]] = {}
     notes = _sender_notes(info, sender)
@@ -106,7 +107,6 @@ def fire(
         if observer is not None:
             observer.attach(calls)
         # the sends receivers make are recorded, as children of this fire
-        root = SendRecord(signal, sender, kwargs, False, 0.0, secrets=secrets)
         root._position = calls.results.__len__  # the receiver running is the next to finish
         sends: list[SendRecord] = []
         recording = record(sends.append) if tree else contextlib.nullcontext()
@@ -125,7 +125,7 @@ def fire(
                   unchecked=snapshot.unchecked if snapshot is not None else (),
                   db_changes=observer.db_changes if observer is not None else None,
                   timeout=timeout or None, interrupted=interrupted, nested=nested,
-                  secrets=secrets)
+                  secrets=secrets, root=root)
     if trace.interrupted:
         raise FireInterrupted(trace)
     return trace

@@ -151,7 +151,7 @@ class Trace:
         muted: bool = False, notes: list[str] | None = None, unchecked: tuple[str, ...] = (),
         db_changes: dict[int, DbChanges] | None = None, timeout: float | None = None,
         interrupted: bool = False, nested: dict[int | None, list[SendRecord]] | None = None,
-        secrets: SecretBook | None = None,
+        secrets: SecretBook | None = None, root: SendRecord | None = None,
     ) -> None:
         self.registry = registry
         self.signal = info
@@ -175,6 +175,8 @@ class Trace:
         #: the secrets of the send's scope, learned from its arguments and from
         #: every send it caused: what every view of it hides
         self.secrets = secrets if secrets is not None else SecretBook()
+        #: the record of this send (its id and scope), when fire made one
+        self.root = root
         self._columns: Columns | None = None
         self._receivers: list[ReceiverTrace] | None = None
 

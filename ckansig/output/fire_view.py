@@ -38,8 +38,15 @@ def _dumps(value: Any) -> str:
 
 def trace_json(trace: Trace, redactor: Redactor) -> str:
     """The documented ``ckansig fire --format json`` document, as compact JSON text."""
+    root = trace.root
     head = {
         "version": FIRE_SCHEMA_VERSION,
+        # the fields of every send (the published send shape; see send.schema.json)
+        "id": None if root is None else root.id,
+        "parent": None if root is None else root.parent,
+        "via_index": None,
+        "scope": None if root is None or root.scope is None else redactor.text(root.scope),
+        "orphan": not trace.calls.results,
         "signal": trace.signal.name,
         "namespace": trace.signal.namespace,
         "sender": jsonable(trace.sender, redactor),
