@@ -290,3 +290,72 @@ def test_a_secret_on_the_command_line_is_hidden(secret: str, option: str, form: 
         [w for w in argv if secret not in w and w != option]
     # and once learned, the book hides it inside any text
     assert secret not in SecretBook(secrets).redactor().text(f"echo {secret}!")
+
+
+# -- isolation keeps blinker whole ---------------------------------------------------------
+
+from blinker import Namespace  # noqa: E402
+
+private = Namespace()  # outside ckan and ckanext, as Flask's own signals are
+
+
+def _kept(sender: Any, **kwargs: Any) -> str:
+    return "kept"
+
+
+def _other(sender: Any, **kwargs: Any) -> str:
+    return "other"
+
+
+def _filtered(sender: Any, **kwargs: Any) -> str:
+    return "filtered"
+
+
+def _results(signal: Any, sender: Any = "x") -> list[Any]:
+    return sorted(str(result) for _, result in signal.send(sender))
+
+
+def test_only_isolates_every_signal_and_undoes_what_the_block_connected() -> None:
+    from ckansig.loading.blinker_state import is_weak, make_id
+    from ckansig.testing.wiring import chooser, isolate
+
+    signal = private.signal("core_private")
+    signal.connect(_kept)
+    signal.connect(_other)  # weakly, as blinker does by default
+    signal.connect(_filtered, sender="bob")
+    try:
+        with isolate(chooser(None, [_kept])):
+            assert _results(signal) == ["kept"]  # a private namespace is isolated too
+            assert _results(signal, "bob") == ["kept"]
+            made_inside = private.signal("core_made_inside")
+            made_inside.connect(_other)
+            signal.connect(_filtered, sender="carol")
+        # back as it was: the weak receiver still weak, the filter still a filter
+        assert _results(signal) == ["kept", "other"]
+        assert _results(signal, "bob") == ["filtered", "kept", "other"]
+        assert _results(signal, "carol") == ["kept", "other"]  # connected in the block: gone
+        assert _results(made_inside) == []  # a signal made in the block: its receiver gone
+        assert is_weak(signal, make_id(_other))
+    finally:
+        for receiver in (_kept, _other, _filtered):
+            signal.disconnect(receiver)
+
+
+def test_a_receiver_unloaded_inside_the_block_stays_unloaded() -> None:
+    from ckansig.testing.wiring import chooser, isolate
+
+    signal = private.signal("core_unloaded")
+    signal.connect(_kept)
+    signal.connect(_other)
+    signal.connect(_filtered, sender="bob")
+    try:
+        with isolate(lambda receiver: not chooser(None, [_other, _filtered])(receiver)):
+            signal.disconnect(_other)  # a plugin unloaded (CKAN's with_plugins), muted now
+            signal.disconnect(_kept)  # and one that was running
+        assert _results(signal) == []
+        assert _results(signal, "bob") == ["filtered"]  # not unloaded: reconnected
+        signal.disconnect(_filtered)  # and a later disconnect behaves as ever
+        assert _results(signal, "bob") == []
+    finally:
+        for receiver in (_kept, _other, _filtered):
+            signal.disconnect(receiver)

@@ -62,3 +62,64 @@ def test_the_panels_history_is_of_the_one_shape_and_hides_password_hashes(
     assert PASSWORD not in body and "pbkdf2" not in body
     for request in sends(out):
         valid_sends(request["sends"])
+
+
+# Runs in a subprocess (CKAN's plugins are global state): load and unload the
+# demo plugin with CKAN's own use_plugin around and inside only() and mute().
+ISOLATION = """
+import json, sys
+from ckan.cli import load_config
+from ckan.config.middleware import make_app
+import ckan.plugins as p
+from ckansig.testing.log import SignalLog
+from ckansig.testing.wiring import connected, module_of
+
+make_app(load_config(sys.argv[1]))
+log = SignalLog()
+
+def demo():
+    # connected for some sender (blinker keeps a receiver disconnected from
+    # its only sender in .receivers, for no sender)
+    return sorted(c.receiver.__name__ for c in connected().values()
+                  if c.sender_ids and module_of(c.receiver).startswith("ckanext.demo"))
+
+out = {}
+with p.use_plugin("demo"):
+    out["loaded"] = demo()
+    with log.only(plugin="demo"):
+        out["only"] = demo()
+    with log.mute(plugin="demo"):
+        out["muted"] = demo()
+out["unloaded after only and mute"] = demo()
+with log.only(plugin="activity"):
+    with p.use_plugin("demo"):
+        pass
+out["loaded and unloaded inside only"] = demo()
+with p.use_plugin("demo"):
+    with log.mute(plugin="demo"):
+        p.unload("demo")
+        p.load("demo")
+        out["reloaded inside mute"] = demo()
+    out["after mute"] = demo()
+out["at the end"] = demo()
+print(json.dumps(out))
+"""
+
+
+def test_a_plugin_unloaded_around_only_and_mute_leaves_no_receiver(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    ini = web_ini(tmp_path, debug=False, plugins="activity")
+    done = subprocess.run([sys.executable, "-c", ISOLATION, str(ini)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    loaded = out["loaded"]
+    assert loaded, out  # the demo has receivers
+    assert out["only"] == loaded and out["muted"] == []
+    assert out["unloaded after only and mute"] == []
+    assert out["loaded and unloaded inside only"] == []
+    assert out["reloaded inside mute"] == loaded  # connected again inside the block ...
+    assert out["after mute"] == loaded  # ... as they were before it: they stay
+    assert out["at the end"] == []  # and CKAN's unload disconnects them

@@ -1,6 +1,4 @@
-"""The one place that reads blinker's bookkeeping, for blinker 1.5 to 1.9 (and
-writes it, for the pytest plugin's ``only`` and ``mute``: :func:`snapshot`,
-:func:`drop`, :func:`restore`).
+"""The one place that reads blinker's bookkeeping, for blinker 1.5 to 1.9.
 
 blinker's public API tells which receivers a send would call
 (``receivers_for``) but not which sender each receiver was connected for.
@@ -137,45 +135,28 @@ def sender_for_id(signal: Signal, sid: Hashable) -> object:
     return UNKNOWN if obj is None else obj
 
 
-# -- writing the bookkeeping: the pytest plugin's only() and mute() --------------------
-
-#: What :func:`snapshot` keeps of a signal (the bookkeeping attributes that exist).
-_STATE = ("receivers", "_by_sender", "_by_receiver", "_weak_senders")
-
-
-def snapshot(signal: Signal) -> dict[str, dict[Any, Any]]:
-    """A copy of ``signal``'s bookkeeping, for :func:`restore`."""
-    state: dict[str, dict[Any, Any]] = {}
-    for name in _STATE:
-        table = getattr(signal, name, None)
-        if isinstance(table, dict):
-            state[name] = {key: set(value) if isinstance(value, set) else value
-                           for key, value in table.items()}
-    return state
+def is_weak(signal: Signal, receiver_id: Hashable) -> bool:
+    """Whether blinker holds the receiver ``receiver_id`` by a weak reference."""
+    return isinstance(signal.receivers.get(receiver_id), _WEAK_TYPES)
 
 
-def restore(signal: Signal, state: dict[str, dict[Any, Any]]) -> None:
-    """Put ``signal``'s bookkeeping back as :func:`snapshot` found it (in the
-    same dict objects, which blinker's weakref callbacks hold on to)."""
-    for name, saved in state.items():
-        table = getattr(signal, name)
-        table.clear()
-        table.update({key: set(value) if isinstance(value, set) else value
-                      for key, value in saved.items()})
-
-
-def drop(signal: Signal, receiver_id: Hashable) -> None:
-    """Disconnect ``receiver_id`` from ``signal`` for every sender, as
-    ``Signal.disconnect(receiver)`` would, without needing the receiver."""
-    signal.receivers.pop(receiver_id, None)
-    by_receiver = getattr(signal, "_by_receiver", None)
-    senders = by_receiver.pop(receiver_id, ()) if by_receiver is not None else ()
-    by_sender = getattr(signal, "_by_sender", None)
-    if by_sender is not None:
-        for sid in list(senders) or list(by_sender):
-            bucket = by_sender.get(sid)
-            if bucket is not None:
-                bucket.discard(receiver_id)
+def all_signals(also: Iterable[Signal] = ()) -> list[Signal]:
+    """Every signal a module holds, directly or in a ``Namespace`` (CKAN's,
+    Flask's, an extension's, a test module's private one), and ``also``."""
+    found: dict[int, Signal] = {id(signal): signal for signal in also}
+    for module in list(sys.modules.values()):
+        try:
+            values = list(vars(module).values())
+        except TypeError:  # not a module (a placeholder some tools put there)
+            continue
+        for value in values:
+            if isinstance(value, Signal):
+                found.setdefault(id(value), value)
+            elif isinstance(value, _NAMESPACES):
+                for signal in list(cast("Mapping[str, Any]", value).values()):
+                    if isinstance(signal, Signal):
+                        found.setdefault(id(signal), signal)
+    return list(found.values())
 
 
 # -- forwards: another signal's bound send, connected as a receiver ---------------------

@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from blinker import Signal
+from blinker import ANY, Signal
 
 from ckansig.loading import blinker_state
 from ckansig.loading.blinker_state import make_id
@@ -112,23 +112,114 @@ def chooser(plugin: Any, receivers: Iterable[Any] | None) -> Callable[[Any], boo
         bool(packages) and _in(module_of(receiver), packages))
 
 
+def _is_forward(receiver: Any) -> bool:
+    """A signal's bound ``send`` connected as a receiver (CKAN forwarding
+    Flask's signals as its own): wiring, not behaviour, so never isolated."""
+    return isinstance(getattr(receiver, "__self__", None), Signal) and \
+        getattr(getattr(receiver, "__func__", None), "__name__", None) == "send"
+
+
+class _Stashed(NamedTuple):
+    """A receiver taken off a signal for the block, with what reconnects it."""
+
+    signal: Signal
+    receiver: Any
+    receiver_id: Hashable
+    senders: list[tuple[Hashable, Any]]  # (sender id, sender object) it was connected for
+    weak: bool
+
+
 @contextmanager
 def isolate(keep: Callable[[Any], bool]) -> Iterator[list[Any]]:
-    """Disconnect, from every signal of :func:`signals`, the receivers for
-    which ``keep`` is false, until the block ends; then put every signal's
-    receivers back exactly as they were (what the block connected is gone
-    again), even when it raises. Yields the receivers left connected."""
-    saved = []
+    """Disconnect, from every signal there is (CKAN's and ckanext's, Flask's,
+    a private ``Namespace``'s: see :func:`~ckansig.loading.blinker_state.all_signals`),
+    the receivers for which ``keep`` is false, until the block ends. Then
+    disconnect every receiver connected during the block, whatever signal it
+    is on, and reconnect the receivers taken off, except those code in the
+    block disconnected itself (a plugin unloaded by CKAN's ``with_plugins``).
+    Everything goes through blinker's ``connect`` and ``disconnect``, so every
+    later connect and disconnect behaves as if the block never ran. Forwards
+    (a signal's bound ``send``) stay. Yields the receivers left connected."""
+    before = blinker_state.all_signals()
+    present = {(id(signal), c.receiver_id): _senders(signal, c.sender_ids) for signal in before
+               for c in blinker_state.connections(signal)}
     kept: list[Any] = []
-    for signal in signals() or ():
-        saved.append((signal, blinker_state.snapshot(signal)))
+    stash: list[_Stashed] = []
+    for signal in before:
         for item in connected([signal]).values():
-            if keep(item.receiver):
+            if keep(item.receiver) or _is_forward(item.receiver):
                 kept.append(item.receiver)
             else:
-                blinker_state.drop(signal, item.receiver_id)
+                stash.append(_take_off(signal, item))
+    gone: set[tuple[int, Hashable, Hashable]] = set()  # (signal, receiver, sender) ids
+
+    def note(signal: Signal, receiver: Any = None, sender: Any = ANY,
+             **_: Any) -> None:
+        gone.add((id(signal), make_id(receiver), blinker_state.sender_id(sender)))
+
+    watched = {id(s.signal): s.signal for s in stash}
+    for signal in watched.values():
+        signal.receiver_disconnected.connect(note, weak=False)
     try:
         yield kept
     finally:
-        for signal, state in saved:
-            blinker_state.restore(signal, state)
+        for signal in watched.values():
+            signal.receiver_disconnected.disconnect(note)
+        for signal in blinker_state.all_signals(also=before):
+            for c in list(blinker_state.connections(signal)):
+                receiver = c.ref()
+                if receiver is not None:
+                    _undo_connects(signal, receiver, c.sender_ids,
+                                   present.get((id(signal), c.receiver_id)))
+        for taken in stash:
+            for sid, sender in taken.senders:
+                if {(id(taken.signal), taken.receiver_id, sid),
+                        (id(taken.signal), taken.receiver_id, blinker_state.ANY_ID)} & gone:
+                    continue  # disconnected by code in the block: it stays so
+                taken.signal.connect(taken.receiver, sender=sender, weak=taken.weak)
+
+
+def _senders(signal: Signal, sender_ids: Iterable[Hashable]) -> list[tuple[Hashable, Any]]:
+    """(sender id, sender) of each of ``sender_ids``; the sender is
+    :data:`~ckansig.loading.blinker_state.UNKNOWN` where blinker holds none."""
+    return [(sid, blinker_state.sender_for_id(signal, sid)) for sid in sender_ids]
+
+
+def _undo_connects(signal: Signal, receiver: Any, sender_ids: Iterable[Hashable],
+                   before: list[tuple[Hashable, Any]] | None) -> None:
+    """Disconnect ``receiver`` from the senders it was connected for during
+    the block (all of them when it was not connected before); the senders it
+    had before stay."""
+    old = {sid for sid, _ in before or ()}
+    new = [sid for sid in sender_ids if sid not in old]
+    if not new:
+        return
+    if before is None or blinker_state.ANY_ID in new:
+        weak = blinker_state.is_weak(signal, blinker_state.make_id(receiver))
+        signal.disconnect(receiver)  # every sender: then the old ones again
+        for _, sender in before or ():
+            if sender is not blinker_state.UNKNOWN:
+                signal.connect(receiver, sender=sender, weak=weak)
+        return
+    for _, sender in _senders(signal, new):
+        if sender is not blinker_state.UNKNOWN:
+            signal.disconnect(receiver, sender=sender)
+
+
+def _take_off(signal: Signal, item: Connected) -> _Stashed:
+    """Disconnect ``item`` through blinker's API; what reconnects it. A sender
+    blinker no longer knows the object of (an int on blinker 1.5) keeps its
+    receiver connected for it."""
+    senders, unknown = [], False
+    for sid, sender in _senders(signal, item.sender_ids):
+        if sender is blinker_state.UNKNOWN:
+            unknown = True
+        else:
+            senders.append((sid, sender))
+    weak = blinker_state.is_weak(signal, item.receiver_id)
+    if unknown and blinker_state.ANY_ID not in item.sender_ids:
+        for _, sender in senders:
+            signal.disconnect(item.receiver, sender=sender)
+    else:
+        signal.disconnect(item.receiver)
+    return _Stashed(signal, item.receiver, item.receiver_id, senders, weak)
