@@ -359,3 +359,55 @@ def test_a_receiver_unloaded_inside_the_block_stays_unloaded() -> None:
     finally:
         for receiver in (_kept, _other, _filtered):
             signal.disconnect(receiver)
+
+
+# -- the pytest plugin ---------------------------------------------------------------------
+
+PYTEST_HEADER = """
+from blinker import Namespace
+from ckansig import signals
+
+private = Namespace()  # as Flask's own signals live in one
+flashed = private.signal("core_message_flashed")
+ready = signals.ckanext.signal("core_ready")
+"""
+
+
+def test_a_private_namespaces_signal_is_known_by_name(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_fx=PYTEST_HEADER + """
+def test_sent_by_name(signal_log):
+    flashed.send("app", message="hi")
+    assert [r.sender for r in signal_log.sent("core_message_flashed")] == ["app"]
+    signal_log.assert_sent("core_message_flashed", message="hi")
+    signal_log.assert_not_sent("core_message_flashed", message="bye")
+
+def test_known_before_it_is_sent(signal_log):
+    signal_log.assert_not_sent("core_message_flashed")
+
+def test_unknown_still_fails(signal_log):
+    flashed.send("app")
+    signal_log.assert_sent("core_message_flahsed")
+""")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*no signal is 'core_message_flahsed'*did you mean "
+                                 "'core_message_flashed'*"])
+
+
+def test_a_payload_mismatch_shows_the_payload_and_what_differs(
+        pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_fx=PYTEST_HEADER + f"""
+def test_mismatch(signal_log):
+    ready.send("bob", user={{"name": "bob", "state": "pending"}}, password={PASSWORD!r})
+    signal_log.assert_sent("core_ready", sender="alice",
+                           user={{"name": "bob", "state": "active", "email": "b@x.org"}})
+""")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str()
+    message = text[text.index("AssertionError: expected"):]
+    assert "kwargs={'user': {'name': 'bob', 'state': 'pending'}, 'password': '***'}" in message
+    assert "sender: expected 'alice', got 'bob'" in message
+    assert "kwargs['user']['state']: expected 'active', got 'pending'" in message
+    assert "kwargs['user']['email']: missing" in message
+    assert PASSWORD not in message

@@ -3,7 +3,7 @@ them and on the wiring."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +11,8 @@ from blinker import ANY, Signal
 
 from ckansig.model import brief, signal_key
 from ckansig.testing.matching import ANY_VALUE, SignalSpec, matches
+from ckansig.values import Redactor, safe_repr
+from ckansig.watching.jsonl import redactor_of
 
 if TYPE_CHECKING:
     from ckansig.watching.recorder import SendRecord
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["SignalLog"]
 
 _SHOWN = 20  # sends listed in a failure message
+_WITH_PAYLOAD = 3  # of which the closest are shown with their payload, redacted ...
+_PAYLOAD_WIDTH = 300  # ... and cut to this many characters
 
 
 class SignalLog:
@@ -50,7 +54,13 @@ class SignalLog:
              namespace: str | None = None, **kwargs: Any) -> list[SendRecord]:
         """The sends of ``signal`` (of every signal without it) that match."""
         spec = SignalSpec(signal) if signal is not None else None
+        if spec is not None:
+            spec.check_known(self._sent())
         return [r for r in self.records if _match(r, spec, sender, namespace, kwargs)]
+
+    def _sent(self) -> list[tuple[str | None, str, Signal | None]]:
+        """The signals sent in this test, as names are checked against."""
+        return [(r.namespace, r.name, r.signal) for r in self.records]
 
     # -- assertions on sends -------------------------------------------------------------
 
@@ -61,13 +71,14 @@ class SignalLog:
         ``times`` times, if given). Returns the first matching send, or the
         list of them when ``times`` is given."""
         spec = SignalSpec(signal)
-        spec.check_known()
+        spec.check_known(self._sent())
         found = [r for r in self.records if _match(r, spec, sender, namespace, kwargs)]
         if not found or (times is not None and len(found) != times):
             count = "" if times is None else f" {times} time(s)"
             got = f", but it was sent {len(found)} time(s)" if found else ""
             raise AssertionError(f"expected {_query(spec, sender, namespace, kwargs)} to be "
-                                 f"sent{count}{got}; {self._what_was_sent(spec)}")
+                                 f"sent{count}{got}; "
+                                 f"{self._what_was_sent(spec, sender, kwargs)}")
         return found if times is not None else found[0]
 
     def assert_sent_once(self, signal: str | Signal, *, sender: Any = ANY_VALUE,
@@ -83,7 +94,7 @@ class SignalLog:
         """Fail if ``signal`` was sent with these arguments, or if no signal
         has that name (a misspelling must not pass)."""
         spec = SignalSpec(signal)
-        spec.check_known()
+        spec.check_known(self._sent())
         found = [r for r in self.records if _match(r, spec, sender, namespace, kwargs)]
         if found:
             raise AssertionError(f"expected {_query(spec, sender, namespace, kwargs)} not to "
@@ -103,7 +114,7 @@ class SignalLog:
         for item in expected:
             signal, filters = item if isinstance(item, tuple) else (item, {})
             spec = SignalSpec(signal)
-            spec.check_known()
+            spec.check_known(self._sent())
             filters = dict(filters)
             wanted.append((spec, filters.pop("sender", ANY_VALUE), filters))
         matched: list[SendRecord] = []
@@ -115,20 +126,32 @@ class SignalLog:
                     :len(matched)]) or "nothing"
                 raise AssertionError(
                     f"expected {_query(spec, sender, None, filters)} after {done}, in the "
-                    f"order {[s.text for s, _, _ in wanted]}; {self._what_was_sent(spec)}")
+                    f"order {[s.text for s, _, _ in wanted]}; "
+                    f"{self._what_was_sent(spec, sender, filters)}")
             matched.append(record)
         return matched
 
-    def _what_was_sent(self, spec: SignalSpec | None) -> str:
+    def _what_was_sent(self, spec: SignalSpec | None, sender: Any = ANY_VALUE,
+                       kwargs: Mapping[str, Any] | None = None) -> str:
         if not self.records:
             return "no signal was sent"
         records = self.records
         if spec is not None:  # closest first (a stable sort keeps the order of sends)
             records = sorted(records, key=lambda r: -spec.closeness(r.name))
-        lines = [f"  {r.key} sender={brief(r.sender)}"
-                 + (f" kwargs={', '.join(sorted(r.kwargs))}" if r.kwargs else "")
-                 + (f" (raised {type(r.error).__name__})" if r.error is not None else "")
-                 for r in records[:_SHOWN]]
+        lines = []
+        for index, r in enumerate(records[:_SHOWN]):
+            redactor = redactor_of(r)
+            line = f"  {r.key} sender={safe_repr(r.sender, redactor, 60)}"
+            if index < _WITH_PAYLOAD:  # the closest: their payload, and what differs
+                if r.kwargs:
+                    line += f" kwargs={safe_repr(r.kwargs, redactor, _PAYLOAD_WIDTH)}"
+                line += "".join(f"\n      {difference}" for difference in
+                                differences(sender, kwargs or {}, r, redactor))
+            elif r.kwargs:
+                line += f" kwargs={', '.join(sorted(r.kwargs))}"
+            if r.error is not None:
+                line += f" (raised {type(r.error).__name__})"
+            lines.append(line)
         more = f"\n  ... and {len(records) - _SHOWN} more" if len(records) > _SHOWN else ""
         hint = ""
         if spec is not None and spec.name is not None:
@@ -197,10 +220,43 @@ def _match(record: SendRecord, spec: SignalSpec | None, sender: Any, namespace: 
 def _query(spec: SignalSpec, sender: Any, namespace: str | None,
            kwargs: dict[str, Any]) -> str:
     parts = [signal_key(namespace, spec.text) if namespace else spec.text]
+    redactor = Redactor(kwargs)  # what a test expects can be a secret too
     if sender is not ANY_VALUE:
-        parts.append(f"sender={brief(sender)}")
-    parts += [f"{k}={brief(v)}" for k, v in kwargs.items()]
+        parts.append(f"sender={_shown(sender, redactor)}")
+    parts += [f"{k}={_shown(v, redactor)}" for k, v in redactor.value(dict(kwargs)).items()]
     return " ".join(parts)
+
+
+def differences(sender: Any, kwargs: Mapping[str, Any], record: SendRecord,
+                redactor: Redactor) -> list[str]:
+    """Where ``record`` differs from the expected ``sender`` and ``kwargs``
+    (a subset): each path, what was expected and what was sent, redacted."""
+    found = []
+    if sender is not ANY_VALUE and not matches(sender, record.sender):
+        found.append(f"sender: expected {_shown(sender, redactor)}, got "
+                     f"{_shown(record.sender, redactor)}")
+    for key, value in kwargs.items():
+        found += _differences(f"kwargs[{key!r}]", value, record.kwargs, key, redactor, 0)
+    return found
+
+
+def _differences(path: str, expected: Any, container: Mapping[Any, Any], key: Any,
+                 redactor: Redactor, depth: int) -> list[str]:
+    if key not in container:
+        return [f"{path}: missing"]
+    actual = container[key]
+    if matches(expected, actual):
+        return []
+    if isinstance(expected, Mapping) and isinstance(actual, Mapping) and depth < 20:
+        return [line for sub, value in expected.items() for line in _differences(
+            f"{path}[{sub!r}]", value, actual, sub, redactor, depth + 1)]
+    return [f"{path}: expected {_shown(expected, redactor)}, got {_shown(actual, redactor)}"]
+
+
+def _shown(value: Any, redactor: Redactor) -> str:
+    if callable(value) and not isinstance(value, type):
+        return f"a value for which {getattr(value, '__name__', 'the predicate')} is true"
+    return safe_repr(value, redactor, 80)
 
 
 def _spec_text(signal: str | Signal) -> str:

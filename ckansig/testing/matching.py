@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from blinker import Signal
@@ -55,6 +55,14 @@ def known_signals() -> dict[str, tuple[str | None, str, Signal | None]]:
     return known
 
 
+def module_signals() -> list[tuple[str | None, str, Signal | None]]:
+    """Every signal a module holds, directly or in a namespace, by name."""
+    from ckansig.loading.blinker_state import all_signals
+    from ckansig.watching.records import signal_identity
+
+    return [(*signal_identity(signal), signal) for signal in all_signals()]
+
+
 class SignalSpec:
     """The signals one spec names (see the module's docstring)."""
 
@@ -65,7 +73,7 @@ class SignalSpec:
         self.name: str | None = None
         if isinstance(spec, Signal):
             self.signal = spec
-            from ckansig.watching.recorder import signal_identity
+            from ckansig.watching.records import signal_identity
 
             namespace, name = signal_identity(spec)
             self.text = signal_key(namespace, name)
@@ -92,15 +100,21 @@ class SignalSpec:
                 signal_key(namespace, name), self.pattern)
         return name == self.name
 
-    def check_known(self) -> None:
+    def check_known(self, sent: Iterable[tuple[str | None, str, Signal | None]] = ()) -> None:
         """Raise AssertionError, with a did-you-mean, when no known signal
-        matches: a misspelled name must not make an assertion pass."""
+        matches: a misspelled name must not make an assertion pass. Known are
+        the core signals, those of CKAN's namespaces, those ``sent`` in the
+        test, and any other signal a module holds (a private ``Namespace``'s,
+        Flask's)."""
         if self.signal is not None:
             return
-        known = known_signals()
-        if any(self.matches(ns, name, sig) for ns, name, sig in known.values()):
+        known = [*known_signals().values(), *sent]
+        if any(self.matches(ns, name, sig) for ns, name, sig in known):
             return
-        names = sorted({name for _, name, _ in known.values()})
+        held = module_signals()
+        if any(self.matches(ns, name, sig) for ns, name, sig in held):
+            return
+        names = sorted({name for _, name, _ in [*known, *held]})
         close = difflib.get_close_matches(self.name or self.pattern or self.text, names, n=3)
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         what = "matches" if self.pattern is not None else "is"
