@@ -171,6 +171,7 @@ class _Report:
         self.current = "(outside tests)"
         #: the running test's sends only, compact (no argument values)
         self.sends: list[dict[str, Any]] = []
+        self.unkept = 0  # the running test's sends past _KEPT_SENDS, counted only
         self.trees: dict[str, list[str]] = {}  # failing test -> its send trees, as text
         self.tallies: dict[str, _Tally] = {}
         self.coverage: Coverage = Coverage()
@@ -179,9 +180,12 @@ class _Report:
 
     def sink(self, rec: SendRecord) -> None:
         if self.show:
-            from ckansig.watching.jsonl import compact_json
+            if len(self.sends) < _KEPT_SENDS:
+                from ckansig.watching.jsonl import compact_json
 
-            self.sends.append(compact_json(rec))
+                self.sends.append(compact_json(rec))
+            else:
+                self.unkept += 1
         tally = self.tallies.get(rec.key)
         if tally is None:
             tally = self.tallies[rec.key] = _Tally()
@@ -197,19 +201,29 @@ class _Report:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Iterator[None]:
         self.current = item.nodeid
-        self.sends = []
+        self.sends, self.unkept = [], 0
         yield
         self.current = "(outside tests)"
-        self.sends = []  # a passing test's sends are not kept
+        self.sends, self.unkept = [], 0  # a passing test's sends are not kept
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed and self.show and self.sends and report.nodeid not in self.trees:
             from ckansig.output.sends_view import plain_tree
             from ckansig.watching.jsonl import link_json
 
+            roots, shown, lines = link_json(self.sends), 0, 0
+            for root in roots:  # the first trees, up to about _TREE_LINES lines
+                lines += _size(root)
+                if lines > _TREE_LINES and shown:
+                    break
+                shown += 1
             text = plain_tree("sends (receivers in the order they ran here: blinker "
-                              "promises none)", link_json(self.sends))
-            self.trees[report.nodeid] = ["  " + line for line in text.splitlines()]
+                              "promises none)", roots[:shown])
+            drawn = ["  " + line for line in text.splitlines()]
+            if shown < len(roots) or self.unkept:
+                drawn.append(f"  ... and {len(roots) - shown + self.unkept} more send(s) "
+                              "in this test")
+            self.trees[report.nodeid] = drawn
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_call(self, item: pytest.Item) -> None:
@@ -241,10 +255,8 @@ class _Report:
             terminalreporter.section("signals sent by failing tests (ckansig)", red=True)
             for nodeid, lines in self.trees.items():
                 write(clean(nodeid), bold=True)
-                for line in lines[:200]:
+                for line in lines:
                     write(clean(line))
-                if len(lines) > 200:
-                    write(f"  ... and {len(lines) - 200} more lines")
         terminalreporter.section("signals sent (ckansig)")
         if not self.tallies:
             write("no blinker signal was sent")
@@ -263,6 +275,20 @@ class _Report:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self.stack.close()
+
+
+#: About how many lines of send trees a failing test's report draws.
+_TREE_LINES = 200
+#: The sends of one test kept for them (the first; the rest are counted): far
+#: more than are drawn, and memory bounded however many a test makes.
+_KEPT_SENDS = 2000
+
+
+def _size(send: dict[str, Any]) -> int:
+    """How many lines ``send``'s tree takes."""
+    return 1 + sum(1 + sum(_size(child) for child in receiver.get("children", ()))
+                   for receiver in send["receivers"]) + sum(
+        _size(child) for child in send.get("unplaced", ()))
 
 
 def describe_receiver(receiver: Any) -> str:

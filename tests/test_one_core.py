@@ -411,3 +411,28 @@ def test_mismatch(signal_log):
     assert "kwargs['user']['state']: expected 'active', got 'pending'" in message
     assert "kwargs['user']['email']: missing" in message
     assert PASSWORD not in message
+
+
+def test_the_report_of_a_test_with_many_sends_stays_short(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_fx=PYTEST_HEADER + """
+def on_ready(sender, **kwargs):
+    return "ok"
+
+def test_many(signal_log):
+    ready.connect(on_ready)
+    try:
+        for index in range(2500):
+            ready.send(f"s{index}", payload="x" * 1000)
+    finally:
+        ready.disconnect(on_ready)
+    assert False
+""")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--signals-report")
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str()
+    section = text[text.index("signals sent by failing tests (ckansig)"):
+                   text.index("signals sent (ckansig)")]
+    assert len(section.splitlines()) < 220
+    assert "ckanext:core_ready sender='s0'" in section
+    # 2,000 kept, of which 100 drawn (two lines each); the rest counted
+    assert "... and 2400 more send(s) in this test" in section
