@@ -24,6 +24,7 @@ signal namespaces something else has imported.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -230,12 +231,49 @@ class _Report:
         self.coverage.note_subscribed()  # after the fixtures connected theirs
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        workeroutput = getattr(session.config, "workeroutput", None)
+        if workeroutput is not None:  # a pytest-xdist worker: the controller reports
+            workeroutput["ckansig"] = json.dumps(self.to_json())
+            return
         if self.json_path:
             self.coverage.write_json(self.json_path)
         if self.fail_under is not None and self.coverage.percent() < self.fail_under:
             self.failed_coverage = True
             if session.exitstatus == 0:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """pytest-xdist's controller: a worker is done; add what it counted."""
+        sent = getattr(node, "workeroutput", {}).get("ckansig")
+        if sent:
+            self.merge(json.loads(sent))
+
+    def to_json(self) -> dict[str, Any]:
+        """What a worker counted, for the controller (names and counts only)."""
+        return {
+            "tallies": {key: {"sends": t.sends, "tests": list(t.tests),
+                              "raised": sorted(t.raised)} for key, t in self.tallies.items()},
+            "subscribed": [[*where, plugin] for where, plugin in
+                           self.coverage.subscribed.items()],
+            "ran": sorted(self.coverage.ran),
+            "trees": self.trees,
+        }
+
+    def merge(self, counted: dict[str, Any]) -> None:
+        """Add a worker's :meth:`to_json`."""
+        for key, tally in counted.get("tallies", {}).items():
+            mine = self.tallies.get(key)
+            if mine is None:
+                mine = self.tallies[key] = _Tally()
+            mine.sends += int(tally["sends"])
+            mine.tests.update(dict.fromkeys(tally["tests"]))
+            mine.raised.update(tally["raised"])
+        for signal, receiver, plugin in counted.get("subscribed", ()):
+            self.coverage.subscribed.setdefault((signal, receiver), plugin)
+        self.coverage.ran.update((signal, receiver) for signal, receiver in
+                                 counted.get("ran", ()))
+        self.trees.update(counted.get("trees", {}))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from ckansig.output.terminal import clean  # signal and test names are data

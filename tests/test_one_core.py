@@ -436,3 +436,40 @@ def test_many(signal_log):
     assert "ckanext:core_ready sender='s0'" in section
     # 2,000 kept, of which 100 drawn (two lines each); the rest counted
     assert "... and 2400 more send(s) in this test" in section
+
+
+def test_xdist_workers_report_to_the_controller(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")  # in the test extra
+    pytester.makeconftest("""
+import pytest
+from ckansig import signals
+
+ready = signals.ckanext.signal("core_xdist")
+RECEIVERS = []
+for index in range(5):
+    def receiver(sender, index=index, **kwargs):
+        return index
+    receiver.__name__ = receiver.__qualname__ = f"receiver_{index}"
+    RECEIVERS.append(receiver)
+
+@pytest.fixture(autouse=True)
+def wired():
+    for index, receiver in enumerate(RECEIVERS):
+        ready.connect(receiver, sender=f"s{index}", weak=False)
+    yield
+    for receiver in RECEIVERS:
+        ready.disconnect(receiver)
+""")
+    for index in range(2):  # two receivers of five ever run: 40%
+        pytester.makepyfile(**{f"test_{index}": f"""
+from conftest import ready
+
+def test_send_{index}():
+    ready.send("s{index}")
+"""})
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2",
+                                           "--signals-report", "--signals-cov-fail-under=90")
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*FAIL: 40.0% of the subscribed receivers ran*",
+                                 "*ckanext:core_xdist: sent 2 time(s) by 2 test(s)*"])
