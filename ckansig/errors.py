@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from ckansig.isolation import plugin_fault
+from ckansig.isolation import plugin_code
 
 __all__ = [
     "AmbiguousSignal",
@@ -94,15 +94,14 @@ def first_line(exc: BaseException, limit: int = 300) -> str:
     """The first line of ``exc``'s message ("" when it has none), cut to
     ``limit`` characters; a message that cannot be made (its ``__str__``
     raises) is said to be so."""
-    try:
+    message = ""
+    with plugin_code() as guard:
         message = str(exc)
         if not isinstance(message, str):  # a str subclass whose methods are hooks
             message = str.__str__(message)
         message = message.strip()
-    except BaseException as problem:
-        if not plugin_fault(problem):
-            raise
-        return f"<message unrepresentable: str() raised {type(problem).__name__}>"
+    if guard.error is not None:
+        return f"<message unrepresentable: str() raised {type(guard.error).__name__}>"
     line = message.split("\n", 1)[0].strip() if message else ""
     return line if len(line) <= limit else line[: limit - 1] + "…"
 

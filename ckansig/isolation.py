@@ -33,8 +33,8 @@ from typing import IO, Any
 
 import blinker.base
 
-__all__ = ["CTRL_C", "Interpreter", "OwnStreams", "flush_quietly", "own_streams", "plugin_fault",
-           "release_streams", "streams", "text_stream", "watching_ctrl_c"]
+__all__ = ["CTRL_C", "Interpreter", "OwnStreams", "flush_quietly", "own_streams", "plugin_code",
+           "plugin_fault", "release_streams", "streams", "text_stream", "watching_ctrl_c"]
 
 
 # -- Ctrl-C ----------------------------------------------------------------------
@@ -58,6 +58,27 @@ def plugin_fault(exc: BaseException) -> bool:
     """Whether ``exc``, caught around plugin code, is that code's own failure
     (to be recorded against it), rather than the user's Ctrl-C (to abort the run)."""
     return not (CTRL_C.hit and isinstance(exc, KeyboardInterrupt))
+
+
+class plugin_code:  # lower case: it reads as a statement, ``with plugin_code() as guard``
+    """The one guard around plugin code: ``with plugin_code() as guard:``
+    runs it, and whatever it raises (``SystemExit`` and ``KeyboardInterrupt``
+    included, a real Ctrl-C excepted: see :func:`plugin_fault`) is caught
+    and kept in ``guard.error``, to be reported against that plugin."""
+
+    __slots__ = ("error",)
+
+    def __init__(self) -> None:
+        self.error: BaseException | None = None
+
+    def __enter__(self) -> plugin_code:
+        return self
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> bool:
+        if exc is None or not plugin_fault(exc):
+            return False
+        self.error = exc
+        return True
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from blinker import ANY, Signal
 
 from ckansig.catalog import CoreSignal
 from ckansig.errors import AmbiguousSignal, SignalNotFound
-from ckansig.isolation import plugin_fault
+from ckansig.isolation import plugin_code
 
 __all__ = [
     "CallableInfo",
@@ -59,12 +59,11 @@ def signal_key(namespace: str | None, name: str) -> str:
 def brief(value: object, limit: int = 60) -> str:
     """``repr(value)`` shortened to ``limit`` characters; a ``__repr__`` that
     raises is the plugin's problem, never ckansig's."""
-    try:
+    text = ""
+    with plugin_code() as guard:
         text = repr(value)
-    except BaseException as exc:
-        if not plugin_fault(exc):
-            raise
-        text = f"<unrepresentable {type(value).__name__}: {type(exc).__name__}>"
+    if guard.error is not None:
+        text = f"<unrepresentable {type(value).__name__}: {type(guard.error).__name__}>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -32,7 +32,7 @@ from ckansig.doctor.catalogue import CHECKS, Check, Severity
 from ckansig.doctor.names import NameIndex
 from ckansig.doctor.problems import Problem
 from ckansig.errors import exc_text, raise_site
-from ckansig.isolation import plugin_fault
+from ckansig.isolation import plugin_code
 from ckansig.model import LoadedPlugin, Registry, SignalInfo, Subscription
 from ckansig.sends.index import SendIndex, Sent
 
@@ -208,15 +208,13 @@ class _Runs:
     def __call__(self, *args: Any) -> None:
         checks, index, count = self.checks, 0, len(self.checks)
         while index < count:
-            try:
+            with plugin_code() as guard:
                 while index < count:
                     run, ctx = checks[index]
                     index += 1
                     run(ctx, *args)
-            except BaseException as exc:
-                if not plugin_fault(exc):
-                    raise
-                self._report(checks[index - 1][1], exc, args)
+            if guard.error is not None:
+                self._report(checks[index - 1][1], guard.error, args)
 
     def _report(self, ctx: CheckContext, exc: BaseException, args: tuple[Any, ...]) -> None:
         item = args[-1]

@@ -18,7 +18,7 @@ from blinker import Namespace, Signal
 
 from ckansig.catalog import CORE_SIGNALS, core_signal
 from ckansig.config.settings import Config
-from ckansig.isolation import plugin_fault
+from ckansig.isolation import plugin_code
 from ckansig.loading import blinker_state as _blinker
 from ckansig.loading.describing import describe
 from ckansig.loading.liveness import surely_alive
@@ -135,12 +135,9 @@ class RegistryBuilder:
     ) -> Subscription:
         """A receiver ckansig did not connect: at a plugin's import, or before loading."""
         receiver = conn.ref()
-        try:
+        module = None
+        with plugin_code():  # a hook of the receiver's own may raise
             module = getattr(receiver, "__module__", None)
-        except BaseException as exc:  # a hook of the receiver's own
-            if not plugin_fault(exc):
-                raise
-            module = None
         plugin = self.module_owner.get(module) if isinstance(module, str) else None
         described = describe(receiver) if receiver is not None else CallableInfo(
             f"<collected receiver {conn.receiver_id!r}>", "?", None, None, None, "unknown",

@@ -28,7 +28,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ckansig.errors import exc_text, raise_site
-from ckansig.loading.importing import PluginFailure, import_failure, import_module
+from ckansig.isolation import plugin_code
+from ckansig.loading.importing import PluginFailure, import_module
 from ckansig.model import LoadError
 
 __all__ = ["CkanHost", "release"]
@@ -89,21 +90,18 @@ class CkanHost:
                 f"no plugin named {name!r} in the entry-point groups {groups}: CKAN refuses "
                 "to start (PluginNotFoundException)"))
         import_module(name, entry_point.module)  # tells a missing module apart
-        try:
+        # the module is imported: what raises now is the plugin's own code,
+        # creating the plugin (its __init__) or registering it, as from plugins.toml
+        service: Any = None
+        with plugin_code() as guard:
             service = core._get_service(name)
-        except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            raise PluginFailure(import_failure(name, entry_point.module, exc)) from None
-        try:
             self._register(name, service)
-        except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            file, line = raise_site(exc)
+        if guard.error is not None:
+            file, line = raise_site(guard.error)
             raise PluginFailure(LoadError(
-                name, "plugin_init_failed", f"loading the plugin raised {exc_text(exc)}",
-                file=file, line=line)) from None
+                name, "plugin_init_failed",
+                f"creating the plugin raised {exc_text(guard.error)}", file=file,
+                line=line)) from None
         return service
 
     def _entry_point(self, name: str) -> Any:

@@ -9,7 +9,7 @@ import inspect
 from types import FunctionType
 from typing import Any, NamedTuple
 
-from ckansig.isolation import plugin_fault
+from ckansig.isolation import plugin_code
 from ckansig.model import CallableInfo, ReceiverKind
 
 __all__ = ["CallShape", "call_shape", "describe"]
@@ -55,14 +55,11 @@ def describe(obj: Any) -> CallableInfo:
             hasattr(obj, "_is_coroutine_marker") and inspect.iscoroutinefunction(obj))
         return _make_info((f"{fmodule}.{fqualname}" if fmodule else fqualname, fqualname,
                            fmodule, fcode.co_filename, fcode.co_firstlineno, fkind, is_async))
-    try:
+    with plugin_code() as guard:
         return _describe(obj)
-    except BaseException as exc:
-        if not plugin_fault(exc):
-            raise
-        kind = type(obj).__name__
-        return CallableInfo(f"<{kind} object: describing it raised {type(exc).__name__}>",
-                            kind, None, None, None, "callable", False)
+    kind = type(obj).__name__
+    return CallableInfo(f"<{kind} object: describing it raised {type(guard.error).__name__}>",
+                        kind, None, None, None, "callable", False)
 
 
 def _describe(obj: Any) -> CallableInfo:

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from ckansig.config.settings import PluginSpec
 from ckansig.errors import exc_text, raise_site
-from ckansig.isolation import plugin_fault
+from ckansig.isolation import plugin_code
 from ckansig.model import LoadError
 
 __all__ = ["ENTRY_POINT_GROUPS", "Found", "PluginFailure", "find_entry_point",
@@ -55,20 +55,18 @@ def forget_entry_points() -> None:
 
 
 def import_module(plugin: str, module_name: str) -> ModuleType:
-    try:
+    with plugin_code() as guard:
         return importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
+    exc = guard.error
+    if isinstance(exc, ModuleNotFoundError):
         missing = exc.name or module_name
         if module_name == missing or module_name.startswith(missing + "."):
             raise PluginFailure(LoadError(
                 plugin, "module_not_found", f"module {module_name!r} not found"
                 + (f" (no package {missing!r})" if missing != module_name else ""),
                 missing_module=missing)) from None
-        raise PluginFailure(import_failure(plugin, module_name, exc)) from None
-    except BaseException as exc:
-        if not plugin_fault(exc):
-            raise
-        raise PluginFailure(import_failure(plugin, module_name, exc)) from None
+    assert exc is not None
+    raise PluginFailure(import_failure(plugin, module_name, exc)) from None
 
 
 def import_failure(plugin: str, module_name: str, exc: BaseException) -> LoadError:
@@ -107,13 +105,12 @@ def resolve(spec: PluginSpec) -> Found:
         entry_point = find_entry_point(spec.text)
         if entry_point is not None:
             import_module(spec.text, entry_point.module)  # tells a missing module apart
-            try:
+            plugin_class: Any = None
+            with plugin_code() as guard:
                 plugin_class = entry_point.load()
-            except BaseException as exc:
-                if not plugin_fault(exc):
-                    raise
+            if guard.error is not None:
                 raise PluginFailure(
-                    import_failure(spec.text, entry_point.module, exc)) from None
+                    import_failure(spec.text, entry_point.module, guard.error)) from None
             return Found([(spec.text, _create(spec.text, plugin_class, {"name": spec.text}))], [])
         if spec.source is not None:  # named by a ckan.ini: an entry point or nothing
             groups = " or ".join(ENTRY_POINT_GROUPS)
@@ -140,16 +137,15 @@ def resolve(spec: PluginSpec) -> Found:
     obj: Any = module
     assert spec.attribute is not None
     for part in spec.attribute.split("."):
-        try:
+        with plugin_code() as guard:  # a module __getattr__ or a property of plugin code
             obj = getattr(obj, part)
-        except AttributeError:
+        exc = guard.error
+        if isinstance(exc, AttributeError):
             raise PluginFailure(LoadError(
                 spec.text, "attribute_missing",
                 f"module {spec.module!r} has no attribute {spec.attribute!r}",
                 file=getattr(module, "__file__", None))) from None
-        except BaseException as exc:  # a module __getattr__ or a property of plugin code
-            if not plugin_fault(exc):
-                raise
+        if exc is not None:
             file, line = raise_site(exc)
             raise PluginFailure(LoadError(
                 spec.text, "plugin_raised",
@@ -188,15 +184,14 @@ def _module_plugins(module: ModuleType) -> Found:
 
 
 def _create(name: str, cls: Any, kwargs: dict[str, Any]) -> Any:
-    try:
+    with plugin_code() as guard:
         return cls(**kwargs)
-    except BaseException as exc:
-        if not plugin_fault(exc):
-            raise
-        file, line = raise_site(exc)
-        raise PluginFailure(LoadError(
-            name, "plugin_init_failed",
-            f"creating the plugin raised {exc_text(exc)}", file=file, line=line)) from None
+    assert guard.error is not None
+    exc = guard.error
+    file, line = raise_site(exc)
+    raise PluginFailure(LoadError(
+        name, "plugin_init_failed",
+        f"creating the plugin raised {exc_text(exc)}", file=file, line=line)) from None
 
 
 def _is_interface(cls: type) -> bool:

@@ -20,7 +20,7 @@ from blinker import ANY, Namespace, Signal
 
 from ckansig.config.settings import Config, PluginSpec
 from ckansig.errors import exc_text, raise_site
-from ckansig.isolation import plugin_fault, watching_ctrl_c
+from ckansig.isolation import plugin_code, watching_ctrl_c
 from ckansig.loading import blinker_state as _blinker
 from ckansig.loading.building import RegistryBuilder
 from ckansig.loading.ckan_host import CkanHost
@@ -156,7 +156,8 @@ class _Loader(RegistryBuilder):
                     f"(Plugin `{name}` already loaded)", file=spec.source, line=spec.line))
                 return
             self.named.add(name)
-        try:
+        found = Found([], [])
+        with plugin_code() as guard:
             try:
                 found = Found([(spec.text, ckan.load(spec.text))], []) if ckan is not None \
                     else resolve(spec)
@@ -164,22 +165,18 @@ class _Loader(RegistryBuilder):
                 found = Found([], [failure.error])
             self.errors.extend(found.errors)
             self._afterimport_module(spec)
-        except BaseException as exc:
-            if not plugin_fault(exc):
-                raise
-            self._fault(name, "plugin_raised", "loading the plugin", exc)
+        if guard.error is not None:
+            self._fault(name, "plugin_raised", "loading the plugin", guard.error)
             return
         for name, obj in found.plugins:
             _KEEP_ALIVE.append(obj)
-            try:
+            with plugin_code() as guard:
                 isignal = ckan.implements_isignal(obj) if ckan is not None else None
                 self.plugins.append(LoadedPlugin(name, spec.text, obj, isignal))
                 if isignal is not False:  # CKAN's rule, inside CKAN
                     self._subscribe(name, spec, obj)
-            except BaseException as exc:
-                if not plugin_fault(exc):
-                    raise
-                self._fault(name, "plugin_raised", "inspecting the plugin", exc)
+            if guard.error is not None:
+                self._fault(name, "plugin_raised", "inspecting the plugin", guard.error)
 
     def _fault(self, plugin: str, kind: LoadErrorKind, doing: str, exc: BaseException,
                declared: tuple[str | None, int | None] = (None, None), **fields: Any) -> None:
@@ -204,18 +201,18 @@ class _Loader(RegistryBuilder):
                       declared: tuple[str | None, int | None], **fields: Any,
                       ) -> Iterator[tuple[int, Any]]:
         iterator: Iterator[Any] | None = None
+        end = object()
         for index in itertools.count(1):
-            try:
+            item: Any = end
+            with plugin_code() as guard:
                 if iterator is None:
                     iterator = iter(items)
-                item = next(iterator)
-            except StopIteration:
-                return
-            except BaseException as exc:
-                if not plugin_fault(exc):
-                    raise
+                item = next(iterator, end)
+            if guard.error is not None:
                 self._fault(plugin, "subscriptions_raised", "reading " + what(index),
-                            exc, declared, **fields)
+                            guard.error, declared, **fields)
+                return
+            if item is end:
                 return
             yield index, item
 
@@ -243,20 +240,21 @@ class _Loader(RegistryBuilder):
             if not callable(method):
                 return  # a plugin that does not implement ISignal: loaded, nothing to connect
         declared = _code_site(method)
+        mapping = None
         try:
-            mapping = method()
-        except BaseException as exc:
-            if not plugin_fault(exc):
-                raise
-            file, line = raise_site(exc, default=declared)
-            self.errors.append(LoadError(
-                name, "subscriptions_raised",
-                f"get_signal_subscriptions() raised {exc_text(exc)}", file=file, line=line))
-            return
+            with plugin_code() as guard:
+                mapping = method()
         finally:
             for ns_name, sig_name, sig in self.tracker.new_signals():
                 self.ns_of[id(sig)] = (ns_name, sig_name)
                 self.mentioned_by.setdefault(id(sig), []).append(name)
+        if guard.error is not None:
+            file, line = raise_site(guard.error, default=declared)
+            self.errors.append(LoadError(
+                name, "subscriptions_raised",
+                f"get_signal_subscriptions() raised {exc_text(guard.error)}", file=file,
+                line=line))
+            return
         items = getattr(mapping, "items", None)
         if mapping is None or not callable(items):
             self.errors.append(LoadError(
@@ -267,13 +265,12 @@ class _Loader(RegistryBuilder):
                 + (" (CKAN fails at start-up on it)" if mapping is None else ""),
                 file=declared[0], line=declared[1]))
             return
-        try:
+        pairs: Any = ()
+        with plugin_code() as guard:
             pairs = items()
-        except BaseException as exc:
-            if not plugin_fault(exc):
-                raise
+        if guard.error is not None:
             self._fault(name, "subscriptions_raised",
-                        "get_signal_subscriptions().items()", exc, declared)
+                        "get_signal_subscriptions().items()", guard.error, declared)
             return
         for index, pair in self._read(
                 pairs, name, lambda n: f"entry {n} of get_signal_subscriptions()", declared):
@@ -283,13 +280,11 @@ class _Loader(RegistryBuilder):
                     f"entry {index} of get_signal_subscriptions().items() is {brief(pair)}, "
                     "not a (signal, receivers) pair", file=declared[0], line=declared[1]))
                 continue
-            try:
+            with plugin_code() as guard:
                 self._connect_all(name, pair[0], pair[1], declared)
-            except BaseException as exc:
-                if not plugin_fault(exc):
-                    raise
+            if guard.error is not None:
                 self._fault(name, "plugin_raised",
-                            f"reading the receivers of {brief(pair[0])}", exc, declared)
+                            f"reading the receivers of {brief(pair[0])}", guard.error, declared)
 
     def _connect_all(
         self, name: str, key: Any, listeners: Any, declared: tuple[str | None, int | None]
@@ -314,14 +309,12 @@ class _Loader(RegistryBuilder):
         for index, entry in self._read(
                 listeners, name, lambda n: f"receiver {n} of {signal_name!r}", declared,
                 signal=signal_name, namespace=ns):
-            try:
+            with plugin_code() as guard:
                 self._connect_one(name, key, ns, signal_name, entry, declared, records)
-            except BaseException as exc:
-                if not plugin_fault(exc):
-                    raise
+            if guard.error is not None:
                 self._fault(name, "plugin_raised",
                             f"inspecting receiver {index} of {signal_name!r}",
-                            exc, declared, signal=signal_name, namespace=ns)
+                            guard.error, declared, signal=signal_name, namespace=ns)
 
     def _connect_one(
         self, name: str, signal: Signal, ns: str | None, signal_name: str, entry: Any,
@@ -357,15 +350,14 @@ class _Loader(RegistryBuilder):
             self.duplicates.append(Duplicate(
                 ns, signal_name, info, _ANY_SENDER if sender is ANY else Sender.of(sender),
                 self._connected_by(signal, rid, sid), name, declared[0], declared[1]))
-        try:
+        with plugin_code() as guard:
             signal.connect(receiver, sender=sender, weak=weak)
-        except BaseException as exc:
-            if not plugin_fault(exc):
-                raise
+        if guard.error is not None:
             self.errors.append(LoadError(
                 name, "connect_failed", f"connecting {info.name} to {signal_name!r} raised "
-                f"{exc_text(exc)}", signal=signal_name, namespace=ns, receiver=info.name,
-                file=info.file or declared[0], line=info.line if info.file else declared[1]))
+                f"{exc_text(guard.error)}", signal=signal_name, namespace=ns,
+                receiver=info.name, file=info.file or declared[0],
+                line=info.line if info.file else declared[1]))
             return
         if ns is None:
             self.extra.setdefault(id(signal), signal)

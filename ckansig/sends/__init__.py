@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterable, Iterator
 
 from ckansig.config.settings import Config
-from ckansig.isolation import plugin_fault
+from ckansig.isolation import plugin_code
 from ckansig.model import Registry
 from ckansig.sends.cache import FactsCache
 from ckansig.sends.index import SendIndex, SendSite, Sent, build_index
@@ -84,12 +84,10 @@ def _locations(top: str) -> Iterator[tuple[str, str, bool]]:
     locations: Iterable[str] | None = None
     file: str | None = None
     if module is not None:
-        try:
+        with plugin_code() as guard:  # a plugin's module object may be anything
             locations = list(getattr(module, "__path__", None) or ()) or None
             file = getattr(module, "__file__", None)
-        except BaseException as exc:  # a plugin's module object may be anything
-            if not plugin_fault(exc):
-                raise
+        if guard.error is not None:
             return
     else:
         try:
