@@ -26,7 +26,14 @@ __all__ = [
 
 
 class CkansigError(Exception):
-    """Base class of every error ckansig raises on purpose."""
+    """Base class of every error ckansig raises on purpose. ``exit_code`` is
+    the command's exit code when one ends with it (as click's exceptions
+    carry theirs): 2, a usage or configuration error, unless a subclass says
+    otherwise. The CLI maps every one in one place (``ckansig.cli.errors``)."""
+
+    exit_code = 2
+    #: the command-line parameter the error is about: a usage error of it
+    param: str | None = None
 
 
 class ConfigError(CkansigError):
@@ -54,7 +61,9 @@ class ConfigError(CkansigError):
 
 
 class SignalNotFound(CkansigError):
-    """No signal has that name (in that namespace)."""
+    """No signal has that name (in that namespace): a usage error of SIGNAL."""
+
+    param = "SIGNAL"
 
     def __init__(self, name: str, namespace: str | None, suggestions: list[str]) -> None:
         self.name = name
@@ -66,7 +75,9 @@ class SignalNotFound(CkansigError):
 
 
 class AmbiguousSignal(CkansigError):
-    """A signal name exists in more than one namespace."""
+    """A signal name exists in more than one namespace: a usage error of SIGNAL."""
+
+    param = "SIGNAL"
 
     def __init__(self, name: str, namespaces: list[str]) -> None:
         self.name = name

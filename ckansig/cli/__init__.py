@@ -72,6 +72,11 @@ class _LazyGroup(click.Group):
             return None
         command: click.Command = getattr(importlib.import_module(f"ckansig.cli.{module}"),
                                          module)
+        if command.callback is not None and not getattr(command, "_ckansig_mapped", False):
+            from ckansig.cli.errors import mapped
+
+            command.callback = mapped(command.callback)  # domain errors, mapped once
+            command._ckansig_mapped = True  # type: ignore[attr-defined]
         return command
 
 

@@ -8,7 +8,7 @@ import click
 
 from ckansig.cli.gc_policy import POLICY
 from ckansig.cli.params import FORMATS, JsonObject, KeyValue
-from ckansig.cli.support import config_option, echo_json, start_app, usage_errors
+from ckansig.cli.support import config_option, echo_json, start_app
 
 
 @click.command("call")
@@ -43,11 +43,9 @@ def call_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...
     from ckansig import output
     from ckansig.firing.arguments import build_call
 
-    with usage_errors():
-        _, data = build_call(None, kwargs=data_json, kw=kw)
+    _, data = build_call(None, kwargs=data_json, kw=kw)
     ckan_app = start_app(ctx, text=fmt == "text")
-    with usage_errors():
-        call = ckan_app.call(action, data, user=user, commit=commit)
+    call = ckan_app.call(action, data, user=user, commit=commit)
     with POLICY.building_output():
         redactor = call.secrets.redactor(not no_redact)  # the call's scope's secrets
         if fmt == "json":

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ckansig.cli.support import ConfigProblem, echo_json
-from ckansig.errors import ConfigError
+from ckansig.cli.support import echo_json
 from ckansig.isolation import streams
 
 
@@ -30,10 +29,7 @@ def diff_command(a: str, b: str, fmt: str, fail_on_change: bool) -> None:
     from ckansig import output
     from ckansig.diffing import compare, read_side
 
-    try:
-        sides = read_side(a), read_side(b)
-    except ConfigError as exc:
-        raise ConfigProblem(str(exc)) from None
+    sides = read_side(a), read_side(b)
     diff = compare(*sides)
     if fmt == "json":
         echo_json(output.diff_json(diff))

@@ -6,7 +6,7 @@ import click
 
 from ckansig.cli.gc_policy import POLICY
 from ckansig.cli.params import CheckIds, Release
-from ckansig.cli.support import ConfigProblem, config_option, echo_json, load_registry
+from ckansig.cli.support import config_option, echo_json, load_registry
 from ckansig.errors import ConfigError
 from ckansig.isolation import streams
 
@@ -56,21 +56,18 @@ def doctor_command(
     registry = load_registry(ctx, text=fmt == "text")
     settings = ctx.meta["ckansig.config"]
     if not settings.plugins:  # a CI job that checks nothing must not pass
-        raise ConfigProblem("nothing to check: no config names a plugin (-c, "
-                            "$CKANSIG_CONFIG, ./plugins.toml, [tool.ckansig] in "
-                            "./pyproject.toml, or a ckan.ini with ckan.plugins)")
+        raise ConfigError("nothing to check: no config names a plugin (-c, "
+                          "$CKANSIG_CONFIG, ./plugins.toml, [tool.ckansig] in "
+                          "./pyproject.toml, or a ckan.ini with ckan.plugins)")
     level = fail_level or settings.doctor.fail_level or "error"
-    try:
-        # the loader settled which receivers are alive (collecting when a cycle
-        # could matter); diagnose builds only ckansig's own records: the
-        # collector can rest meanwhile
-        with POLICY.building_output():
-            report = diagnose(registry, settings, ckan_version=ckan_version,
-                              select=[i for ids in select for i in ids],
-                              ignore=[i for ids in ignore for i in ids],
-                              strict=True if strict or level == "pedantic" else None)
-    except ConfigError as exc:
-        raise ConfigProblem(str(exc)) from None
+    # the loader settled which receivers are alive (collecting when a cycle
+    # could matter); diagnose builds only ckansig's own records: the
+    # collector can rest meanwhile
+    with POLICY.building_output():
+        report = diagnose(registry, settings, ckan_version=ckan_version,
+                          select=[i for ids in select for i in ids],
+                          ignore=[i for ids in ignore for i in ids],
+                          strict=True if strict or level == "pedantic" else None)
     with POLICY.building_output():
         if fmt == "json":
             echo_json(output.report_json(report, level))

@@ -13,10 +13,8 @@ from ckansig.cli.support import (
     config_option,
     done_with_plugins,
     echo_json_text,
-    find_signal,
     load_registry,
     start_app,
-    usage_errors,
 )
 
 
@@ -87,17 +85,15 @@ def fire_command(
     ckan_app = start_app(ctx, text=fmt == "text") if app else None
     registry = ckan_app.registry if ckan_app is not None else load_registry(
         ctx, text=fmt == "text")
-    info = find_signal(registry, signal_name, namespace)
-    with usage_errors(), POLICY.building_output():  # ckansig's own data: no garbage cycles
+    info = registry.find(signal_name, namespace)
+    with POLICY.building_output():  # ckansig's own data: no garbage cycles
         sender, kwargs = build_call(info.core, sender=sender, sender_given=sender is not None,
                                     kwargs=kwargs_json, kw=kw, objects=objects)
     options: dict[str, Any] = {"stop_on_error": stop_on_error, "dry_run": dry_run,
                                "capture_output": True, "timeout": timeout}
     try:
         if ckan_app is not None:
-            with usage_errors():
-                trace = ckan_app.fire(info, sender, kwargs, user=user, commit=commit,
-                                      **options)
+            trace = ckan_app.fire(info, sender, kwargs, user=user, commit=commit, **options)
         else:
             trace = fire(info, sender, kwargs, registry=registry, **options)
     except FireInterrupted as stopped:

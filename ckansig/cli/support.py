@@ -14,19 +14,12 @@ import click
 
 from ckansig.cli.gc_policy import POLICY
 from ckansig.config.settings import Config
-from ckansig.errors import CkansigError, ConfigError, UsageProblem
-from ckansig.model import Registry, SignalInfo
+from ckansig.model import Registry
 
 if TYPE_CHECKING:
     from ckansig.firing.app import CkanApp
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class ConfigProblem(click.ClickException):
-    """A configuration error: printed as one line, exit code 2."""
-
-    exit_code = 2
 
 
 def config_option(func: F) -> F:
@@ -70,14 +63,11 @@ def load_registry(ctx: click.Context, *, text: bool = False) -> Registry:
 
 def start_app(ctx: click.Context, *, text: bool = False) -> CkanApp:
     """Read the config, load its plugins and start CKAN's app (``fire --app``)."""
-    from ckansig.firing.app import AppError, CkanApp
+    from ckansig.firing.app import CkanApp
 
     settings = _settings(ctx)
-    try:
-        with _loading(ctx, text):
-            return CkanApp(settings)
-    except AppError as exc:
-        raise ConfigProblem(str(exc)) from None
+    with _loading(ctx, text):
+        return CkanApp(settings)
 
 
 def done_with_plugins(ctx: click.Context) -> None:
@@ -89,10 +79,7 @@ def done_with_plugins(ctx: click.Context) -> None:
 
 
 def _settings(ctx: click.Context) -> Config:
-    try:
-        settings = read_settings(ctx)
-    except ConfigError as exc:
-        raise ConfigProblem(str(exc)) from None
+    settings = read_settings(ctx)
     if settings.path is None and settings.ckan_ini is None:
         click.echo("ckansig: no config found (-c, $CKANSIG_CONFIG, ./plugins.toml, "
                    "[tool.ckansig] in ./pyproject.toml); showing core signals only", err=True)
@@ -136,23 +123,6 @@ def complete_signal(ctx: click.Context, param: click.Parameter,
 
         names = sorted(s.name for s in CORE_SIGNALS)
     return [name for name in names if name.startswith(incomplete)]
-
-
-def find_signal(registry: Registry, name: str, namespace: str | None) -> SignalInfo:
-    """The signal a command names, or a usage error with suggestions."""
-    try:
-        return registry.find(name, namespace)
-    except CkansigError as exc:
-        raise click.BadParameter(str(exc), param_hint="SIGNAL") from None
-
-
-@contextlib.contextmanager
-def usage_errors() -> Iterator[None]:
-    """Turn a :class:`~ckansig.errors.UsageProblem` into click's usage error (exit 2)."""
-    try:
-        yield
-    except UsageProblem as exc:
-        raise click.BadParameter(exc.message, param_hint=exc.param) from None
 
 
 def echo_json(document: Any) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from ckansig.cli.gc_policy import POLICY
-from ckansig.cli.support import usage_errors
 
 
 @click.command("trace", context_settings={"ignore_unknown_options": True,
@@ -38,8 +37,8 @@ def trace_command(ctx: click.Context, output: str | None, pattern: str | None,
     from ckansig import output as rendering
     from ckansig.watching.runner import traced
 
-    with (usage_errors(), traced(list(command), output, pattern, not no_redact) as run,
-          POLICY.building_output()):
+    with traced(list(command), output, pattern, not no_redact) as run, \
+            POLICY.building_output():
         rendering.print_trace_summary(rendering.console(stderr=True), run.path,
                                       kept=run.path if run.kept else None, tree=tree)
     ctx.exit(run.exit_status)
