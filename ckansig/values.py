@@ -8,10 +8,11 @@ lines of ``ckansig trace``.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable
 from typing import Any
+
+from ckansig.secret_keys import is_secret_key, secret_keys_of
 
 __all__ = [
     "MAX_DEPTH",
@@ -26,43 +27,6 @@ __all__ = [
     "unrepresentable",
 ]
 
-#: Secret words found anywhere in a key, whatever the case and separators.
-_SECRET_PARTS = ("password", "passwd", "passphrase", "passcode", "secret", "token",
-                 "credential", "apikey", "authorization", "privatekey", "accesskey", "cookie")
-#: Short secret words, counted only as whole words of a key (``dbPass``, ``auth``;
-#: not ``passenger`` or ``author``).
-_SECRET_WORDS = frozenset({"pass", "pwd", "pw", "auth", "jwt", "bearer", "otp"})
-
-
-def _words(key: str) -> list[str]:
-    """``"dbPass_oldValue2"`` → ``["db", "pass", "old", "value", "2"]``."""
-    words: list[str] = []
-    current = ""
-    for index, char in enumerate(key):
-        boundary = not char.isalnum() or (
-            char.isupper() and current and (
-                current[-1].islower() or current[-1].isdigit()
-                or (index + 1 < len(key) and key[index + 1].islower())))
-        if boundary and current:
-            words.append(current.lower())
-            current = ""
-        if char.isalnum():
-            current += char
-    if current:
-        words.append(current.lower())
-    return words
-
-
-def is_secret_key(key: object) -> bool:
-    """Whether a key looks like it holds a secret, matched on its words in any
-    case: password, passphrase, secret, token, credentials, cookie, auth,
-    authorization, pwd, ``pass`` as a word (``dbPass``), api/access/private
-    keys, and any name whose last word is ``key`` (``privateKey``, ``api_key``)."""
-    if type(key) is not str:
-        return isinstance(key, str) and _secret_words(str.__str__(key))
-    return _secret_words(key)
-
-
 def _longest_first(secret: str) -> tuple[int, str]:
     """The order secrets are replaced in: longest first, then alphabetical (a
     fixed order, so that overlapping secrets always give the same text)."""
@@ -71,31 +35,6 @@ def _longest_first(secret: str) -> tuple[int, str]:
 
 def _is_container(value: Any) -> bool:
     return isinstance(value, (dict, list, tuple))
-
-
-@functools.lru_cache(maxsize=1024)
-def _secret_keys(keys: tuple[Any, ...]) -> frozenset[Any]:
-    """The secret-looking keys among ``keys`` (a dict's keys, in order)."""
-    return frozenset(key for key in keys if is_secret_key(key))
-
-
-def _secret_keys_of(mapping: dict[Any, Any]) -> frozenset[Any]:
-    """The secret-looking keys of ``mapping``: cached by its keys when they are
-    all strings (a document of records repeats a few sets of keys)."""
-    keys = tuple(mapping)
-    if all(type(key) is str for key in keys):
-        return _secret_keys(keys)
-    return frozenset(key for key in keys if is_secret_key(key))
-
-
-@functools.lru_cache(maxsize=4096)  # the same few keys, in every record of a big document
-def _secret_words(key: str) -> bool:
-    words = _words(key)
-    if not words:
-        return False
-    joined = "".join(words)
-    return (words[-1] == "key" or any(part in joined for part in _SECRET_PARTS)
-            or not _SECRET_WORDS.isdisjoint(words))
 
 
 REDACTED = "***"
@@ -128,7 +67,7 @@ def collect_secrets(source: Any, exact: set[str]) -> set[str]:
                 continue
             walked.add(id(value))
             if isinstance(value, dict):
-                for key in _secret_keys_of(value):
+                for key in secret_keys_of(value):
                     next_hidden.append(value[key])
                 items: Any = value.values()
             else:
@@ -393,7 +332,7 @@ def jsonable(value: Any, redactor: Redactor, depth: int = 0,
                     else text(v) if type(v) is str else jsonable(v, redactor, deeper, inner)
                     for v in value]
         if all(isinstance(k, str) for k in value):
-            secret = _secret_keys_of(value) if redactor.enabled else frozenset()
+            secret = secret_keys_of(value) if redactor.enabled else frozenset()
             return {k: REDACTED if k in secret and not isinstance(v, _NO_SECRET)
                     else (REDACTED if v in exact else v)
                     if type(v) is str and len(v) < shortest

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import inspect
-import itertools
 import sys
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any
@@ -22,10 +21,10 @@ from ckansig.config.settings import Config, PluginSpec
 from ckansig.errors import exc_text, raise_site
 from ckansig.isolation import plugin_code, watching_ctrl_c
 from ckansig.loading import blinker_state as _blinker
-from ckansig.loading.building import RegistryBuilder
+from ckansig.loading.building import LoadRecord, build_registry, signal_where
 from ckansig.loading.ckan_host import CkanHost
 from ckansig.loading.describing import describe
-from ckansig.loading.entries import check_options
+from ckansig.loading.entries import check_options, read_items
 from ckansig.loading.importing import (
     ENTRY_POINT_GROUPS,
     Found,
@@ -49,8 +48,6 @@ __all__ = ["ENTRY_POINT_GROUPS", "load"]
 
 
 _ANY_SENDER = Sender.of(ANY)
-#: Iterables whose reading runs no plugin code (a subclass's could).
-_PLAIN_ITERABLES = frozenset({list, tuple, type({}.items())})
 _make_subscription = Subscription._make
 
 # Plugins stay alive for the whole process, as CKAN's SingletonPlugin cache
@@ -58,7 +55,9 @@ _make_subscription = Subscription._make
 _KEEP_ALIVE: list[Any] = []
 
 
-class _Loader(RegistryBuilder):
+class _Loader:
+    """Runs the plugins' code, recording what they did (see :meth:`record`)."""
+
     def __init__(self, config: Config, namespaces: Mapping[str, Namespace],
                  absent: Mapping[tuple[str, str], Signal]) -> None:
         self.config = config
@@ -85,8 +84,6 @@ class _Loader(RegistryBuilder):
             id(sig) for ns in namespaces.values() for sig in ns.values()
         }
         self.tracker = Tracker(namespaces)
-        # whether some weak receiver or sender may be garbage kept by a cycle
-        self.doubtful = False
         self.named: set[str] = set()  # the plugins a ckan.ini named, loaded without CKAN
 
     # -- the steps -----------------------------------------------------------
@@ -130,8 +127,8 @@ class _Loader(RegistryBuilder):
                     file=file, line=line))
         if then is not None:
             then()
-        registry = self._build(_KEEP_ALIVE)
-        if self.doubtful:
+        registry, doubtful = build_registry(self.record(), _KEEP_ALIVE)
+        if doubtful:
             # A weakly connected receiver (or sender) kept alive only by a
             # reference cycle is garbage that blinker drops whenever the
             # collector happens to run: collect now, so that every run reports
@@ -139,9 +136,20 @@ class _Loader(RegistryBuilder):
             # the CLI's start-up GC pause. Skipped when every weak receiver is
             # surely alive (see liveness): then it cannot change a result.
             gc.collect()
-            registry = self._build(_KEEP_ALIVE)
+            registry = build_registry(self.record(), _KEEP_ALIVE)[0]
         registry.settled = True
         return registry
+
+    def record(self) -> LoadRecord:
+        """What was recorded, as an immutable record for :func:`build_registry`."""
+        return LoadRecord(
+            self.config, self.namespaces, self.absent, tuple(self.errors), tuple(self.plugins),
+            self.records, tuple(self.duplicates), self.module_owner, self.defined_by,
+            self.mentioned_by, self.extra, self.ns_of, frozenset(self.preexisting))
+
+    def _where(self, signal: Signal) -> tuple[str | None, str]:
+        found = self.ns_of[id(signal)] = signal_where(signal, self.ns_of, self.namespaces)
+        return found
 
     def _load_spec(self, spec: PluginSpec, ckan: CkanHost | None) -> None:
         """Import, create and subscribe what ``spec`` names (CKAN loads plugins
@@ -188,33 +196,11 @@ class _Loader(RegistryBuilder):
     def _read(self, items: Iterable[Any], plugin: str, what: Callable[[int], str],
               declared: tuple[str | None, int | None], **fields: Any,
               ) -> Iterator[tuple[int, Any]]:
-        """``(n, item)`` for each item of ``items``, which plugin code gave.
-        When reading it raises, that is the plugin's load error ("reading " +
-        ``what(n)``) and the reading stops; what came before stays. (A list,
-        tuple or dict's items run no plugin code while read: they are read
-        directly, as the common case for thousands of receivers.)"""
-        if type(items) in _PLAIN_ITERABLES:
-            return enumerate(items, 1)
-        return self._read_guarded(items, plugin, what, declared, **fields)
-
-    def _read_guarded(self, items: Iterable[Any], plugin: str, what: Callable[[int], str],
-                      declared: tuple[str | None, int | None], **fields: Any,
-                      ) -> Iterator[tuple[int, Any]]:
-        iterator: Iterator[Any] | None = None
-        end = object()
-        for index in itertools.count(1):
-            item: Any = end
-            with plugin_code() as guard:
-                if iterator is None:
-                    iterator = iter(items)
-                item = next(iterator, end)
-            if guard.error is not None:
-                self._fault(plugin, "subscriptions_raised", "reading " + what(index),
-                            guard.error, declared, **fields)
-                return
-            if item is end:
-                return
-            yield index, item
+        """``(n, item)`` for each item of ``items``, which plugin code gave
+        (see :func:`~ckansig.loading.entries.read_items`); a fault while
+        reading is the plugin's load error, "reading " + ``what(n)``."""
+        return read_items(items, lambda index, exc: self._fault(
+            plugin, "subscriptions_raised", "reading " + what(index), exc, declared, **fields))
 
     def _afterimport_module(self, spec: PluginSpec) -> None:
         """Attribute what the import of ``spec`` created to it."""
