@@ -34,7 +34,8 @@ from typing import IO, Any
 import blinker.base
 
 __all__ = ["CTRL_C", "Interpreter", "OwnStreams", "flush_quietly", "own_streams", "plugin_code",
-           "plugin_fault", "release_streams", "streams", "text_stream", "watching_ctrl_c"]
+           "plugin_error", "plugin_fault", "release_streams", "streams", "text_stream",
+           "watching_ctrl_c"]
 
 
 # -- Ctrl-C ----------------------------------------------------------------------
@@ -58,6 +59,16 @@ def plugin_fault(exc: BaseException) -> bool:
     """Whether ``exc``, caught around plugin code, is that code's own failure
     (to be recorded against it), rather than the user's Ctrl-C (to abort the run)."""
     return not (CTRL_C.hit and isinstance(exc, KeyboardInterrupt))
+
+
+def plugin_error(exc: BaseException) -> BaseException:
+    """``exc``, caught around plugin code, as that plugin's error; a real
+    Ctrl-C is raised again. For a loop over thousands of receivers, where an
+    ``except`` clause costs nothing and a ``with`` 150 ns a receiver:
+    ``except BaseException as exc: error = plugin_error(exc)``."""
+    if not plugin_fault(exc):
+        raise exc
+    return exc
 
 
 class plugin_code:  # lower case: it reads as a statement, ``with plugin_code() as guard``

@@ -473,3 +473,34 @@ def test_send_{index}():
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["*FAIL: 40.0% of the subscribed receivers ran*",
                                  "*ckanext:core_xdist: sent 2 time(s) by 2 test(s)*"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(connections=st.lists(st.tuples(st.integers(0, 7), st.sampled_from(
+    [None, "a", "b", 1, 2]), st.booleans()), max_size=12),
+       sender=st.sampled_from(["a", "b", "c", 1, 2, 3, None]),
+       disconnected=st.lists(st.tuples(st.integers(0, 7), st.sampled_from([None, "a", 1])),
+                             max_size=4))
+def test_not_called_is_the_walk_of_every_connection(connections: list[tuple[int, Any, bool]],
+                                                    sender: Any,
+                                                    disconnected: list[tuple[int, Any]]) -> None:
+    """The fast answer (read from blinker's by-sender index) is the plain one:
+    each connection looked at, as ``receivers_for`` would decide."""
+    from blinker import ANY
+
+    from ckansig.loading.blinker_state import ANY_ID, connections as walk, sender_id
+    from ckansig.watching.records import not_called
+
+    signal = Namespace().signal("core_not_called")
+    receivers = [(lambda index: lambda sender, **kwargs: index)(i) for i in range(8)]
+    for index, filtered_for, weak in connections:
+        signal.connect(receivers[index], sender=ANY if filtered_for is None else filtered_for,
+                       weak=weak)
+    for index, filtered_for in disconnected:  # blinker keeps some, connected for nothing
+        signal.disconnect(receivers[index], sender=ANY if filtered_for is None else filtered_for)
+    sid = sender_id(sender)
+    expected = [c.ref() for c in walk(signal) if c.ref() is not None and c.sender_ids
+                and ANY_ID not in c.sender_ids and sid not in c.sender_ids]
+    found = not_called(signal, sender)
+    assert found.filtered == expected
+    assert found.dead == sum(1 for c in walk(signal) if c.ref() is None)

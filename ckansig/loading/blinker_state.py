@@ -98,6 +98,41 @@ _ANY_SET = frozenset(ANY_ONLY)
 _new_connection = functools.partial(tuple.__new__, Connection)
 
 
+def not_called(signal: Signal, sender: Any) -> tuple[list[Any], int]:
+    """The receivers of ``signal`` a send from ``sender`` does not call: those
+    connected for other senders only, and how many weak ones are already
+    garbage. Read from the by-sender index, so a signal of 10,000 receivers
+    for ANY costs one pass over its weak references, not a walk of its
+    connections (the same answer, tested against that walk; a receiver that
+    blinker keeps after disconnecting it from its only sender is connected
+    for no sender, and not listed)."""
+    try:
+        sid = sender_id(sender)
+    except Exception:  # an unhashable sender: blinker could not file it either
+        sid = None
+    by_sender = getattr(signal, "_by_sender", None)
+    receivers = signal.receivers
+    dead = sum(1 for held in receivers.values()
+               if isinstance(held, _WEAK_TYPES) and held() is None)
+    if by_sender is None:  # no index: every receiver is connected for ANY
+        return [], dead
+    called = set(by_sender.get(ANY_ID, ())) | set(by_sender.get(sid, ()))
+    others: set[Hashable] = set()
+    for key, ids in list(by_sender.items()):
+        if key != ANY_ID and key != sid:
+            others |= ids
+    pending = others - called
+    if not pending:  # the common case
+        return [], dead
+    filtered = []
+    for rid in receivers:  # in blinker's order of connection
+        if rid in pending:
+            receiver = reference(signal, rid)()
+            if receiver is not None:
+                filtered.append(receiver)
+    return filtered, dead
+
+
 def reference(signal: Signal, receiver_id: Hashable) -> Callable[[], Any]:
     """A callable returning the receiver connected as ``receiver_id`` (None once
     collected): blinker's own weakref for a weak receiver."""

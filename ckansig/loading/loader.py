@@ -19,7 +19,7 @@ from blinker import ANY, Namespace, Signal
 
 from ckansig.config.settings import Config, PluginSpec
 from ckansig.errors import exc_text, raise_site
-from ckansig.isolation import plugin_code, watching_ctrl_c
+from ckansig.isolation import plugin_code, plugin_error, watching_ctrl_c
 from ckansig.loading import blinker_state as _blinker
 from ckansig.loading.building import LoadRecord, build_registry, signal_where
 from ckansig.loading.ckan_host import CkanHost
@@ -295,12 +295,12 @@ class _Loader:
         for index, entry in self._read(
                 listeners, name, lambda n: f"receiver {n} of {signal_name!r}", declared,
                 signal=signal_name, namespace=ns):
-            with plugin_code() as guard:
+            try:  # per receiver: plugin_error, not a with (see there)
                 self._connect_one(name, key, ns, signal_name, entry, declared, records)
-            if guard.error is not None:
+            except BaseException as exc:
                 self._fault(name, "plugin_raised",
                             f"inspecting receiver {index} of {signal_name!r}",
-                            guard.error, declared, signal=signal_name, namespace=ns)
+                            plugin_error(exc), declared, signal=signal_name, namespace=ns)
 
     def _connect_one(
         self, name: str, signal: Signal, ns: str | None, signal_name: str, entry: Any,
@@ -336,12 +336,12 @@ class _Loader:
             self.duplicates.append(Duplicate(
                 ns, signal_name, info, _ANY_SENDER if sender is ANY else Sender.of(sender),
                 self._connected_by(signal, rid, sid), name, declared[0], declared[1]))
-        with plugin_code() as guard:
+        try:  # per receiver: plugin_error, not a with (see there)
             signal.connect(receiver, sender=sender, weak=weak)
-        if guard.error is not None:
+        except BaseException as exc:
             self.errors.append(LoadError(
                 name, "connect_failed", f"connecting {info.name} to {signal_name!r} raised "
-                f"{exc_text(guard.error)}", signal=signal_name, namespace=ns,
+                f"{exc_text(plugin_error(exc))}", signal=signal_name, namespace=ns,
                 receiver=info.name, file=info.file or declared[0],
                 line=info.line if info.file else declared[1]))
             return

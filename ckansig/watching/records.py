@@ -240,17 +240,6 @@ class NotCalled(NamedTuple):
 
 def not_called(signal: Signal, sender: Any) -> NotCalled:
     """Which of ``signal``'s receivers a send from ``sender`` does not call."""
-    from ckansig.loading.blinker_state import ANY_ID, connections, sender_id
+    from ckansig.loading.blinker_state import not_called as find
 
-    try:
-        sid = sender_id(sender)
-    except Exception:  # an unhashable sender: blinker could not file it either
-        sid = None
-    filtered, dead = [], 0
-    for connection in connections(signal):
-        receiver = connection.ref()
-        if receiver is None:
-            dead += 1
-        elif ANY_ID not in connection.sender_ids and sid not in connection.sender_ids:
-            filtered.append(receiver)
-    return NotCalled(filtered, dead)
+    return NotCalled(*find(signal, sender))
