@@ -6,9 +6,9 @@ In one process, on 1,000 and 10,000 no-op receivers:
 - traced fire with the send tree   <= 1.1x the same fire without it (issue 14)
 
 End to end, on 10,000 receivers:
-- ``ckansig fire --format json``   <= 1.8x a plain script that imports the same
-  plugin module, connects the same receivers, calls ``send`` and prints
-  ``[name, repr(result)]`` pairs as JSON.
+- ``ckansig fire --format json``   <= 1.6x (issue 21; 1.8x before) a plain
+  script that imports the same plugin module, connects the same receivers,
+  calls ``send`` and prints ``[name, repr(result)]`` pairs as JSON.
 
     python benchmarks/bench_fire.py [--runs 11]
 """
@@ -114,7 +114,7 @@ def end_to_end(count: int, runs: int) -> bool:
         runs=runs, cwd=str(folder))
     shutil.rmtree(folder)
     return report(f"ckansig fire --format json, {count} receivers (vs plain script)",
-                  base, cand, 1.8)
+                  base, cand, 1.6)
 
 
 def main() -> int:

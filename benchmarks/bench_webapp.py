@@ -13,7 +13,7 @@ installed, on a ckan.ini whose database exists (``ckan db init``):
 
     /path/to/ckan-venv/bin/python benchmarks/bench_webapp.py --ckan-ini ckan.ini
 
-Targets: recording on <= 1.05x the same app without it; with no recorder
+Targets: recording on <= 1.03x the same app without it (issue 21; 1.05x before); with no recorder
 active (debug off) 1.00 (<= 1.02, the noise of this machine).
 Flask-DebugToolbar must be installed (CKAN's debug mode imports it).
 """
@@ -129,7 +129,7 @@ def main() -> int:
     for name, values in times.items():
         print(f"  {name:14} median {statistics.median(values) * 1000:.3f} ms")
     for label, base_name, cand_name, target in (
-            ("recording on (debug = true)", "debug", "debug+ckansig", 1.05),
+            ("recording on (debug = true)", "debug", "debug+ckansig", 1.03),
             ("no recorder active (debug = false)", "plain", "plain+ckansig", 1.02)):
         base_times, cand_times = times[base_name], times[cand_name]
         paired = statistics.median(c / b for b, c in zip(base_times, cand_times, strict=True))

@@ -34,12 +34,15 @@ class SecretBook:
         self._redactor: Redactor | None = None
         self._lock = threading.Lock()
 
-    def learn(self, *sources: object) -> None:
-        """Note the secrets in ``sources`` (keyword arguments, a sender, a data_dict)."""
+    def learn(self, *sources: object, objects: bool = True) -> None:
+        """Note the secrets in ``sources`` (keyword arguments, a sender, a
+        data_dict); with ``objects``, also the text of objects under secret
+        keys (see :func:`~ckansig.values.collect_secrets`)."""
         found: set[str] = set()
         for source in sources:
-            collect_secrets(source, found)
-        self.add(found)
+            collect_secrets(source, found, objects)
+        if found:
+            self.add(found)
 
     def add(self, secrets: Iterable[str]) -> None:
         """Note ``secrets``, values known to be secret."""

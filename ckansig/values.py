@@ -34,7 +34,9 @@ def _longest_first(secret: str) -> tuple[int, str]:
 
 
 def _is_container(value: Any) -> bool:
-    return isinstance(value, (dict, list, tuple))
+    # type(), not isinstance(): a proxy's __class__ (werkzeug's LocalProxy of
+    # Flask-Login's current_user) would load what it stands for
+    return issubclass(type(value), (dict, list, tuple))
 
 
 REDACTED = "***"
@@ -49,12 +51,15 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 _NO_SECRET = (bool, type(None))  # values that carry no secret, whatever their key
 
 
-def collect_secrets(source: Any, exact: set[str]) -> set[str]:
+def collect_secrets(source: Any, exact: set[str], objects: bool = True) -> set[str]:
     """Add to ``exact`` every value under a secret-looking key, one level at a time
     (no recursion). A container is walked once in each role (secret or
     not), so neither a cycle nor nesting past :data:`MAX_DEPTH` (shown as
     markers anyway) is followed. A dict's secret keys are looked up once
-    per set of keys (:func:`_secret_keys`): big documents repeat a few shapes."""
+    per set of keys (:func:`_secret_keys`): big documents repeat a few shapes.
+    Strings and numbers are learned; other objects by their ``str()`` only
+    with ``objects`` (not while a program runs: that is code of theirs, a
+    proxy that loads a user from the database; they are hidden by key anyway)."""
     plain: list[Any] = [source]  # containers outside any secret
     hidden: list[Any] = []  # values under a secret key, and what they contain
     walked: set[int] = set()
@@ -73,14 +78,15 @@ def collect_secrets(source: Any, exact: set[str]) -> set[str]:
             else:
                 items = value
             next_plain += [item for item in items if type(item) in _CONTAINERS or (
-                type(item) not in _SCALARS and isinstance(item, (dict, list, tuple)))]
+                type(item) not in _SCALARS and _is_container(item))]
         for value in hidden:
             kind = type(value)
             if kind in _CONTAINERS or (kind not in _SCALARS and _is_container(value)):
                 if id(value) not in walked_hidden:
                     walked_hidden.add(id(value))
                     next_hidden += value.values() if isinstance(value, dict) else value
-            elif value is not None and kind is not bool:
+            elif value is not None and kind is not bool and (
+                    objects or issubclass(kind, (str, int, float))):
                 text = value if kind is str else _text_of(value)
                 if text and (kind is str or text not in _SINGLETON_TEXTS):
                     exact.add(text)

@@ -209,7 +209,7 @@ def _begin(signal: Signal, args: tuple[Any, ...], kwargs: dict[str, Any],
     sender = args[0] if args else None
     book = _own_book()
     rec = SendRecord(signal, sender, arguments, is_async, time.time(), _scope.get(), book)
-    book.learn(arguments, sender)
+    book.learn(arguments, sender, objects=False)  # no plugin code runs while recording
     parent = _current.get()
     if parent is not None:  # a send caused by a receiver of another
         rec.parent = parent.id
