@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from blinker import Namespace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -294,8 +295,6 @@ def test_a_secret_on_the_command_line_is_hidden(secret: str, option: str, form: 
 
 # -- isolation keeps blinker whole ---------------------------------------------------------
 
-from blinker import Namespace  # noqa: E402
-
 private = Namespace()  # outside ckan and ckanext, as Flask's own signals are
 
 
@@ -488,7 +487,8 @@ def test_not_called_is_the_walk_of_every_connection(connections: list[tuple[int,
     each connection looked at, as ``receivers_for`` would decide."""
     from blinker import ANY
 
-    from ckansig.loading.blinker_state import ANY_ID, connections as walk, sender_id
+    from ckansig.loading.blinker_state import ANY_ID, sender_id
+    from ckansig.loading.blinker_state import connections as walk
     from ckansig.watching.records import not_called
 
     signal = Namespace().signal("core_not_called")
