@@ -1,14 +1,18 @@
 """The ``ckansig`` CKAN plugin in a running app (issue 14): what recording every
 request's sends costs a real CKAN dev server.
 
-Four ``ckan run`` servers on one database, started from the ckan.ini given:
+Four configurations of ``ckan run`` servers on one database, started from the
+ckan.ini given, each as ``--processes`` servers (3 unless told; two servers of
+the same code differ by up to 8% here, by memory layout, so one server a
+configuration cannot judge a 3% target):
 - debug on, without ckansig (the baseline) and with it (recording, the panel);
 - debug off, without ckansig and with it (the plugin loaded, nothing recording).
 
 The client sends ``GET /api/3/action/status_show`` to each server in turn,
-``--requests`` times (2,000 unless told), so that the pairs share the
-machine's drift; it prints the median latencies and the median of the
-per-round ratios. Run it with the Python of a CKAN virtualenv that has ckansig
+``--requests`` rounds (2,000 unless told), so that the pairs share the
+machine's drift; a configuration's time in a round is the mean over its
+servers. It prints the median latencies and the median of the per-round
+ratios. Run it with the Python of a CKAN virtualenv that has ckansig
 installed, on a ckan.ini whose database exists (``ckan db init``):
 
     /path/to/ckan-venv/bin/python benchmarks/bench_webapp.py --ckan-ini ckan.ini
@@ -100,6 +104,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ckan-ini", required=True, type=Path)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--processes", type=int, default=3,
+                        help="servers per configuration (default 3): two servers of the "
+                        "same code differ by up to 8%% here, by memory layout")
     args = parser.parse_args()
     if ckan_missing("bench_webapp"):
         return 2
@@ -107,25 +114,32 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         os.chdir(folder)
-        servers = {name: start(folder, base, name, *spec) for name, spec in SERVERS.items()}
+        servers = {name: [start(folder, base, f"{name}.{index}", *spec)
+                          for index in range(args.processes)]
+                   for name, spec in SERVERS.items()}
         try:
-            for url, _ in servers.values():  # warm up: templates, caches, first queries
-                for _ in range(50):
-                    latency(url)
+            for group in servers.values():  # warm up: templates, caches, first queries
+                for url, _ in group:
+                    for _ in range(50):
+                        latency(url)
+            # each round asks every server once; a configuration's time in a
+            # round is the mean of its servers' (their layouts average out)
             times: dict[str, list[float]] = {name: [] for name in servers}
             for _ in range(args.requests):
-                for name, (url, _) in servers.items():
-                    times[name].append(latency(url))
+                for name, group in servers.items():
+                    times[name].append(statistics.fmean(latency(url) for url, _ in group))
         finally:
-            for _, process in servers.values():
-                process.terminate()  # type: ignore[attr-defined]
-                process.wait()  # type: ignore[attr-defined]
-        recording = (folder / "debug+ckansig.log").read_text()
+            for group in servers.values():
+                for _, process in group:
+                    process.terminate()  # type: ignore[attr-defined]
+                    process.wait()  # type: ignore[attr-defined]
+        recording = "".join(path.read_text() for path in folder.glob("debug+ckansig.*.log"))
     if "Traceback" in recording and "ckansig" in recording.split("Traceback", 1)[1][:3000]:
         print("the recording server logged a traceback from ckansig", file=sys.stderr)
         return 1
     ok = True
-    print(f"GET /api/3/action/status_show, {args.requests} requests per server, in turn:")
+    print(f"GET /api/3/action/status_show, {args.requests} rounds of a request to each of "
+          f"{args.processes} server(s) per configuration, in turn:")
     for name, values in times.items():
         print(f"  {name:14} median {statistics.median(values) * 1000:.3f} ms")
     for label, base_name, cand_name, target in (

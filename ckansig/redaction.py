@@ -23,16 +23,18 @@ from ckansig.values import REDACTED, Redactor, collect_secrets, is_secret_key
 
 __all__ = ["SecretBook", "redact_argv"]
 
+#: One lock for every book: a book is made per request, and rarely written to.
+_LOCK = threading.Lock()
+
 
 class SecretBook:
     """The secrets learned in one scope; :meth:`redactor` hides them all."""
 
-    __slots__ = ("_lock", "_redactor", "exact")
+    __slots__ = ("_redactor", "exact")
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self.exact: set[str] = set(secrets)
         self._redactor: Redactor | None = None
-        self._lock = threading.Lock()
 
     def learn(self, *sources: object, objects: bool = True) -> None:
         """Note the secrets in ``sources`` (keyword arguments, a sender, a
@@ -48,7 +50,7 @@ class SecretBook:
         """Note ``secrets``, values known to be secret."""
         new = set(secrets) - self.exact
         if new:
-            with self._lock:
+            with _LOCK:
                 self.exact |= new
                 self._redactor = None
 
@@ -58,7 +60,7 @@ class SecretBook:
             return Redactor(enabled=False)
         redactor = self._redactor
         if redactor is None:
-            with self._lock:
+            with _LOCK:
                 redactor = self._redactor = Redactor.of(set(self.exact))
         return redactor
 

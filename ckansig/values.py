@@ -33,10 +33,13 @@ def _longest_first(secret: str) -> tuple[int, str]:
     return -len(secret), secret
 
 
+_CONTAINER_TYPES = (dict, list, tuple)
+
+
 def _is_container(value: Any) -> bool:
     # type(), not isinstance(): a proxy's __class__ (werkzeug's LocalProxy of
     # Flask-Login's current_user) would load what it stands for
-    return issubclass(type(value), (dict, list, tuple))
+    return issubclass(type(value), _CONTAINER_TYPES)
 
 
 REDACTED = "***"
@@ -60,6 +63,18 @@ def collect_secrets(source: Any, exact: set[str], objects: bool = True) -> set[s
     Strings and numbers are learned; other objects by their ``str()`` only
     with ``objects`` (not while a program runs: that is code of theirs, a
     proxy that loads a user from the database; they are hidden by key anyway)."""
+    kind = type(source)
+    if kind is dict:  # a send's keyword arguments, most often flat and with no secret
+        for item in source.values():
+            item_kind = type(item)
+            if item_kind in _CONTAINERS or (item_kind not in _SCALARS
+                                            and issubclass(item_kind, _CONTAINER_TYPES)):
+                break
+        else:
+            if not source or not secret_keys_of(source):
+                return exact
+    elif kind not in _CONTAINERS and not _is_container(source):
+        return exact  # a sender, most often: nothing to walk
     plain: list[Any] = [source]  # containers outside any secret
     hidden: list[Any] = []  # values under a secret key, and what they contain
     walked: set[int] = set()

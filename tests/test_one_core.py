@@ -265,10 +265,11 @@ def test_a_secret_anywhere_in_a_send_reaches_no_output(secret: str, key: str, de
     with record(sends.append), scope("property"), contextlib.suppress(ValueError):
         parent.send("x", **_placed(secret, key, depth, in_list))
     [root] = link(sends)
-    outputs = [json.dumps(send_tree_json(root)),
-               json.dumps([record_json(rec) for rec in sends]),
-               json.dumps([compact_json(rec) for rec in sends]),
-               plain_tree("t", [send_tree_json(root)])]
+    tree, lines, compact = (send_tree_json(root), [record_json(rec) for rec in sends],
+                            [compact_json(rec) for rec in sends])
+    valid_sends([tree, *lines, *compact])
+    outputs = [json.dumps(tree), json.dumps(lines), json.dumps(compact),
+               plain_tree("t", [tree])]
     for text in outputs:
         assert secret not in text
 
