@@ -54,6 +54,21 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 _NO_SECRET = (bool, type(None))  # values that carry no secret, whatever their key
 
 
+def may_hold_secrets(source: Any) -> bool:
+    """False when ``source`` surely holds no secret: not a container (a sender,
+    most often), or a flat dict without a secret-looking key (most keyword
+    arguments). Asked before every recorded send: it allocates nothing."""
+    kind = type(source)
+    if kind is dict:
+        for item in source.values():
+            item_kind = type(item)
+            if item_kind in _CONTAINERS or (item_kind not in _SCALARS
+                                            and issubclass(item_kind, _CONTAINER_TYPES)):
+                return True
+        return any(map(is_secret_key, source))  # a few keys: each looked up, cached
+    return kind in _CONTAINERS or _is_container(source)
+
+
 def collect_secrets(source: Any, exact: set[str], objects: bool = True) -> set[str]:
     """Add to ``exact`` every value under a secret-looking key, one level at a time
     (no recursion). A container is walked once in each role (secret or
@@ -63,18 +78,8 @@ def collect_secrets(source: Any, exact: set[str], objects: bool = True) -> set[s
     Strings and numbers are learned; other objects by their ``str()`` only
     with ``objects`` (not while a program runs: that is code of theirs, a
     proxy that loads a user from the database; they are hidden by key anyway)."""
-    kind = type(source)
-    if kind is dict:  # a send's keyword arguments, most often flat and with no secret
-        for item in source.values():
-            item_kind = type(item)
-            if item_kind in _CONTAINERS or (item_kind not in _SCALARS
-                                            and issubclass(item_kind, _CONTAINER_TYPES)):
-                break
-        else:
-            if not source or not secret_keys_of(source):
-                return exact
-    elif kind not in _CONTAINERS and not _is_container(source):
-        return exact  # a sender, most often: nothing to walk
+    if not may_hold_secrets(source):
+        return exact
     plain: list[Any] = [source]  # containers outside any secret
     hidden: list[Any] = []  # values under a secret key, and what they contain
     walked: set[int] = set()

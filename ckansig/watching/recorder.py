@@ -35,6 +35,7 @@ from blinker import Signal
 
 from ckansig.isolation import OWN_PATCH
 from ckansig.redaction import SecretBook
+from ckansig.values import may_hold_secrets
 from ckansig.watching.records import (
     LOST,
     Outcome,
@@ -207,9 +208,12 @@ def _begin(signal: Signal, args: tuple[Any, ...], kwargs: dict[str, Any],
            is_async: bool) -> SendRecord:
     arguments = {k: v for k, v in kwargs.items() if not k.startswith("_")}
     sender = args[0] if args else None
-    book = _own_book()
+    book = _book.get()
+    if book is None:
+        book = _UNSCOPED
     rec = SendRecord(signal, sender, arguments, is_async, time.time(), _scope.get(), book)
-    book.learn(arguments, sender, objects=False)  # no plugin code runs while recording
+    if may_hold_secrets(arguments) or may_hold_secrets(sender):  # rarely: learn them
+        book.learn(arguments, sender, objects=False)  # no plugin code runs while recording
     parent = _current.get()
     if parent is not None:  # a send caused by a receiver of another
         rec.parent = parent.id
