@@ -146,3 +146,22 @@ def test_the_library_raises_fire_interrupted_with_the_trace(write_config) -> Non
         fire(info, None, {"path": os.devnull}, registry=registry)
     assert caught.value.trace.interrupted
     assert "interrupted" in {r.status for r in caught.value.trace.receivers}
+
+
+def test_the_alarm_stays_armed_when_it_rings_a_hair_early(monkeypatch) -> None:
+    """A timer that rings with a sliver of the receiver's time left is set
+    again for at least a millisecond: setitimer rounds a sub-microsecond time
+    to 0, which disarms it, and the receiver running is never stopped (seen
+    under load: one fire in twenty hung in time.sleep(120))."""
+    from ckansig.firing import run
+
+    alarm = run._Alarm(0.5)
+    monkeypatch.setattr(run, "perf_counter", lambda: 100.0)
+    alarm.started = 100.0 - 0.5 + 3e-7  # rung 0.3 microseconds before the deadline
+    previous = signal.signal(signal.SIGALRM, lambda *_: None)
+    try:
+        alarm._ring(signal.SIGALRM, None)
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 0  # armed again, not disarmed
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -267,7 +267,9 @@ class _Alarm:
         started = self.started
         left = self.timeout if started is None else self.timeout - (perf_counter() - started)
         if left > 0:  # early: the receiver the timer was set for is done
-            _signals.setitimer(_signals.ITIMER_REAL, left)
+            # (at least a millisecond: a time setitimer rounds to 0 disarms the timer,
+            # and the receiver running would never be stopped)
+            _signals.setitimer(_signals.ITIMER_REAL, max(left, 0.001))
             return
         self.rang = True
         _signals.setitimer(_signals.ITIMER_REAL, 0.5)
