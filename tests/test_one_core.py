@@ -155,6 +155,7 @@ def test_a_parent_sends_password_is_hidden_in_everything_beneath_it(runner,
     shown = fire_text(runner, config, "fx_core:outer", "--sender", "x", "--kw",
                       f"password={PASSWORD}")
     assert PASSWORD not in shown and "the password is ***" in shown
+    assert "blinker does not promise an order" in shown  # three receivers: an order shown
 
 
 def test_an_exception_echoing_a_parents_secret_is_hidden(runner, write_config) -> None:

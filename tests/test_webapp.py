@@ -197,6 +197,7 @@ def test_the_panel_is_in_the_toolbar(tmp_path: Path) -> None:
     out = run_app(ini, ("GET", "/api/3/action/status_show", None), ("GET", "/user/login", None))
     html = out["GET /user/login"]["body"]
     assert 'id="flDebugSignalsPanel"' in html  # the toolbar's entry
+    assert 'class="ckansig-note ckansig-order"' in html  # receiver order: not CKAN's
     assert 'data-scope="GET /user/login"' in html  # this request
     assert '<details class="ckansig-request" data-scope="GET /api/3/action/status_show">' in html
     assert 'data-signal="ckan:request_started"' in html

@@ -49,8 +49,8 @@ def print_call(out: Console, call: ActionCall, redactor: Redactor) -> None:
     from rich.text import Text
     from rich.tree import Tree
 
-    from ckansig.output.sends_view import ORDER_CAVEAT, add_send, db_summary
-    from ckansig.watching.records import walk
+    from ckansig.output.sends_view import add_send, db_summary
+    from ckansig.watching.records import ORDER_CAVEAT, walk
 
     head = Text("call ", style="bold")
     head.append(clean(call.action), style="bold cyan")

@@ -268,7 +268,7 @@ def print_trace(out: Console, trace: Trace, redactor: Redactor) -> None:
             table.add_row(*_trace_row(index, r, redactor))
         out.print(table)
         if len(trace.receivers) > 1:
-            from ckansig.output.sends_view import ORDER_CAVEAT
+            from ckansig.watching.records import ORDER_CAVEAT
 
             out.print(Text(f"({ORDER_CAVEAT})", style="dim"))
         _print_children(out, trace, redactor)

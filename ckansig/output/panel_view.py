@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from ckansig.watching.records import ORDER_CAVEAT
+
 __all__ = ["panel_html", "panel_subtitle"]
 
 _STYLE = """<style>
@@ -161,6 +163,7 @@ def panel_html(request: Mapping[str, Any] | None, earlier: Sequence[Mapping[str,
                 f'<span class="ckansig-note">{_count(before)} send(s)</span></summary>'
                 f"{_trees(before)}</details>")
         parts.append("</section>")
+    parts.append(f'<p class="ckansig-note ckansig-order">{_text(ORDER_CAVEAT.capitalize())}.</p>')
     parts.append(f'<p class="ckansig-note">As JSON: <a href="{_text(sends_path)}">'
                  f"{_text(sends_path)}</a></p></div>")
     return "".join(parts)

@@ -14,11 +14,8 @@ if TYPE_CHECKING:
 
     from ckansig.firing.trace import DbChanges
 
-__all__ = ["ORDER_CAVEAT", "add_send", "db_summary", "plain_tree", "send_label"]
+__all__ = ["add_send", "db_summary", "plain_tree", "send_label"]
 
-#: Said wherever receivers are shown in the order they ran.
-ORDER_CAVEAT = ("receivers are shown in the order they ran here; blinker does not promise "
-                "an order (1.8+ keeps them in sets), so CKAN may run them in another")
 
 
 def db_summary(changes: DbChanges) -> str:

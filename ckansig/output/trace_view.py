@@ -58,8 +58,9 @@ def print_send_trees(out: Console, sends: list[dict[str, Any]]) -> None:
     from rich.text import Text
     from rich.tree import Tree
 
-    from ckansig.output.sends_view import ORDER_CAVEAT, add_send
+    from ckansig.output.sends_view import add_send
     from ckansig.watching.jsonl import link_json
+    from ckansig.watching.records import ORDER_CAVEAT
 
     scopes: dict[Any, list[dict[str, Any]]] = {}
     for send in link_json(sends):

@@ -26,9 +26,13 @@ if TYPE_CHECKING:
 
     from ckansig.redaction import SecretBook
 
-__all__ = ["LOST", "NotCalled", "Outcome", "OutcomeStatus", "SendRecord", "children_by_receiver",
-           "link", "link_by", "not_called", "signal_identity", "walk"]
+__all__ = ["LOST", "ORDER_CAVEAT", "NotCalled", "Outcome", "OutcomeStatus", "SendRecord",
+           "children_by_receiver", "link", "link_by", "not_called", "signal_identity", "walk"]
 
+
+#: Said wherever receivers are shown in the order they ran (every view).
+ORDER_CAVEAT = ("receivers are shown in the order they ran here; blinker does not promise "
+                "an order (1.8+ keeps them in sets), so CKAN may run them in another")
 
 #: What happened to a receiver during a recorded send.
 OutcomeStatus = Literal["ok", "error", "not_reached", "unknown"]
