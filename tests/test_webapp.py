@@ -56,6 +56,8 @@ def shared_database() -> str:
     ckan_command("-c", str(ini), "user", "add", "admin", "email=admin@example.org",
                  f"password={PASSWORD}", cwd=folder)
     ckan_command("-c", str(ini), "sysadmin", "add", "admin", cwd=folder)
+    ckan_command("-c", str(ini), "user", "add", "carla", "email=carla@example.org",
+                 f"password={PASSWORD}", cwd=folder)  # no sysadmin
     return url
 
 
@@ -101,12 +103,16 @@ APP = textwrap.dedent("""\
     client, out = Client(app), {"patched": Signal.send is not original_send}
     token = None
     for method, path, body in json.loads(sys.argv[2]):
-        if path == "TOKEN":
+        if path.startswith("TOKEN"):  # TOKEN: admin's API token from now on; TOKEN:name, name's
             import ckan.logic as logic, ckan.model as model
+            name = path.partition(":")[2] or "admin"
             made = logic.get_action("api_token_create")(
-                {"user": "admin", "ignore_auth": True, "model": model},
-                {"user": "admin", "name": "test"})
+                {"user": name, "ignore_auth": True, "model": model},
+                {"user": name, "name": "test"})
             token = made["token"]
+            continue
+        if path == "ANONYMOUS":
+            token = None
             continue
         headers = {"Authorization": token} if token else {}
         response = client.open(path, method=method, json=body, headers=headers)
@@ -187,9 +193,30 @@ def test_history_holds_each_requests_send_tree(tmp_path: Path) -> None:
 def test_history_keeps_the_last_n_requests(tmp_path: Path) -> None:
     ini = web_ini(tmp_path, ckansig__history="2")
     out = run_app(ini, *[("GET", f"/api/3/action/status_show?n={i}", None) for i in range(4)],
-                  ("GET", "/api/3/action/site_read", None), ("GET", "/_ckansig/sends", None))
+                  ("GET", "/api/3/action/site_read", None), ("GET", "TOKEN", None),
+                  ("GET", "/_ckansig/sends", None))
     assert [r["scope"] for r in sends(out)] == ["GET /api/3/action/site_read",
                                                 "GET /api/3/action/status_show"]
+
+
+def test_the_history_is_for_sysadmins_only(tmp_path: Path) -> None:
+    # every user's requests are in it (password hashes, emails, private data):
+    # anonymous clients and other users get 403, through CKAN's own authorization
+    ini = web_ini(tmp_path)
+    new_user = {"name": "dora", "email": "dora@example.org", "password": PASSWORD}
+    out = run_app(ini, ("GET", "TOKEN", None), ("POST", "/api/3/action/user_create", new_user),
+                  ("GET", "ANONYMOUS", None), ("GET", "/_ckansig/sends?as=anonymous", None),
+                  ("GET", "TOKEN:carla", None), ("GET", "/_ckansig/sends?as=carla", None),
+                  ("GET", "TOKEN:admin", None), ("GET", "/_ckansig/sends?as=admin", None))
+    assert out["POST /api/3/action/user_create"]["status"] == 200
+    for who in ("anonymous", "carla"):
+        refused = out[f"GET /_ckansig/sends?as={who}"]
+        assert refused["status"] == 403, (who, refused)
+        assert "for sysadmins" in json.loads(refused["body"])["error"]
+        assert "dora" not in refused["body"] and "pbkdf2" not in refused["body"]
+    allowed = out["GET /_ckansig/sends?as=admin"]
+    assert allowed["status"] == 200
+    assert "dora" in allowed["body"] and PASSWORD not in allowed["body"]
 
 
 def test_the_panel_is_in_the_toolbar(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ckansig.webapp.history import RecordRequests, RequestSends, SendHistory, current_request
@@ -32,10 +33,14 @@ def installed(app: Any) -> RecordRequests | None:
     return found
 
 
-def install(app: Any, size: int = DEFAULT_SIZE, panels: Any = None) -> RecordRequests | None:
+def install(app: Any, size: int = DEFAULT_SIZE, panels: Any = None,
+            authorize: Callable[[], bool] | None = None) -> RecordRequests | None:
     """Record ``app``'s requests, serve the history, show the panel: in debug
     mode only (returns None otherwise). ``panels``: the toolbar's panel list
-    as ckan.ini gives it (text or a list), honoured with the Signals panel added."""
+    as ckan.ini gives it (text or a list), honoured with the Signals panel added.
+    ``authorize`` says whether the request may read the history (every user's
+    requests): the ``ckansig`` CKAN plugin passes CKAN's sysadmin check; by
+    default only a client on this machine (loopback) may."""
     if not app.debug:
         return None
     mounted = installed(app)
@@ -46,7 +51,8 @@ def install(app: Any, size: int = DEFAULT_SIZE, panels: Any = None) -> RecordReq
     recorder = RecordRequests(getattr(holder, attribute), history, skip=_skipped, keep=_kept)
     setattr(holder, attribute, recorder)
     app.extensions[_EXTENSION] = recorder
-    app.add_url_rule(SENDS_PATH, "ckansig.sends", _sends_view(history))
+    app.add_url_rule(SENDS_PATH, "ckansig.sends",
+                     _sends_view(history, authorize or _from_loopback))
     app.before_request(_note_endpoint)
     _add_panel(app, panels)  # after the extension is set: the panel's init_app installs too
     return recorder
@@ -84,11 +90,26 @@ def _note_endpoint() -> None:
         recorded.endpoint = request.endpoint
 
 
-def _sends_view(history: SendHistory) -> Any:
+def _from_loopback() -> bool:
+    from flask import request
+
+    return request.remote_addr in ("127.0.0.1", "::1")
+
+
+#: What a client that may not read the history is told (HTTP 403).
+FORBIDDEN = ("the send history holds every user's requests: it is for sysadmins (log in as "
+             "one, or send one's API token in the Authorization header)")
+
+
+def _sends_view(history: SendHistory, authorize: Callable[[], bool]) -> Any:
     def sends() -> Any:
-        """The last requests' send trees, newest first (``?limit=N``)."""
+        """The last requests' send trees, newest first (``?limit=N``), for
+        whoever ``authorize`` allows; 403 for anyone else."""
         from flask import Response, request
 
+        if not authorize():
+            return Response(json.dumps({"error": FORBIDDEN}), status=403,
+                            mimetype="application/json")
         try:
             limit = max(0, int(request.args.get("limit", "")))
         except ValueError:

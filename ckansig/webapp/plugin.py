@@ -2,7 +2,8 @@
 
 With ``debug = true`` it records every request's sends, adds the Signals panel
 to CKAN's debug toolbar and serves the last requests' send trees as JSON at
-``/_ckansig/sends`` (``ckansig.history = N`` requests, 50 unless set). With
+``/_ckansig/sends`` (``ckansig.history = N`` requests, 50 unless set), to
+sysadmins only: a logged-in sysadmin or a sysadmin's API token. With
 ``debug = false`` it does nothing: no recording, no route, no panel.
 """
 
@@ -22,8 +23,19 @@ class SignalsPlugin(plugins.SingletonPlugin):  # type: ignore[misc]  # ckan has 
 
     def make_middleware(self, app: Any, config: Any) -> Any:
         if getattr(app, "debug", False):
-            install(app, _history_size(config), config.get("DEBUG_TB_PANELS"))
+            install(app, _history_size(config), config.get("DEBUG_TB_PANELS"),
+                    authorize=_sysadmin)
         return app
+
+
+def _sysadmin() -> bool:
+    """Whether the request's user is a sysadmin, as CKAN's own authorization
+    says: logged in, or by an API token (CKAN identifies both before views run)."""
+    from ckan import authz
+    from ckan.common import current_user
+
+    name = getattr(current_user, "name", None)
+    return bool(name) and bool(authz.is_sysadmin(name))
 
 
 def _history_size(config: Any) -> int:
