@@ -669,3 +669,17 @@ def test_call_names_an_unknown_action_and_a_failed_one(database_ini: Path) -> No
     failed = ckansig("--ckan-ini", str(database_ini), "call", "user_create", "--kw", "name=x",
                      "--format", "json", cwd=database_ini.parent, code=1)
     assert json.loads(failed.stdout)["error"]["type"] in ("NotAuthorized", "ValidationError")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device in the chain", "folder in the chain"])
+def test_ckans_loader_is_never_handed_a_file_that_is_no_regular_file(tmp_path: Path,
+                                                                    kind: str) -> None:
+    # CKAN's loader would wait on a FIFO forever and read /dev/zero until the
+    # memory ends: ckansig checks the whole use = config: chain first
+    from .test_ckanini import _not_a_file
+
+    given, culprit = _not_a_file(tmp_path, kind)
+    done = ckansig("--ckan-ini", str(given), "list", cwd=tmp_path, code=2)
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"Error: {culprit}: "), last
+    assert "Traceback" not in done.stderr

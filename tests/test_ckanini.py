@@ -210,3 +210,34 @@ def test_a_plugin_named_twice_in_ckan_plugins_is_an_error_without_ckan_too(
     errors = json.loads(listed.stdout)["errors"]
     assert [(e["kind"], e["plugin"]) for e in errors] == [("duplicate_plugin", "fx_good_plugin")]
     assert "named twice in ckan.plugins" in errors[0]["error"]
+
+
+def _not_a_file(tmp_path: Path, kind: str) -> tuple[Path, str]:
+    """A ckan.ini argument that is no regular file, or whose chain names one,
+    and the path the error must name."""
+    import os
+
+    if kind == "folder":
+        return tmp_path, str(tmp_path)
+    if kind == "fifo":  # opening it for reading would wait for a writer forever
+        os.mkfifo(tmp_path / "pipe.ini")
+        return tmp_path / "pipe.ini", str(tmp_path / "pipe.ini")
+    if kind == "device in the chain":  # reading it would fill the memory
+        return write(tmp_path / "ckan.ini", "[app:main]\nuse = config:/dev/zero\n"), "/dev/zero"
+    (tmp_path / "base").mkdir()  # a folder in the chain
+    return write(tmp_path / "ckan.ini", "[app:main]\nuse = config:base\n"), str(
+        tmp_path / "base")
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "device in the chain", "folder in the chain"])
+def test_a_ckan_ini_that_is_no_regular_file_is_a_config_error(tmp_path: Path,
+                                                              kind: str) -> None:
+    from .test_hostile import ckansig
+
+    given, culprit = _not_a_file(tmp_path, kind)
+    done = ckansig("--ckan-ini", str(given), "list", cwd=tmp_path, timeout=30)
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.decode().strip().splitlines()[-1:]
+    assert line.startswith(f"Error: {culprit}: ")
+    assert ("is a folder" if "folder" in kind else "is not a regular file") in line
+    assert b"Traceback" not in done.stderr

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import stat
 from typing import Any
 
 from ckansig.errors import ConfigError, first_line
@@ -29,10 +30,30 @@ def read_plugins(path: str | os.PathLike[str]) -> tuple[list[str], str, int | No
     return _read(os.path.abspath(os.fspath(path)), set())
 
 
+def regular_file(path: str) -> None:
+    """Raise :class:`ConfigError` unless ``path`` is a regular file: a folder,
+    a FIFO or a device (``use = config:/dev/zero``) would be read forever, or
+    not at all."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise ConfigError("CKAN config file not found", path=path) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read CKAN config file: {exc.strerror or exc}",
+                          path=path) from None
+    if stat.S_ISDIR(mode):
+        raise ConfigError("is a folder, not a CKAN config file: give the .ini file in it",
+                          path=path)
+    if not stat.S_ISREG(mode):
+        raise ConfigError("is not a regular file (a FIFO, a device or a socket), so not a "
+                          "CKAN config file", path=path)
+
+
 def _read(path: str, seen: set[str]) -> tuple[list[str], str, int | None]:
     if path in seen:
         raise ConfigError("inherits from itself (use = config:…)", path=path)
     seen.add(path)
+    regular_file(path)
     try:
         with open(path, encoding="utf-8") as stream:
             text = stream.read()
@@ -95,8 +116,8 @@ def read_with_ckan(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[s
     kept), and the file and line that set them. CKAN's errors, and a missing
     ``%(CKAN_…)s`` variable, are :class:`ConfigError`."""
     path = os.path.abspath(os.fspath(path))
-    if not os.path.isfile(path):
-        raise ConfigError("CKAN config file not found", path=path)
+    for link in _chain(path):  # before CKAN's loader reads them: regular files only
+        regular_file(link)
     from ckan.cli import CKANConfigLoader
     from ckan.exceptions import CkanConfigurationException
 
@@ -123,6 +144,27 @@ def _text(path: str) -> str:
             return stream.read()
     except (OSError, UnicodeDecodeError):
         return ""
+
+
+def _chain(path: str) -> list[str]:
+    """``path`` and the files its ``use = config:`` chain names, in order, as
+    far as they can be read (each is checked before it is read)."""
+    chain: list[str] = []
+    while path not in chain:
+        chain.append(path)
+        if not os.path.isfile(path):
+            break  # the caller's check says what it is
+        parser = configparser.RawConfigParser(strict=False)
+        try:
+            parser.read_string(_text(path))
+            use = parser.get(_SECTION, "use", fallback="")
+        except configparser.Error:
+            break
+        schema, _, parent = use.partition(":")
+        if schema.strip() != "config" or not parent:
+            break
+        path = os.path.abspath(os.path.join(os.path.dirname(path), parent.strip()))
+    return chain
 
 
 def _site_of_plugins(path: str) -> tuple[str, int | None]:
