@@ -50,8 +50,9 @@ def graph_command(
         try:
             with open(output, "w", encoding="utf-8") as stream:
                 stream.write(text)
-        except OSError as exc:
-            raise click.FileError(output, exc.strerror) from None
+        except OSError as exc:  # a missing folder, say: where it was told to write
+            raise click.BadParameter(f"cannot write {output}: {exc.strerror or exc}",
+                                     param_hint="'-o' / '--output'") from None
     else:
         click.echo(text, file=streams().out, nl=False)
     if registry.errors:

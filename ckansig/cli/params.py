@@ -65,9 +65,12 @@ class JsonObject(ParamType):
             return value
         from ckansig.firing.arguments import parse_json_object
 
-        source, text = "--kwargs", str(value)
+        # the option this came from names it in errors: --kwargs (fire), --data (call)
+        option = max((o for o in getattr(param, "opts", ()) if o.startswith("--")),
+                     key=len, default="--kwargs")
+        source, text = option, str(value)
         if value == "-":
-            source, text = "--kwargs from stdin", sys.stdin.read()
+            source, text = f"{option} from stdin", sys.stdin.read()
         elif value.startswith("@"):
             source = value[1:]
             try:
