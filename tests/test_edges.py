@@ -35,3 +35,24 @@ def test_graph_output_that_cannot_be_written_is_a_usage_error(runner, tmp_path: 
     result = runner.invoke(main, ["graph", "--format", "html", "-o", str(target)])
     assert result.exit_code == 2, result.output
     assert "'-o' / '--output'" in result.stderr and str(target) in result.stderr
+
+
+@pytest.mark.parametrize(("pattern", "sends", "said"), [
+    ("user_*", "ns.signal('other').send('x')", "no send matched --signal 'user_*'"),
+    ("nothing", "ns.signal('other').send('x')", "no send matched --signal 'nothing'"),
+    (None, "pass", "no signal was sent"),
+])
+def test_trace_says_whether_nothing_matched_or_nothing_was_sent(
+        tmp_path: Path, pattern: str | None, sends: str, said: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "program.py"
+    script.write_text(f"from blinker import Namespace\nns = Namespace()\n{sends}\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "ckansig", "trace", *(["--signal", pattern] if pattern else []),
+         "--", sys.executable, str(script)], capture_output=True, text=True, timeout=60,
+        cwd=tmp_path, env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    assert said in done.stderr

@@ -40,5 +40,6 @@ def trace_command(ctx: click.Context, output: str | None, pattern: str | None,
     with traced(list(command), output, pattern, not no_redact) as run, \
             POLICY.building_output():
         rendering.print_trace_summary(rendering.console(stderr=True), run.path,
-                                      kept=run.path if run.kept else None, tree=tree)
+                                      kept=run.path if run.kept else None, tree=tree,
+                                      pattern=pattern)
     ctx.exit(run.exit_status)

@@ -14,10 +14,12 @@ if TYPE_CHECKING:
 __all__ = ["print_trace_summary"]
 
 
-def print_trace_summary(out: Console, path: str, kept: str | None, tree: bool = False) -> None:
+def print_trace_summary(out: Console, path: str, kept: str | None, tree: bool = False,
+                        pattern: str | None = None) -> None:
     """A table of the signals a traced command sent: how often, to how many
     receivers, and which receivers raised; with ``tree``, then one tree of
-    sends per scope, each send under the receiver that caused it."""
+    sends per scope, each send under the receiver that caused it. ``pattern``
+    is ``--signal``'s: with it, no send means that none matched."""
     from rich.table import Table
     from rich.text import Text
 
@@ -34,7 +36,10 @@ def print_trace_summary(out: Console, path: str, kept: str | None, tree: bool = 
         row["sends"] += 1
         row["calls"] += sum(1 for r in send["receivers"] if r["status"] in ("ok", "error"))
         row["raised"].update(r["receiver"] for r in send["receivers"] if r["status"] == "error")
-    if not sends:
+    if not sends and pattern:
+        out.print(Text(clean(f"ckansig trace: no send matched --signal {pattern!r} (sends of "
+                             "other signals are not recorded with --signal)"), style="bold"))
+    elif not sends:
         out.print(Text("ckansig trace: no signal was sent", style="bold"))
     else:
         table = Table(title="signals sent (ckansig trace)", show_edge=False, box=None,
