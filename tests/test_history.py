@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from blinker import Namespace, Signal
 from hypothesis import given
 from hypothesis import strategies as st
@@ -107,3 +108,21 @@ def test_the_panel_setting_splits_as_the_ini_writes_it(paths: list[str], separat
 def test_the_panel_setting_examples() -> None:
     assert panel_setting("a.B\n    c.D, e.F") == ("a.B", "c.D", "e.F")
     assert panel_setting(None) == () and panel_setting("") == ()
+
+
+@pytest.mark.parametrize("failure", [ValueError("boom"), KeyboardInterrupt()])
+def test_a_request_whose_app_raises_is_kept_as_a_500(failure: BaseException) -> None:
+    def raising(environ: dict, start_response) -> list[bytes]:
+        created.send("bob")
+        raise failure
+
+    history = SendHistory(size=2)
+    wsgi = RecordRequests(raising, history)
+    try:
+        with pytest.raises(type(failure)):
+            wsgi({"REQUEST_METHOD": "GET", "PATH_INFO": "/boom"}, lambda *args: None)
+        [document] = history.json()
+    finally:
+        wsgi.close()
+    assert (document["scope"], document["status"]) == ("GET /boom", 500)
+    assert [s["signal"] for s in document["sends"]] == ["history_test_created"]

@@ -179,6 +179,12 @@ class RecordRequests:
         try:
             with scope(request.scope):
                 return self.app(environ, start)
+        except BaseException:
+            # the app raised past its own error handling (werkzeug's debugger
+            # catches it outside): the client gets a 500, and so does the history
+            if request.status is None:
+                request.status = 500
+            raise
         finally:
             _request.reset(token)
             request.duration = time.perf_counter() - started
