@@ -299,6 +299,7 @@ def test_a_plugin_named_twice_fails_as_in_ckan(tmp_path: Path, base_ini: Path) -
     assert _receivers(document, "user_created") == {("welcome", "demo", "isignal")}
     text = ckansig("--ckan-ini", str(ini), "list", cwd=tmp_path, code=1)
     assert "plugin demo: plugin 'demo' is named twice in ckan.plugins" in text.stderr
+    assert "remove the duplicate" in text.stderr
 
 
 def test_an_unknown_plugin_fails_as_in_ckan(tmp_path: Path, base_ini: Path) -> None:

@@ -210,6 +210,7 @@ def test_a_plugin_named_twice_in_ckan_plugins_is_an_error_without_ckan_too(
     errors = json.loads(listed.stdout)["errors"]
     assert [(e["kind"], e["plugin"]) for e in errors] == [("duplicate_plugin", "fx_good_plugin")]
     assert "named twice in ckan.plugins" in errors[0]["error"]
+    assert errors[0]["error"].endswith("remove the duplicate")
 
 
 def _not_a_file(tmp_path: Path, kind: str) -> tuple[Path, str]:

@@ -29,7 +29,7 @@ from typing import Any
 
 from ckansig.errors import exc_text, raise_site
 from ckansig.isolation import plugin_code
-from ckansig.loading.importing import PluginFailure, import_module
+from ckansig.loading.importing import PluginFailure, duplicate_plugin, import_module
 from ckansig.model import LoadError
 
 __all__ = ["CkanHost", "release"]
@@ -78,10 +78,7 @@ class CkanHost:
         does; raise :class:`PluginFailure` with CKAN's reason when it cannot."""
         core = self.core
         if name in core._PLUGINS:
-            raise PluginFailure(LoadError(
-                name, "duplicate_plugin",
-                f"plugin {name!r} is named twice in ckan.plugins: CKAN refuses to start "
-                f"(Plugin `{name}` already loaded)"))
+            raise PluginFailure(duplicate_plugin(name))
         entry_point = self._entry_point(name)
         if entry_point is None:
             groups = ", ".join(core.GROUPS)

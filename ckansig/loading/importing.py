@@ -54,6 +54,15 @@ def forget_entry_points() -> None:
     _ENTRY_POINTS = None
 
 
+def duplicate_plugin(name: str, file: str | None = None,
+                     line: int | None = None) -> LoadError:
+    """The load error of plugin ``name`` named a second time in ckan.plugins."""
+    return LoadError(
+        name, "duplicate_plugin",
+        f"plugin {name!r} is named twice in ckan.plugins: CKAN refuses to start (Plugin "
+        f"`{name}` already loaded); remove the duplicate", file=file, line=line)
+
+
 def import_module(plugin: str, module_name: str) -> ModuleType:
     with plugin_code() as guard:
         return importlib.import_module(module_name)

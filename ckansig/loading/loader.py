@@ -29,6 +29,7 @@ from ckansig.loading.importing import (
     ENTRY_POINT_GROUPS,
     Found,
     PluginFailure,
+    duplicate_plugin,
     forget_entry_points,
     resolve,
 )
@@ -158,10 +159,7 @@ class _Loader:
         name = spec.text
         if ckan is None and spec.source is not None:  # named by a ckan.ini
             if name in self.named:
-                self.errors.append(LoadError(
-                    name, "duplicate_plugin",
-                    f"plugin {name!r} is named twice in ckan.plugins: CKAN refuses to start "
-                    f"(Plugin `{name}` already loaded)", file=spec.source, line=spec.line))
+                self.errors.append(duplicate_plugin(name, spec.source, spec.line))
                 return
             self.named.add(name)
         found = Found([], [])
