@@ -171,21 +171,11 @@ def _site_of_plugins(path: str) -> tuple[str, int | None]:
     """The file of ``path``'s ``use = config:`` chain that sets ``ckan.plugins``,
     and the line, found as CKAN's loader walks the chain (paths relative to
     each file's folder, nothing interpolated)."""
-    chain: list[str] = []
-    while path not in chain and os.path.isfile(path):
-        chain.append(path)
-        text = _text(path)
-        line = _line_of(text, _KEY)
+    chain = _chain(path)
+    for link in chain:
+        if not os.path.isfile(link):
+            break
+        line = _line_of(_text(link), _KEY)
         if line is not None:
-            return path, line
-        parser = configparser.RawConfigParser(strict=False)
-        try:
-            parser.read_string(text)
-            use = parser.get(_SECTION, "use", fallback="")
-        except configparser.Error:
-            break
-        schema, _, parent = use.partition(":")
-        if schema.strip() != "config" or not parent:
-            break
-        path = os.path.join(os.path.dirname(path), parent.strip())
-    return chain[0] if chain else path, None
+            return link, line
+    return chain[0], None
