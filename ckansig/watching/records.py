@@ -65,11 +65,6 @@ class Outcome(NamedTuple):
 _ids = itertools.count(1)
 
 
-def next_id() -> int:
-    """A new send id (unique in this process; see :func:`renumber`)."""
-    return next(_ids)
-
-
 def renumber(start: int) -> None:
     """Ids from ``start`` on: a forked child (an rq work horse) writing to its
     parent's trace file must not reuse the parent's ids."""
