@@ -126,3 +126,47 @@ def test_a_request_whose_app_raises_is_kept_as_a_500(failure: BaseException) -> 
         wsgi.close()
     assert (document["scope"], document["status"]) == ("GET /boom", 500)
     assert [s["signal"] for s in document["sends"]] == ["history_test_created"]
+
+
+def _visit(wsgi: RecordRequests, path: str, cookie: str | None) -> str | None:
+    """One request with ``cookie`` (a Cookie header); the viewer cookie it is given."""
+    given: list[str] = []
+
+    def start(status: str, headers: list[tuple[str, str]], *exc: object) -> None:
+        given.extend(value for name, value in headers if name == "Set-Cookie")
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path}
+    if cookie is not None:
+        environ["HTTP_COOKIE"] = cookie
+    list(wsgi(environ, start))
+    [viewer] = given or [None]
+    return None if viewer is None else viewer.split(";")[0]
+
+
+def test_a_viewer_sees_its_own_requests_only() -> None:
+    history = SendHistory()
+    wsgi = RecordRequests(app, history)
+    try:
+        alice = _visit(wsgi, "/alice-first", None)
+        bob = _visit(wsgi, "/bob-first", "session=x")
+        assert alice and bob and alice != bob and alice.startswith("ckansig_viewer=")
+        assert _visit(wsgi, "/alice-again", f"session=y; {alice}") is None  # kept, not renewed
+        assert _visit(wsgi, "/bob-again", bob) is None
+        # a token that is not one ckansig gave is not a viewer: a new one is given
+        assert _visit(wsgi, "/forged", "ckansig_viewer=alice") is not None
+    finally:
+        wsgi.close()
+    tokens = {request.path: request.viewer for request in history.requests()}
+    mine = [r["path"] for r in history.json(viewer=tokens["/alice-first"])]
+    assert mine == ["/alice-again", "/alice-first"]
+    assert [r["path"] for r in history.json(viewer=tokens["/bob-first"])] == [
+        "/bob-again", "/bob-first"]
+    assert len(history.json()) == 5  # /_ckansig/sends (sysadmins) sees them all
+
+
+@given(st.text(max_size=80))
+def test_any_cookie_header_is_read_without_error(header: str) -> None:
+    from ckansig.webapp.history import _viewer
+
+    found = _viewer({"HTTP_COOKIE": header})
+    assert found is None or (len(found) == 22 and f"ckansig_viewer={found}" in header)

@@ -114,6 +114,9 @@ APP = textwrap.dedent("""\
         if path == "ANONYMOUS":
             token = None
             continue
+        if path == "NEWCLIENT":  # another browser: no cookies
+            client = Client(app)
+            continue
         headers = {"Authorization": token} if token else {}
         response = client.open(path, method=method, json=body, headers=headers)
         text = response.get_data(as_text=True)
@@ -228,6 +231,18 @@ def test_the_panel_is_in_the_toolbar(tmp_path: Path) -> None:
     assert 'data-scope="GET /user/login"' in html  # this request
     assert '<details class="ckansig-request" data-scope="GET /api/3/action/status_show">' in html
     assert 'data-signal="ckan:request_started"' in html
+
+
+def test_the_panel_shows_the_viewers_own_requests_only(tmp_path: Path) -> None:
+    ini = web_ini(tmp_path)
+    out = run_app(ini, ("GET", "/api/3/action/status_show", None), ("GET", "/user/login", None),
+                  ("GET", "NEWCLIENT", None),
+                  ("GET", "/api/3/action/site_read", None), ("GET", "/user/register", None))
+    first, second = out["GET /user/login"]["body"], out["GET /user/register"]["body"]
+    assert 'data-scope="GET /api/3/action/status_show"' in first
+    assert 'data-scope="GET /api/3/action/site_read"' in second
+    # another browser's request is never shown
+    assert "status_show" not in second and "site_read" not in first
 
 
 def test_the_toolbars_panel_setting_from_ckan_ini_is_honoured(tmp_path: Path) -> None:

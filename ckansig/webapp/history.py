@@ -14,6 +14,8 @@ turned into JSON, a request lets its records go.
 
 from __future__ import annotations
 
+import re
+import secrets
 import threading
 import time
 from collections import deque
@@ -26,7 +28,8 @@ from ckansig.watching.recorder import SendRecord, record, scope
 from ckansig.watching.records import link, walk
 from ckansig.watching.scopes import request_line
 
-__all__ = ["RecordRequests", "RequestSends", "SendHistory", "current_request", "is_ckan_send"]
+__all__ = ["VIEWER_COOKIE", "RecordRequests", "RequestSends", "SendHistory", "current_request",
+           "is_ckan_send"]
 
 #: Flask's own plumbing (app contexts, templates, request_finished before CKAN
 #: forwards it): kept out of a request's trees unless it caused a CKAN send.
@@ -48,10 +51,12 @@ class RequestSends:
     """One request: its method, path, status and the sends made while it ran."""
 
     __slots__ = ("_json", "dropped", "duration", "endpoint", "method", "path", "records",
-                 "status", "time")
+                 "status", "time", "viewer")
 
-    def __init__(self, method: str, path: str) -> None:
+    def __init__(self, method: str, path: str, viewer: str | None = None) -> None:
         self.method, self.path = method, path
+        #: the browser (or client) that made it: its ckansig_viewer cookie
+        self.viewer = viewer
         self.time = time.time()
         self.duration = 0.0
         self.status: int | None = None
@@ -121,10 +126,31 @@ class SendHistory:
         with self._lock:
             return list(self._requests)
 
-    def json(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """The requests as JSON, newest first."""
-        chosen = self.requests()[::-1][:limit]
-        return [request.json() for request in chosen]
+    def json(self, limit: int | None = None, *,
+             viewer: str | None = None) -> list[dict[str, Any]]:
+        """The requests as JSON, newest first; with ``viewer``, only that
+        viewer's (the panel shows a browser its own requests, never another's)."""
+        chosen = self.requests()[::-1]
+        if viewer is not None:
+            chosen = [request for request in chosen if request.viewer == viewer]
+        return [request.json() for request in chosen[:limit]]
+
+
+#: The cookie that tells one browser's requests from another's (a random token).
+VIEWER_COOKIE = "ckansig_viewer"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+def _viewer(environ: dict[str, Any]) -> str | None:
+    """The ckansig_viewer token the request carries (None: none, or not one of ours)."""
+    cookies = environ.get("HTTP_COOKIE")
+    if not isinstance(cookies, str) or VIEWER_COOKIE not in cookies:
+        return None
+    for part in cookies.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == VIEWER_COOKIE and _TOKEN.fullmatch(value):
+            return value
+    return None
 
 
 _request: ContextVar[RequestSends | None] = ContextVar("ckansig_request", default=None)
@@ -167,11 +193,15 @@ class RecordRequests:
                  ) -> Iterable[bytes]:
         if self._recording is None or self.skip(environ):
             return self.app(environ, start_response)
-        request = RequestSends(*request_line(environ))
+        viewer = _viewer(environ)
+        request = RequestSends(*request_line(environ), viewer=viewer or secrets.token_urlsafe(16))
 
         def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
             code = status.split(" ", 1)[0]
             request.status = int(code) if code.isdigit() else None
+            if viewer is None:  # a new viewer: its requests are told apart from now on
+                headers = [*headers, ("Set-Cookie", f"{VIEWER_COOKIE}={request.viewer}; "
+                                      "Path=/; HttpOnly; SameSite=Lax")]
             return start_response(status, headers, *exc_info)
 
         started = time.perf_counter()

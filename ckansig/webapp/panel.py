@@ -4,7 +4,9 @@
 Enable it with ``ckansig`` in ``ckan.plugins`` (the plugin adds it), or by
 naming ``ckansig.webapp.panel.SignalsPanel`` in the toolbar's
 ``DEBUG_TB_PANELS``. Either way the app's requests are recorded (see
-:mod:`ckansig.webapp.flask_app`) and the panel shows the current one.
+:mod:`ckansig.webapp.flask_app`) and the panel shows the current one, with
+the same browser's earlier requests (told apart by a ``ckansig_viewer``
+cookie): never another user's.
 """
 
 from __future__ import annotations
@@ -59,7 +61,10 @@ class SignalsPanel(DebugPanel):  # type: ignore[misc]  # flask_debugtoolbar has 
 
         request = current_request()
         recorder = installed(current_app)
-        earlier = [] if recorder is None else recorder.history.json(EARLIER)
+        # the viewer's own earlier requests only: never another browser's
+        # (this request joins the history when it is over)
+        earlier = [] if recorder is None or request is None else \
+            recorder.history.json(EARLIER, viewer=request.viewer)
         return panel_html(self._current(), earlier, _wiring(request), SENDS_PATH)
 
 
