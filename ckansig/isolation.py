@@ -50,7 +50,8 @@ class _CtrlC:
 CTRL_C = _CtrlC()
 
 
-def _on_sigint(signum: int, frame: Any) -> None:
+def on_interrupt(signum: int, frame: Any) -> None:
+    """A real Ctrl-C (SIGINT, or SIGTERM where ckansig treats it as one)."""
     CTRL_C.hit = True
     raise KeyboardInterrupt
 
@@ -103,7 +104,7 @@ def watching_ctrl_c() -> Iterator[None]:
         yield
         return
     CTRL_C.hit = False
-    _signals.signal(_signals.SIGINT, _on_sigint)
+    _signals.signal(_signals.SIGINT, on_interrupt)
     try:
         yield
     finally:

@@ -1,24 +1,53 @@
 """A stand-in for Solr, which this machine does not have: every search finds
-nothing, the schema is CKAN's, every update is accepted.
+nothing, the schema is CKAN's, every update is accepted and recorded.
 
-Only for the browser test: CKAN's organization pages count datasets through
-Solr, so ``organization_create`` fails without one (see DESIGN.md). CKAN,
-PostgreSQL and the browser are the real ones; nothing here is searched.
+CKAN's organization pages count datasets through Solr, so ``organization_create``
+fails without one (see DESIGN.md). The rollback tests read what the index was
+told (:class:`Told`): the datasets added and removed, and which are in it now.
+CKAN, PostgreSQL and the browser are the real ones; nothing here is searched.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 SCHEMA = b'<?xml version="1.0"?>\n<schema name="ckan-2.10" version="1.6"></schema>\n'
 
 
+@dataclass
+class Told:
+    """What the stand-in was told: datasets added and removed (counts by id),
+    and the ids in the index now."""
+
+    added: Counter[str] = field(default_factory=Counter)
+    removed: Counter[str] = field(default_factory=Counter)
+    docs: set[str] = field(default_factory=set)
+
+    def update(self, body: str) -> None:
+        """An update request from pysolr: ``<add><doc><field name="id">`` (or
+        JSON documents), or ``<delete><query>... id:"X" ...</query>``."""
+        added = re.findall(r'<field name="id">([^<]+)</field>', body)
+        if body.lstrip().startswith("["):
+            added = [doc["id"] for doc in json.loads(body) if "id" in doc]
+        for found in added:
+            self.added[found] += 1
+            self.docs.add(found)
+        for query in re.findall(r"<query>(.*?)</query>", body, re.DOTALL):
+            for found in set(re.findall(r'id:(?:&quot;|")([^"&]+)(?:&quot;|")', query)):
+                self.removed[found] += 1
+                self.docs.discard(found)
+
+
 class _Handler(BaseHTTPRequestHandler):
+    told: Told
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
 
@@ -49,18 +78,28 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
+        self.told.update(self.rfile.read(length).decode("utf-8", "replace"))
         self._reply(b'{"responseHeader": {"status": 0}}')
 
 
 @contextmanager
-def solr_standin() -> Iterator[str]:
-    """Serve on a free port of 127.0.0.1; yields the ``solr_url`` for ckan.ini."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+def solr_recorder() -> Iterator[tuple[str, Told]]:
+    """Serve on a free port of 127.0.0.1; yields the ``solr_url`` for
+    ckan.ini and what the stand-in is told."""
+    told = Told()
+    handler = type("Handler", (_Handler,), {"told": told})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/solr/ckan"
+        yield f"http://127.0.0.1:{server.server_address[1]}/solr/ckan", told
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def solr_standin() -> Iterator[str]:
+    """:func:`solr_recorder`'s ``solr_url`` alone."""
+    with solr_recorder() as (url, _):
+        yield url

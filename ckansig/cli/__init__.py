@@ -55,7 +55,9 @@ class _LazyGroup(click.Group):
             sys.exit(exc.exit_code)
         except (click.Abort, KeyboardInterrupt) as exc:
             if CTRL_C.hit or isinstance(exc.__cause__ or exc, KeyboardInterrupt):
-                click.echo("ckansig: interrupted", file=streams().err)
+                said = str(exc.__cause__ or exc)
+                said = said if said.startswith("interrupted") else "interrupted"
+                click.echo(f"ckansig: {said}", file=streams().err)
                 sys.exit(130)
             click.echo("Aborted!", file=streams().err)
             sys.exit(1)

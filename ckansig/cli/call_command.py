@@ -21,6 +21,9 @@ from ckansig.cli.support import config_option, echo_json, start_app
 @click.option("--user", default=None, help="Run the action as this CKAN user (default: "
               "anonymous).")
 @click.option("--commit", is_flag=True, help="Keep the database changes (default: roll back).")
+@click.option("--timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="At the end, wait this long for threads the code started (still "
+              "running: reported as not rolled back).")
 @click.option("--no-redact", is_flag=True, help="Show secret-looking values as they are.")
 @click.option("-f", "--format", "fmt", type=FORMATS, default="text", show_default=True,
               help="Output format.")
@@ -28,14 +31,15 @@ from ckansig.cli.support import config_option, echo_json, start_app
 @click.pass_context
 def call_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...],
                  data_json: dict[str, Any] | None,
-                 user: str | None, commit: bool, no_redact: bool, fmt: str,
+                 user: str | None, commit: bool, timeout: float, no_redact: bool, fmt: str,
                  config: str | None, ckan_ini: str | None) -> None:
     """Run the CKAN action ACTION in the real app (CKAN mode: a ckan.ini) and
     show every signal it caused, as a tree: each send, its receivers with
     their results and database changes, and the sends they made in turn.
 
-    The database is rolled back afterwards unless --commit. Exits 1 when the
-    action failed (the sends it caused are still shown).
+    The database is rolled back afterwards unless --commit; what could not be
+    rolled back is said loudly ("NOT rolled back: ...") and exits 1. Exits 1
+    too when the action failed (the sends it caused are still shown).
 
     \b
     ckansig call organization_create --kw name=demo --user admin
@@ -44,8 +48,8 @@ def call_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...
     from ckansig.firing.arguments import build_call
 
     _, data = build_call(None, kwargs=data_json, kw=kw)
-    ckan_app = start_app(ctx, text=fmt == "text")
-    call = ckan_app.call(action, data, user=user, commit=commit)
+    ckan_app = start_app(ctx, text=fmt == "text", commit=commit)
+    call = ckan_app.call(action, data, user=user, commit=commit, wait=timeout)
     with POLICY.building_output():
         redactor = call.secrets.redactor(not no_redact)  # the call's scope's secrets
         if fmt == "json":
@@ -54,6 +58,6 @@ def call_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...
             output.print_call(output.console(), call, redactor)
     if ckan_app.registry.errors:
         output.print_errors(output.console(stderr=True), ckan_app.registry.errors)
-    if call.error is not None or ckan_app.registry.errors:
+    if call.error is not None or ckan_app.registry.errors or call.database.breaches:
         ctx.exit(1)
 

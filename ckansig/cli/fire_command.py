@@ -82,7 +82,7 @@ def fire_command(
 
     if (user is not None or commit) and not app:
         raise click.UsageError("--user and --commit go with --app")
-    ckan_app = start_app(ctx, text=fmt == "text") if app else None
+    ckan_app = start_app(ctx, text=fmt == "text", commit=commit) if app else None
     registry = ckan_app.registry if ckan_app is not None else load_registry(
         ctx, text=fmt == "text")
     info = registry.find(signal_name, namespace)
@@ -110,5 +110,6 @@ def fire_command(
         output.print_errors(output.console(stderr=True), registry.errors)
     if trace.interrupted:
         ctx.exit(130)
-    if registry.errors or not trace.ok or (strict and trace.mutated):
+    breached = trace.database is not None and bool(trace.database.breaches)
+    if registry.errors or not trace.ok or (strict and trace.mutated) or breached:
         ctx.exit(1)

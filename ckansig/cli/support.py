@@ -61,13 +61,14 @@ def load_registry(ctx: click.Context, *, text: bool = False) -> Registry:
         return load(settings)
 
 
-def start_app(ctx: click.Context, *, text: bool = False) -> CkanApp:
-    """Read the config, load its plugins and start CKAN's app (``fire --app``)."""
+def start_app(ctx: click.Context, *, text: bool = False, commit: bool = False) -> CkanApp:
+    """Read the config, load its plugins and start CKAN's app (``fire --app``,
+    ``call``), its database guarded from start-up on (kept with ``commit``)."""
     from ckansig.firing.app import CkanApp
 
     settings = _settings(ctx)
     with _loading(ctx, text):
-        return CkanApp(settings)
+        return CkanApp(settings, commit=commit)
 
 
 def done_with_plugins(ctx: click.Context) -> None:

@@ -7,14 +7,11 @@ has loaded the plugins in CKAN mode, so every receiver keeps its provenance.
 logged in as a user or anonymous, so receivers can use ``toolkit.config``,
 ``toolkit.g``, ``current_user``, ``get_action`` and the model.
 
-Every database change made during the send is rolled back at the end, even
-those of actions that commit: CKAN's sessions are bound to one connection
-whose outer transaction is never committed, and each commit only releases a
-savepoint (the pattern test suites use). ``commit=True`` keeps them. What each
-receiver wrote is counted per table from SQLAlchemy's flush events.
-
-Nothing else a receiver does is undone: mail sent, files written, Redis keys,
-jobs enqueued.
+Every database change made from CKAN's start-up to the end of the send is
+rolled back, or the run says it could not be (see :mod:`ckansig.firing.guard`);
+``commit=True`` keeps them. What each receiver wrote is counted per table from
+SQLAlchemy's flush events. Mail sent, files written and Redis keys are listed
+per receiver, not undone; rq jobs of a rolled-back run are removed from their queue.
 """
 
 from __future__ import annotations
@@ -25,12 +22,13 @@ from typing import Any, NamedTuple
 
 from ckansig.config.settings import Config
 from ckansig.errors import CkansigError, UsageProblem, exc_text
-from ckansig.firing.run import fire
+from ckansig.firing.guard import Guard, Verdict, guarding
+from ckansig.firing.run import FireInterrupted, fire
 from ckansig.firing.trace import Calls, DbChanges, Trace
 from ckansig.model import Registry, SignalInfo
 from ckansig.redaction import SecretBook
 
-__all__ = ["ActionCall", "AppError", "CkanApp", "DatabaseWatch"]
+__all__ = ["ActionCall", "AppError", "CkanApp", "DatabaseWatch", "RunInterrupted"]
 
 
 class AppError(CkansigError):
@@ -38,9 +36,13 @@ class AppError(CkansigError):
 
 
 class CkanApp:
-    """A real CKAN app, started from ``config`` (which must be in CKAN mode)."""
+    """A real CKAN app, started from ``config`` (which must be in CKAN mode).
 
-    def __init__(self, config: Config) -> None:
+    Its :class:`~ckansig.firing.guard.Guard` begins when CKAN's start-up binds
+    the database engine, so what start-up writes (``IConfigurable.configure``)
+    is rolled back with the run unless ``commit``."""
+
+    def __init__(self, config: Config, *, commit: bool = False) -> None:
         if config.ckan_config is None:
             raise AppError("running in CKAN's app (fire --app, call) needs CKAN installed "
                            "here and a CKAN config file (--ckan-ini, $CKAN_INI or ckan_ini "
@@ -48,62 +50,126 @@ class CkanApp:
         from ckansig.loading import load
 
         self.flask_app: Any = None
+        self.guard = Guard(commit)
         ckan_config = dict(config.ckan_config)
 
         def start() -> None:
             from ckan.config.middleware import make_app
 
             try:
-                self.flask_app = make_app(ckan_config)._wsgi_app
+                with _guarded_start(self.guard):
+                    self.flask_app = make_app(ckan_config)._wsgi_app
             except Exception as exc:
+                self.guard.finish(interrupted=True, wait=0.0)  # what start-up wrote
                 raise AppError(f"CKAN could not start the app from {config.ckan_ini}: "
                                f"{exc_text(exc)}") from None
 
         self.registry: Registry = load(config, then=start)
+
+    @contextlib.contextmanager
+    def _run(self, user: str | None, commit: bool, wait: float | None) -> Iterator[Guard]:
+        """A request context, as ``user``, inside the guard; at the end the
+        guard waits for threads, rolls back (or commits) and gives its verdict.
+        Ctrl-C or SIGTERM: rolled back, whatever ``commit`` says."""
+        from ckan.model import meta
+
+        guard = self.guard
+        guard.commit = commit
+        interrupted = False
+        with self.flask_app.test_request_context("/"), guarding(guard):
+            if not guard.active:
+                guard.begin(meta.engine)
+            try:
+                with _logged_in(user):  # inside: the login's writes are rolled back too
+                    yield guard
+            except KeyboardInterrupt:
+                interrupted = True
+                raise
+            finally:
+                guard.finish(interrupted=interrupted, wait=wait)
 
     def fire(self, info: SignalInfo, sender: Any, kwargs: dict[str, Any], *,
              user: str | None = None, commit: bool = False, **options: Any) -> Trace:
         """:func:`~ckansig.fire` inside an app and a request context, as
         ``user`` (anonymous by default), with the database rolled back unless
         ``commit``. For ``action_succeed``, the ``context`` argument is built
-        as CKAN's ``get_action`` builds it, with ``kwargs["context"]`` merged in."""
+        as CKAN's ``get_action`` builds it, with ``kwargs["context"]`` merged in.
+        The trace's ``database`` is the guard's verdict."""
         watch = DatabaseWatch()
-        with self.flask_app.test_request_context("/"), _logged_in(user), \
-                _transaction(commit, watch):
-            if info.core is not None and info.core.name == "action_succeed":
-                kwargs = {**kwargs, "context": _action_context(kwargs.get("context"))}
-            return fire(info, sender, kwargs, registry=self.registry, observer=watch,
-                        **options)
-
+        self.guard.flush_listeners.append(watch.after_flush)
+        try:
+            with self._run(user, commit, options.get("timeout")):
+                if info.core is not None and info.core.name == "action_succeed":
+                    kwargs = {**kwargs, "context": _action_context(kwargs.get("context"))}
+                trace = fire(info, sender, kwargs, registry=self.registry, observer=watch,
+                             **options)
+        except FireInterrupted as stopped:
+            stopped.trace.database = self.guard.verdict
+            raise
+        trace.database = self.guard.verdict
+        return trace
 
     def call(self, action: str, data_dict: Mapping[str, Any], *, user: str | None = None,
-             commit: bool = False) -> ActionCall:
+             commit: bool = False, wait: float | None = None) -> ActionCall:
         """Run the CKAN action ``action`` with ``data_dict``, as ``user``, in
         the app, recording every send it causes (with the database rolled
-        back unless ``commit``)."""
+        back unless ``commit``; threads the code started are waited for up to
+        ``wait`` seconds)."""
         from ckan import logic
 
         from ckansig.watching.recorder import record, scope
         from ckansig.watching.records import link
 
-        with self.flask_app.test_request_context("/"):
-            function = _find_action(action)
-            sends: list[Any] = []
-            watch = _SendWatch()
-            with _logged_in(user), _transaction(commit, watch), record(sends.append), \
-                    scope(f"call {action}") as secrets:
-                secrets.learn(data_dict)
-                result: Any = None
-                error: BaseException | None = None
-                try:
-                    result = function(_action_context({}), dict(data_dict))
-                except (logic.ValidationError, logic.NotAuthorized, logic.NotFound) as exc:
-                    error = exc
-                except Exception as exc:  # an action's own failure is the finding
-                    error = exc
+        sends: list[Any] = []
+        watch = _SendWatch()
+        self.guard.flush_listeners.append(watch.after_flush)
+        try:
+            with self._run(user, commit, wait):
+                function = _find_action(action)
+                with record(sends.append), scope(f"call {action}") as secrets:
+                    secrets.learn(data_dict)
+                    result: Any = None
+                    error: BaseException | None = None
+                    try:
+                        result = function(_action_context({}), dict(data_dict))
+                    except (logic.ValidationError, logic.NotAuthorized,
+                            logic.NotFound) as exc:
+                        error = exc
+                    except Exception as exc:  # an action's own failure is the finding
+                        error = exc
+        except KeyboardInterrupt:
+            raise RunInterrupted(self.guard.verdict) from None
         secrets.learn(result)
         return ActionCall(action, dict(data_dict), user, commit, result, error, link(sends),
-                          watch.changes, watch.total, secrets)
+                          watch.changes, watch.total, secrets, self.guard.verdict)
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during ``call``: the message says what became of the database."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        self.verdict = verdict
+        state = ("the database was rolled back, nothing was committed" if verdict.rolled_back
+                 else verdict.summary())
+        super().__init__(f"interrupted: {state}")
+
+
+@contextlib.contextmanager
+def _guarded_start(guard: Guard) -> Iterator[None]:
+    """While CKAN starts: when its ``init_model`` binds the engine, the guard begins."""
+    from ckan import model
+
+    original = model.init_model
+
+    def init_model(engine: Any) -> None:
+        original(engine)
+        guard.begin(engine)
+
+    model.init_model = init_model
+    try:
+        yield
+    finally:
+        model.init_model = original
 
 
 class ActionCall(NamedTuple):
@@ -122,6 +188,7 @@ class ActionCall(NamedTuple):
     changes: dict[tuple[int, int], DbChanges]
     total: DbChanges
     secrets: SecretBook
+    database: Verdict
 
 
 def _find_action(name: str) -> Any:
@@ -230,60 +297,3 @@ def _table(obj: Any) -> str:
     mapper = inspect(obj).mapper
     table = getattr(mapper, "local_table", None)
     return str(getattr(table, "name", None) or type(obj).__name__)
-
-
-@contextlib.contextmanager
-def _transaction(commit: bool, watch: DatabaseWatch | _SendWatch) -> Iterator[None]:
-    """Bind CKAN's sessions to one connection inside an outer transaction whose
-    every inner commit is a savepoint; roll it back at the end (or commit).
-    ``watch`` hears every flush."""
-    from ckan.model import meta
-    from sqlalchemy import event
-
-    engine = meta.engine
-    connection = engine.connect()
-    outer = connection.begin()
-    sessions = (meta.Session, meta.create_local_session)
-    meta.Session.remove()
-    savepoints = _savepoint_mode(sessions, connection)
-    event.listen(meta.Session, "after_flush", watch.after_flush)
-    try:
-        if savepoints is not None:
-            meta.Session.begin_nested()
-        yield
-    finally:
-        event.remove(meta.Session, "after_flush", watch.after_flush)
-        if savepoints is not None:
-            event.remove(meta.Session, "after_transaction_end", savepoints)
-        meta.Session.remove()
-        for session in sessions:
-            session.configure(bind=engine)
-        if commit:
-            outer.commit()
-        else:
-            outer.rollback()
-        connection.close()
-
-
-def _savepoint_mode(sessions: tuple[Any, ...], connection: Any) -> Any:
-    """Make each session commit to a savepoint of ``connection``'s transaction.
-    SQLAlchemy 2 does it with ``join_transaction_mode``; on 1.4 (CKAN 2.10 and
-    2.11) a nested transaction is restarted after every inner commit, and the
-    listener doing that is returned (to be removed afterwards)."""
-    import sqlalchemy
-    from sqlalchemy import event
-
-    if int(sqlalchemy.__version__.split(".")[0]) >= 2:
-        for session in sessions:
-            session.configure(bind=connection, join_transaction_mode="create_savepoint")
-        return None
-    for session in sessions:
-        session.configure(bind=connection)
-
-    def restart_savepoint(session: Any, transaction: Any) -> None:
-        if transaction.nested and not transaction._parent.nested:
-            session.expire_all()
-            session.begin_nested()
-
-    event.listen(sessions[0], "after_transaction_end", restart_savepoint)
-    return restart_savepoint

@@ -20,6 +20,7 @@ from ckansig.model import CallableInfo, Registry, SignalInfo, Subscription
 from ckansig.redaction import SecretBook
 
 if TYPE_CHECKING:
+    from ckansig.firing.guard import Verdict
     from ckansig.watching.recorder import SendRecord
 
 __all__ = ["Calls", "Columns", "DbChanges", "Ended", "ErrorInfo", "Extra", "ReceiverTimeout",
@@ -165,6 +166,7 @@ class Trace:
         self.unchecked = unchecked  # arguments whose mutation could not be checked
         #: receiver index -> its database changes; None when the database was not watched
         self.db_changes = db_changes
+        self.database: Verdict | None = None  # fire --app: what became of the database
         self.timeout = timeout  # seconds per receiver; None for no limit
         #: whether the user's Ctrl-C stopped the fire (the rest were not reached)
         self.interrupted = interrupted or any(

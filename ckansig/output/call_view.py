@@ -29,6 +29,7 @@ def _error(call: ActionCall, redactor: Redactor) -> dict[str, Any] | None:
 
 def call_json(call: ActionCall, redactor: Redactor) -> dict[str, Any]:
     """The documented ``ckansig call --format json`` document."""
+    from ckansig.output.database_view import database_json
     from ckansig.watching.jsonl import send_tree_json
 
     return {
@@ -36,7 +37,8 @@ def call_json(call: ActionCall, redactor: Redactor) -> dict[str, Any]:
         "action": call.action,
         "data_dict": jsonable(call.data_dict, redactor),
         "user": call.user,
-        "committed": call.commit,
+        "committed": call.database.committed,
+        "database": database_json(call.database, redactor),
         "result": jsonable(call.result, redactor),
         "error": _error(call, redactor),
         "db_changes": call.total,
@@ -49,6 +51,7 @@ def print_call(out: Console, call: ActionCall, redactor: Redactor) -> None:
     from rich.text import Text
     from rich.tree import Tree
 
+    from ckansig.output.database_view import print_database
     from ckansig.output.sends_view import add_send, db_summary
     from ckansig.watching.records import ORDER_CAVEAT, walk
 
@@ -68,7 +71,5 @@ def print_call(out: Console, call: ActionCall, redactor: Redactor) -> None:
     out.print(tree)
     if call.roots:
         out.print(Text(f"({ORDER_CAVEAT})", style="dim"))
-    done = "committed" if call.commit else "rolled back"
-    total = db_summary(call.total) or "nothing"
-    out.print(Text(f"database, in all: {clean(total)} ({done})", style="magenta"))
+    print_database(out, call.database, redactor, db_summary(call.total) or "nothing")
 

@@ -61,6 +61,10 @@ def trace_json(trace: Trace, redactor: Redactor) -> str:
         **_not_called(trace),
         "summary": trace_summary(trace),
     }
+    if trace.database is not None:
+        from ckansig.output.database_view import database_json
+
+        head["database"] = database_json(trace.database, redactor)
     fragments = [f"{_string(key)}:{_dumps(value)}" for key, value in head.items()]
     fragments.append(f'"receivers":[{",".join(receivers_json(trace, redactor))}]')
     return "{" + ",".join(fragments) + "}"
@@ -293,6 +297,10 @@ def print_trace(out: Console, trace: Trace, redactor: Redactor) -> None:
     if trace.interrupted:
         out.print(Text("interrupted (Ctrl-C): the receivers after that were not called",
                        style="bold magenta"))
+    if trace.database is not None:
+        from ckansig.output.database_view import print_database
+
+        print_database(out, trace.database, redactor)
 
 
 def _print_children(out: Console, trace: Trace, redactor: Redactor) -> None:
