@@ -122,17 +122,27 @@ class Verdict:
 
 # -- who is doing it ---------------------------------------------------------------
 
+_SKIPPED_MODULES = ("sqlalchemy", "psycopg2", "psycopg", "ckan.model", "rq", "redis")
+_roots: dict[tuple[bool, ...], tuple[str, ...]] = {}
+
+
 def _skipped_roots() -> tuple[str, ...]:
+    """The folders whose code is never the culprit: ckansig, the standard
+    library, SQLAlchemy, the driver, CKAN's model, rq and redis (those imported)."""
+    present = tuple(name in sys.modules for name in _SKIPPED_MODULES)
+    found = _roots.get(present)
+    if found is not None:
+        return found
     roots = {os.path.dirname(os.path.dirname(__file__))}  # ckansig itself
     for path in (sysconfig.get_paths().get("stdlib"), sysconfig.get_paths().get("platstdlib")):
         if path:
             roots.add(path)
-    for name in ("sqlalchemy", "psycopg2", "psycopg", "ckan.model", "rq", "redis"):
-        module = sys.modules.get(name)
-        file = getattr(module, "__file__", None)
+    for name in _SKIPPED_MODULES:
+        file = getattr(sys.modules.get(name), "__file__", None)
         if file:
             roots.add(os.path.dirname(file))
-    return tuple(sorted(os.path.join(root, "") for root in roots))
+    found = _roots[present] = tuple(sorted(os.path.join(root, "") for root in roots))
+    return found
 
 
 def culprit(depth: int = 1) -> tuple[str | None, tuple[int, int] | None, str | None]:
