@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from ckansig._lazy import exports
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 #: name -> the module (below ``ckansig``) it is imported from on first use
 _EXPORTS = {
