@@ -340,11 +340,11 @@ def reference_receivers(trace, redactor) -> list[dict]:
 
 
 def test_receiver_fields_are_the_documented_schema() -> None:
-    """The README's example receiver object has exactly the declared keys, in order."""
+    """The docs' example receiver object has exactly the declared keys, in order."""
     from ckansig.output import RECEIVER_FIELDS
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("#### `ckansig fire --format json`", 1)[1]
+    readme = (ROOT / "docs" / "reference" / "commands.md").read_text(encoding="utf-8")
+    section = readme.split("### `ckansig fire --format json`", 1)[1]
     example = json.loads(section.split("```json", 1)[1].split("```", 1)[0])
     assert list(example["receivers"][0]) == [field.key for field in RECEIVER_FIELDS]
 
