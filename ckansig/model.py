@@ -317,6 +317,35 @@ class Registry:
         return result
 
 
+    def why_empty(self, pattern: str | None = None, namespace: str | None = None,
+                  plugin: str | None = None) -> str | None:
+        """Why :meth:`select` found nothing for the filters a person typed:
+        the first filter that matches nothing on its own, with the closest
+        names (None when each matches something alone, as ``--subscribed`` can
+        leave nothing)."""
+        import difflib
+
+        def closest(wanted: str, pool: set[str]) -> str:
+            near = difflib.get_close_matches(wanted, sorted(pool), n=3, cutoff=0.5)
+            return f"; closest: {', '.join(near)}" if near else ""
+
+        spaces = {str(info.namespace) for info in self.signals}
+        if namespace is not None and namespace not in spaces:
+            return (f"no signal in namespace {namespace!r} (namespaces: "
+                    f"{', '.join(sorted(spaces))})")
+        if pattern and not self.select(pattern, namespace):
+            names = {n for info in self.signals if namespace in (None, info.namespace)
+                     for n in [info.name] + ([info.core.attribute] if info.core else [])}
+            return f"no signal matches {pattern!r}{closest(pattern, names)}"
+        if plugin is not None and not self.select(pattern, namespace, plugin):
+            plugins = {p.name for p in self.plugins} | {
+                s.plugin for info in self.signals for s in info.subscriptions if s.plugin}
+            if not any(_from_plugin(name, plugin) for name in plugins):
+                return f"no plugin named {plugin!r}{closest(plugin, plugins)}"
+            return f"plugin {plugin!r} has no receiver on the signals selected"
+        return None
+
+
 def _from_plugin(name: str | None, wanted: str) -> bool:
     # A module entry "pkg.mod" names its plugins "pkg.mod:Class"; either selects.
     return name is not None and (name == wanted or name.startswith(wanted + ":"))

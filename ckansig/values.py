@@ -151,8 +151,16 @@ class Redactor:
         self.shortest = 3
         self._pieces: dict[str, list[str]] = {}
         self._piece_set: frozenset[str] = frozenset()
+        #: the secrets of 1 or 2 characters, hidden inside other text where they
+        #: stand as a word of their own ("pw=ab"), never inside a word ("table")
+        self._short: re.Pattern[str] | None = None
         if not self.enabled:
             return
+        short = sorted((s for s in self.exact if 0 < len(s) < 3 and s.strip()),
+                       key=_longest_first)
+        if short:
+            self._short = re.compile("(?<![0-9A-Za-z])(?:" + "|".join(map(re.escape, short))
+                                     + ")(?![0-9A-Za-z])")
         self.secrets = sorted((s for s in self.exact if len(s) >= 3), key=_longest_first)
         if self.secrets:
             self.shortest = len(self.secrets[-1])
@@ -197,17 +205,19 @@ class Redactor:
 
     def text(self, text: str) -> str:
         """``text`` with every known secret value replaced: the whole text when
-        it is a secret, and every secret of 3+ characters inside it."""
+        it is a secret, every secret of 3+ characters inside it, and every
+        shorter one where it stands as a word of its own."""
         if not self.enabled or not self.exact:
             return text
         if text in self.exact:
             return REDACTED
-        if len(text) < self.shortest:
-            return text
-        secrets = self.secrets if not self._width else self._within(text)
-        for secret in secrets:
-            if secret in text:
-                text = text.replace(secret, REDACTED)
+        if len(text) >= self.shortest:
+            secrets = self.secrets if not self._width else self._within(text)
+            for secret in secrets:
+                if secret in text:
+                    text = text.replace(secret, REDACTED)
+        if self._short is not None:  # after the long ones, which may hold a short one
+            text = self._short.sub(REDACTED, text)
         return text
 
     def _within(self, text: str) -> list[str]:

@@ -56,3 +56,53 @@ def test_trace_says_whether_nothing_matched_or_nothing_was_sent(
         cwd=tmp_path, env={**os.environ, "COLUMNS": "200"})
     assert done.returncode == 0, done.stderr
     assert said in done.stderr
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["usr_created"], "no signal matches 'usr_created'; closest: user_created"),
+    (["--namespace", "ckanx"], "no signal in namespace 'ckanx' (namespaces: ckan, ckanext)"),
+    (["--plugin", "ckanext.ext.plugin:ExtPlugn"],
+     "no plugin named 'ckanext.ext.plugin:ExtPlugn'; closest: ckanext.ext.plugin:ExtPlugin"),
+    (["--plugin", "ckanext.ext.plugin:ExtPlugin", "user_created"],
+     "plugin 'ckanext.ext.plugin:ExtPlugin' has no receiver on the signals selected"),
+    (["zzzzzz", "--format", "json"], "no signal matches 'zzzzzz'"),
+])
+def test_list_filters_that_match_nothing_say_so(runner, monkeypatch: pytest.MonkeyPatch,
+                                                args: list[str], said: str) -> None:
+    monkeypatch.chdir(ROOT)  # the bundled example
+    result = runner.invoke(main, ["list", *args])
+    assert result.exit_code == 0, result.output
+    assert said in result.stderr
+    if "json" in args:
+        import json
+
+        assert json.loads(result.stdout)["signals"] == []  # stdout stays a document
+
+
+def test_list_filters_that_match_say_nothing(runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    for args in (["user_created"], ["--namespace", "ckan"], ["--subscribed", "datastore"]):
+        result = runner.invoke(main, ["list", *args])
+        assert result.exit_code == 0 and "ckansig: no" not in result.stderr, args
+
+
+@pytest.mark.parametrize("has_main", [False, True])
+def test_trace_of_a_folder_named_like_a_script(tmp_path: Path, has_main: bool) -> None:
+    import subprocess
+    import sys
+
+    folder = tmp_path / "x.py"
+    folder.mkdir()
+    if has_main:
+        (folder / "__main__.py").write_text("print('main ran')\n")
+    done = subprocess.run([sys.executable, "-m", "ckansig", "trace", "--", str(folder)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in done.stderr
+    if has_main:  # python runs a folder's __main__.py: so does trace
+        assert done.returncode == 0 and "main ran" in done.stdout
+    else:  # one line, as python says it, and python's exit status
+        assert done.returncode == 1
+        assert f"can't find '__main__' module in {str(folder)!r}" in done.stderr

@@ -19,7 +19,7 @@ from ckansig.firing.arguments import (
     to_objects,
 )
 from ckansig.firing.snapshots import Snapshot
-from ckansig.values import Redactor, is_secret_key
+from ckansig.values import REDACTED, Redactor, is_secret_key
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=10)
@@ -294,11 +294,18 @@ def test_values_that_cannot_be_shown_become_markers(value: object, marker: str |
 
 def _naive_text(secrets: list[str], text: str) -> str:
     """The reference: every secret of 3+ characters replaced, longest first
-    (then alphabetically)."""
+    (then alphabetically), then each shorter one where it stands as a word."""
+    import re
+
     if text in secrets:
         return "***"
     for secret in sorted((s for s in set(secrets) if len(s) >= 3), key=lambda s: (-len(s), s)):
         text = text.replace(secret, "***")
+    short = sorted((s for s in set(secrets) if len(s) < 3 and s.strip()),
+                   key=lambda s: (-len(s), s))
+    if short:
+        words = "|".join(re.escape(s) for s in short)
+        text = re.sub(f"(?<![0-9A-Za-z])(?:{words})(?![0-9A-Za-z])", "***", text)
     return text
 
 
@@ -332,3 +339,26 @@ def test_snapshot_copies_compare_equal_and_are_independent(value) -> None:
     assert not snapshot.changed(None, {"value": value})
     if isinstance(value, (list, dict)) and value:
         assert snapshot.kwargs["value"] is not value
+
+
+@given(st.text(alphabet="ab1-= .:", min_size=1, max_size=2).filter(str.strip),
+       st.text(alphabet="ab1-= .:xyz", max_size=30), st.text(alphabet="ab1-= .:xyz", max_size=30))
+def test_a_short_secret_never_stands_as_a_word_of_its_own(secret: str, before: str,
+                                                          after: str) -> None:
+    import re
+
+    redactor = Redactor({"password": secret})
+    shown = redactor.text(f"{before} {secret} {after}")
+    standing = re.compile(rf"(?<![0-9A-Za-z]){re.escape(secret)}(?![0-9A-Za-z])")
+    assert not standing.search(shown.replace(REDACTED, " ")), shown
+
+
+@pytest.mark.parametrize(("secret", "text", "shown"), [
+    ("ab", "pw=ab", "pw=***"),
+    ("ab", "table", "table"),  # inside a word: not a secret's echo
+    ("x", "x = 1", "*** = 1"),
+    ("ab", "ab-cd is ab", "*** is ***"),  # a longer secret holding the short one first
+])
+def test_short_secrets_echoed_back_are_hidden(secret: str, text: str, shown: str) -> None:
+    redactor = Redactor({"password": secret, "token": "ab-cd"})
+    assert redactor.text(text) == shown

@@ -32,12 +32,20 @@ def list_command(
     """List every signal and its receivers, with where each came from.
 
     PATTERN selects signals by name: a glob (user_*) or a substring (login).
-    Exits 1 when a plugin failed to load, after showing everything else.
+    A PATTERN, --namespace or --plugin that matches nothing is said, with the
+    closest names (exit 0). Exits 1 when a plugin failed to load, after
+    showing everything else.
     """
     from ckansig import output
 
     registry = load_registry(ctx, text=fmt == "text")
     signals = registry.select(pattern, namespace, plugin, subscribed)
+    if not signals:
+        reason = registry.why_empty(pattern, namespace, plugin)
+        if reason is not None:  # said on stderr: JSON on stdout stays a document
+            from ckansig.output.terminal import clean
+
+            click.echo(f"ckansig: {clean(reason)}", err=True)
     with POLICY.building_output():
         index = None
         if sends:

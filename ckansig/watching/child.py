@@ -163,6 +163,11 @@ def _run(kind: str, target: str, program_argv: list[str], stream: Any, pattern: 
             elif kind == "code":
                 exec(compile(target, "<string>", "exec"), {"__name__": "__main__"})
             else:
+                if os.path.isdir(target) and not os.path.isfile(
+                        os.path.join(target, "__main__.py")):  # one line, as python says it
+                    print(f"{sys.executable}: can't find '__main__' module in "
+                          f"{target!r}", file=sys.stderr)
+                    raise SystemExit(1)
                 sys.path[0] = os.path.dirname(os.path.abspath(target))
                 runpy.run_path(target, run_name="__main__")
         finally:
