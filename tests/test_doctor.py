@@ -85,7 +85,7 @@ FIRES_ALONE = [
         (["fx_doc:MutatesNamed"], "SIG016", "warning"),
         (["fx_doc:ReadsWithoutDefault"], "SIG016", "warning"),
         # SIG017: a missing bracket, prose after the mark, an ID no check has
-        (["fx_doc:BadComments"], "SIG017", "warning"),
+        (["fx_doc:BadComments"], "SIG017", "error"),
         # SIG018: a receiver whose source cannot be read (made by exec)
         (["fx_doc:NoSource"], "SIG018", "info"),
         (["fx_doc:NotISignal"], "SIG019", "error"),

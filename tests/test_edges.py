@@ -106,3 +106,16 @@ def test_trace_of_a_folder_named_like_a_script(tmp_path: Path, has_main: bool) -
     else:  # one line, as python says it, and python's exit status
         assert done.returncode == 1
         assert f"can't find '__main__' module in {str(folder)!r}" in done.stderr
+
+
+def test_a_comment_that_silences_nothing_fails_doctor(runner, write_config) -> None:
+    # an ID no check has, a missing bracket, prose: each silences nothing, each is
+    # an error, and doctor exits 1 (a CI that trusted the comment would pass wrongly)
+    config = write_config("fx_doc:BadComments")
+    result = runner.invoke(main, ["-c", str(config), "doctor", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    import json
+
+    found = [p for p in json.loads(result.stdout)["problems"] if p["id"] == "SIG017"]
+    assert {p["severity"] for p in found} == {"error"} and len(found) == 3
+    assert any("SIG099" in p["message"] for p in found)

@@ -194,13 +194,14 @@ CHECKS: dict[str, Check] = {c.id: c for c in (
         'def on_action(sender, **kwargs):\n    data = dict(kwargs.get("data_dict") or {})',
     ),
     Check(
-        "SIG017", "warning", "a ckansig comment that silences nothing",
+        "SIG017", "error", "a ckansig comment that silences nothing",
         "write exactly '# ckansig: ignore' or '# ckansig: ignore[SIG016]' with known IDs",
         "A suppression comment is exactly '# ckansig: ignore' or '# ckansig: ignore[SIG016]' "
         "(several IDs comma-separated), at the end of the receiver's def line or of the "
         "flagged line. Anything else that starts with '# ckansig:' (a missing bracket, a "
         "typo, an ID that no check has, a note after the comment) silences nothing, so that "
-        "no comment silences by accident; this check says so.",
+        "no comment silences by accident; this check says so, as an error (doctor exits 1): "
+        "a comment meant to silence that does not is a mistake to fix, not to live with.",
         "def on_user(sender, **kwargs):  # ckansig: ignore[SIG016",
         "def on_user(sender, **kwargs):  # ckansig: ignore[SIG016]",
     ),
