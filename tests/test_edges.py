@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ckansig.cli import main
 
@@ -119,3 +121,44 @@ def test_a_comment_that_silences_nothing_fails_doctor(runner, write_config) -> N
     found = [p for p in json.loads(result.stdout)["problems"] if p["id"] == "SIG017"]
     assert {p["severity"] for p in found} == {"error"} and len(found) == 3
     assert any("SIG099" in p["message"] for p in found)
+
+
+@pytest.mark.parametrize(("args", "stdin", "source"), [
+    (["fire", "user_created", "--kwargs", "@/dev/zero"], None, "/dev/zero"),
+    (["fire", "user_created", "--kwargs", "-"], "[" * 1_500_000, "--kwargs from stdin"),
+    (["call", "status_show", "--data", "-"], " " * 1_500_000, "--data from stdin"),
+])
+def test_json_options_read_at_most_the_limit(runner, args: list[str], stdin: str | None,
+                                             source: str) -> None:
+    result = runner.invoke(main, [*args, "--max-input-size", "1"], input=stdin)
+    assert result.exit_code == 2, result.output
+    assert f"{source}: more than 1 MB (the limit; --max-input-size MB raises it)" in \
+        result.stderr
+    assert "Traceback" not in result.output
+
+
+@given(st.integers(min_value=0, max_value=40))
+@settings(max_examples=25, deadline=None)
+def test_the_limit_is_exact(padding: int) -> None:
+    # a document of exactly the limit is read; one character more is refused
+    import click
+
+    from ckansig.cli.params import JsonObject
+
+    document = '{"a": 1}' + " " * padding
+    limit = len(document)
+    ctx = click.Context(click.Command("x"))
+    ctx.meta["ckansig.max_input_mb"] = 1
+    import io
+    import sys
+
+    parser = JsonObject()
+    old = sys.stdin
+    try:
+        sys.stdin = io.StringIO(document + " " * (1_000_000 - limit))
+        assert parser.convert("-", None, ctx) == {"a": 1}
+        sys.stdin = io.StringIO(document + " " * (1_000_000 - limit + 1))
+        with pytest.raises(click.BadParameter, match="more than 1 MB"):
+            parser.convert("-", None, ctx)
+    finally:
+        sys.stdin = old

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from ckansig.cli.gc_policy import POLICY
-from ckansig.cli.params import FORMATS, JsonObject, KeyValue
+from ckansig.cli.params import FORMATS, JsonObject, KeyValue, max_input_option
 from ckansig.cli.support import config_option, echo_json, start_app
 
 
@@ -27,6 +27,7 @@ from ckansig.cli.support import config_option, echo_json, start_app
 @click.option("--no-redact", is_flag=True, help="Show secret-looking values as they are.")
 @click.option("-f", "--format", "fmt", type=FORMATS, default="text", show_default=True,
               help="Output format.")
+@max_input_option
 @config_option
 @click.pass_context
 def call_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...],

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from ckansig.cli.gc_policy import POLICY
-from ckansig.cli.params import FORMATS, JsonObject, JsonOrString, KeyValue
+from ckansig.cli.params import FORMATS, JsonObject, JsonOrString, KeyValue, max_input_option
 from ckansig.cli.support import (
     complete_signal,
     config_option,
@@ -49,6 +49,7 @@ from ckansig.cli.support import (
               help="With --app: keep the database changes the receivers made.")
 @click.option("-f", "--format", "fmt", type=FORMATS, default="text", show_default=True,
               help="Output format.")
+@max_input_option
 @config_option
 @click.pass_context
 def fire_command(

@@ -54,8 +54,28 @@ class JsonOrString(ParamType):
             self.fail(exc.message, param, ctx)
 
 
+#: How much a JSON option reads from a file or stdin unless --max-input-size says.
+DEFAULT_MAX_INPUT_MB = 100
+_MAX_INPUT = "ckansig.max_input_mb"
+
+
+def max_input_option(func: Any) -> Any:
+    """The ``--max-input-size MB`` option, taken before the JSON options it bounds."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: int) -> int:
+        ctx.meta[_MAX_INPUT] = value
+        return value
+
+    return click.option(
+        "--max-input-size", type=click.IntRange(min=1), default=DEFAULT_MAX_INPUT_MB,
+        show_default=True, metavar="MB", is_eager=True, expose_value=False, callback=remember,
+        help="The most a JSON option (@FILE or -) reads, in megabytes; more is a usage error.",
+    )(func)
+
+
 class JsonObject(ParamType):
-    """A JSON object given inline, as ``@FILE``, or as ``-`` for standard input."""
+    """A JSON object given inline, as ``@FILE``, or as ``-`` for standard input
+    (at most ``--max-input-size`` megabytes from either)."""
 
     name = "JSON|@FILE|-"
 
@@ -68,17 +88,23 @@ class JsonObject(ParamType):
         # the option this came from names it in errors: --kwargs (fire), --data (call)
         option = max((o for o in getattr(param, "opts", ()) if o.startswith("--")),
                      key=len, default="--kwargs")
+        megabytes = (ctx.meta.get(_MAX_INPUT) if ctx is not None else None) or \
+            DEFAULT_MAX_INPUT_MB
+        limit = megabytes * 1_000_000
         source, text = option, str(value)
         if value == "-":
-            source, text = f"{option} from stdin", sys.stdin.read()
+            source, text = f"{option} from stdin", sys.stdin.read(limit + 1)
         elif value.startswith("@"):
             source = value[1:]
             try:
                 with open(source, encoding="utf-8") as stream:
-                    text = stream.read()
+                    text = stream.read(limit + 1)
             except (OSError, UnicodeDecodeError) as exc:
                 reason = getattr(exc, "strerror", None) or str(exc)
                 self.fail(f"cannot read {source}: {reason}", param, ctx)
+        if len(text) > limit:
+            self.fail(f"{source}: more than {megabytes} MB (the limit; --max-input-size MB "
+                      "raises it)", param, ctx)
         try:
             return parse_json_object(text, source)
         except UsageProblem as exc:
