@@ -8,6 +8,7 @@ import os
 import textwrap
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -184,11 +185,106 @@ def test_a_damaged_or_unwritable_cache_changes_no_result(tmp_path: Path) -> None
     store.write_text("{not json")
     damaged = FactsCache(str(store))
     assert build_index(damaged.facts(files)).sent(None, "fx_cached2").ever == {"k"}
-    assert json.loads(store.read_text())["files"]  # rebuilt
+    assert json.loads(store.read_text().split("\n", 1)[1])  # rebuilt
     blocked = tmp_path / "file-not-folder"
     blocked.write_text("")
     unwritable = FactsCache(str(blocked / "sends.json"))
     assert build_index(unwritable.facts(files)).sent(None, "fx_cached2").ever == {"k"}
+
+
+def _cached(tmp_path: Path) -> tuple[Path, dict[str, str], Path]:
+    source = tmp_path / "fx_cached3.py"
+    source.write_text('import blinker\nblinker.signal("fx_cached3").send(1, k=2)\n')
+    store = tmp_path / "cache" / "sends.json"
+    FactsCache(str(store)).facts({str(source): "fx_cached3"})
+    return source, {str(source): "fx_cached3"}, store
+
+
+@pytest.mark.parametrize("edit", [
+    lambda entries: {path: [*entry[:5], {"sends": "not a list"}]
+                     for path, entry in entries.items()},  # valid JSON, wrong shape
+    lambda entries: {path: entry[:2] for path, entry in entries.items()},  # cut short
+    lambda entries: [1, 2, 3],  # not even a mapping
+])
+def test_a_cache_of_the_wrong_shape_is_never_trusted(tmp_path: Path, edit) -> None:
+    source, files, store = _cached(tmp_path)
+    header, text = store.read_text().split("\n", 1)
+    # edited by hand, the header kept: the hash no longer matches, so it is rebuilt
+    store.write_text(header + "\n" + json.dumps(edit(json.loads(text))))
+    cache = FactsCache(str(store))
+    assert build_index(cache.facts(files)).sent(None, "fx_cached3").ever == {"k"}
+    assert cache.read == 1  # read again, and the cache repaired
+    assert FactsCache(str(store)).entries[str(source)][5] is not None
+
+
+def test_a_cache_of_another_version_is_rebuilt(tmp_path: Path) -> None:
+    from ckansig import __version__
+
+    _source, files, store = _cached(tmp_path)
+    store.write_text(store.read_text().replace(f" {__version__} ", " 0.0.1 ", 1))
+    cache = FactsCache(str(store))
+    cache.facts(files)
+    assert cache.read == 1
+
+
+def test_a_change_that_keeps_size_and_mtime_is_seen(tmp_path: Path) -> None:
+    # cp -p and rsync -t keep the size and the modification time: the status
+    # change time (and the inode, for a copy) tell the file apart
+    source, files, store = _cached(tmp_path)
+    before = source.stat()
+    source.write_text(source.read_text().replace("k=2", "j=2"))
+    os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert source.stat().st_size == before.st_size
+    assert source.stat().st_mtime_ns == before.st_mtime_ns
+    cache = FactsCache(str(store))
+    assert build_index(cache.facts(files)).sent(None, "fx_cached3").ever == {"j"}
+
+
+def test_entries_of_files_that_are_gone_are_pruned(tmp_path: Path) -> None:
+    source, _files, store = _cached(tmp_path)
+    other = tmp_path / "fx_other.py"
+    other.write_text('import blinker\nblinker.signal("fx_other").send(1, z=2)\n')
+    FactsCache(str(store)).facts({str(other): "fx_other"})
+    source.unlink()
+    other.write_text(other.read_text() + "# changed\n")  # a run that saves the cache
+    FactsCache(str(store)).facts({str(other): "fx_other"})
+    assert str(source) not in FactsCache(str(store)).entries
+    assert str(other) in FactsCache(str(store)).entries
+
+
+@pytest.mark.parametrize("where", ["a source file", "the cache file"])
+def test_fifos_are_never_opened(tmp_path: Path, where: str) -> None:
+    fifo = tmp_path / ("fx_fifo.py" if where == "a source file" else "sends.json")
+    os.mkfifo(fifo)
+    good = tmp_path / "fx_good_send.py"
+    good.write_text('import blinker\nblinker.signal("fx_good_send").send(1, k=2)\n')
+    cache = FactsCache(str(fifo) if where == "the cache file" else str(tmp_path / "c.json"))
+    files = {str(good): "fx_good_send"}
+    if where == "a source file":
+        files[str(fifo)] = "fx_fifo"
+    # would block forever on open(); the test's own timeout is pytest's whole run
+    assert build_index(cache.facts(files)).sent(None, "fx_good_send").ever == {"k"}
+
+
+@pytest.mark.parametrize("links", [["loop -> ."], ["loop -> .", "sub/up -> .."],
+                                   ["out -> OUTSIDE"]])
+def test_symlinked_folders_never_lead_out_or_round(tmp_path: Path, links: list[str]) -> None:
+    from ckansig.sends import _walk
+
+    package = tmp_path / "fx_linked"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "__init__.py").write_text("")
+    (package / "core.py").write_text("x = 1\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "elsewhere.py").write_text("y = 2\n")
+    for link in links:
+        name, target = link.split(" -> ")
+        target_path = outside if target == "OUTSIDE" else Path(target)
+        (package / name).symlink_to(target_path, target_is_directory=True)
+    found = sorted(module for _, module in _walk(str(package), "fx_linked"))
+    assert found == ["fx_linked", "fx_linked.core", "fx_linked.sub"]  # each file once
 
 
 def test_list_sends(write_config, runner) -> None:

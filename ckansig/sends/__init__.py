@@ -106,7 +106,19 @@ def _locations(top: str) -> Iterator[tuple[str, str, bool]]:
         yield file, top, True
 
 
-def _walk(folder: str, package: str) -> Iterator[tuple[str, str]]:
+def _walk(folder: str, package: str, root: str | None = None,
+          seen: set[str] | None = None) -> Iterator[tuple[str, str]]:
+    """The Python files under ``folder``, as modules of ``package``. A
+    symlinked folder is followed only when it leads to a folder inside the
+    package's own (``root``) not walked yet: never out of the tree, never
+    round a cycle. Only regular files (by their target) are listed."""
+    real = os.path.realpath(folder)
+    if root is None:
+        root = real
+    seen = set() if seen is None else seen
+    if real in seen or not (real == root or real.startswith(os.path.join(root, ""))):
+        return
+    seen.add(real)
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError:
@@ -117,12 +129,13 @@ def _walk(folder: str, package: str) -> Iterator[tuple[str, str]]:
             continue
         try:
             is_dir = entry.is_dir()
+            is_file = not is_dir and entry.is_file()
         except OSError:
             continue
         if is_dir:
             if name not in _SKIP_DIRS and name.isidentifier():
-                yield from _walk(entry.path, f"{package}.{name}")
-        elif name.endswith(".py") and not (
+                yield from _walk(entry.path, f"{package}.{name}", root, seen)
+        elif is_file and name.endswith(".py") and not (
             name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
         ):
             stem = name[:-3]

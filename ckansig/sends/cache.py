@@ -1,27 +1,36 @@
 """The per-file cache of send-site facts.
 
-A file is read and parsed again only when its size or modification time has
-changed (or the module it is read as): a second ``doctor`` reads none. The
-cache is one JSON file, ``sends-<format>.json`` under ``$CKANSIG_CACHE_DIR``,
-else ``$XDG_CACHE_HOME/ckansig``, else ``~/.cache/ckansig``. A cache that
-cannot be read is rebuilt, one that cannot be written is skipped: it only ever
-saves time, never changes a result.
+A file is read and parsed again only when its inode, size, modification time
+or status-change time has changed (``cp -p`` and ``rsync -t`` keep the first
+three, never the last), or the module it is read as: a second ``doctor``
+reads none. The cache is one file, ``sends-<format>.json`` under
+``$CKANSIG_CACHE_DIR``, else ``$XDG_CACHE_HOME/ckansig``, else
+``~/.cache/ckansig``: a header line (format, ckansig's version, and the
+SHA-256 of the JSON after it), then the JSON. A cache that is not a regular
+file, was written by another version, or whose JSON does not match its hash
+(damaged, or edited by hand) is never trusted: it is rebuilt. One that cannot
+be written is skipped: the cache only ever saves time, never changes a result.
+Entries for files that no longer exist are dropped when it is saved.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import stat as stat_mode
 import tempfile
 from collections.abc import Mapping
 from typing import Any
 
+from ckansig import __version__
 from ckansig.sends.scan import file_facts, may_send
 
 __all__ = ["FactsCache", "cache_dir"]
 
 #: Bumped whenever what :func:`~ckansig.sends.scan.file_facts` notes changes.
-FORMAT = 1
+FORMAT = 2
+_HEADER = "ckansig-sends-cache"
 _EMPTY: Mapping[str, Any] = {"defs": {}, "imports": {}, "sends": [], "wrappers": {},
                              "calls": []}
 #: entries kept for files not read in this run (other virtualenvs share the cache)
@@ -45,14 +54,7 @@ class FactsCache:
         self.entries: dict[str, list[Any]] = {}
         self.read = 0  # files read (not served from the cache) in this run
         if path is not None:
-            try:
-                with open(path, encoding="utf-8") as stream:
-                    loaded = json.load(stream)
-                if isinstance(loaded, dict) and loaded.get("format") == FORMAT \
-                        and isinstance(loaded.get("files"), dict):
-                    self.entries = loaded["files"]
-            except (OSError, ValueError):
-                pass  # none yet, or damaged: rebuilt below
+            self.entries = _load(path)
 
     @classmethod
     def default(cls) -> FactsCache:
@@ -67,13 +69,15 @@ class FactsCache:
                 stat = os.stat(path)
             except OSError:
                 continue
+            if not stat_mode.S_ISREG(stat.st_mode):
+                continue  # a FIFO or a device named *.py: never opened
+            key = [stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, module]
             entry = entries.get(path)
-            if entry is not None and entry[0] == stat.st_size and \
-                    entry[1] == stat.st_mtime_ns and entry[2] == module:
-                facts = entry[3]
+            if entry is not None and entry[:5] == key:
+                facts = entry[5]
             else:
                 facts = self._read(path, module)
-                entries[path] = [stat.st_size, stat.st_mtime_ns, module, facts]
+                entries[path] = [*key, facts]
                 self.read += 1
             found[path] = (module, facts if facts is not None else _EMPTY)
         if self.read:
@@ -96,7 +100,8 @@ class FactsCache:
     def _save(self, used: Mapping[str, Any]) -> None:
         if self.path is None:
             return
-        entries = self.entries
+        entries = {path: entry for path, entry in self.entries.items()
+                   if path in used or os.path.exists(path)}  # gone files: dropped
         if len(entries) > _KEEP:
             entries = {path: entry for path, entry in entries.items() if path in used}
         folder = os.path.dirname(self.path)
@@ -104,12 +109,35 @@ class FactsCache:
             os.makedirs(folder, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=".sends-", dir=folder)
             try:
+                text = json.dumps(entries, separators=(",", ":"))
+                digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
                 with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    json.dump({"format": FORMAT, "files": entries}, stream,
-                              separators=(",", ":"))
+                    stream.write(f"{_HEADER} {FORMAT} {__version__} {digest}\n{text}")
                 os.replace(temporary, self.path)
             except BaseException:
                 os.unlink(temporary)
                 raise
         except OSError:
             pass  # a read-only home: no cache, same results
+
+
+def _load(path: str) -> dict[str, list[Any]]:
+    """The entries of the cache file at ``path``, or none when it is missing,
+    not a regular file, of another format or version, or not what its hash
+    says (damaged or edited: every entry is then read again)."""
+    try:
+        if not stat_mode.S_ISREG(os.stat(path).st_mode):
+            return {}
+        with open(path, encoding="utf-8") as stream:
+            header = stream.readline(200).split()
+            text = stream.read()
+    except (OSError, ValueError):
+        return {}
+    if header[:3] != [_HEADER, str(FORMAT), __version__] or len(header) != 4 or \
+            hashlib.sha256(text.encode("utf-8")).hexdigest() != header[3]:
+        return {}
+    try:
+        loaded = json.loads(text)
+    except ValueError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
