@@ -70,32 +70,97 @@ class WiringDiff(NamedTuple):
 # -- reading a side ------------------------------------------------------------------
 
 
+#: The most a side is read (a saved document, or a pipe) and the most of a
+#: loading process's stderr kept for its error message.
+MAX_SIDE = 256 * 1024 * 1024
+_STDERR_TAIL = 64 * 1024
+#: How long a pipe may stay silent before it is given up on: before its first
+#: byte (a named FIFO nobody writes to), and between two reads.
+FIRST_BYTE_TIMEOUT = 5.0
+PIPE_TIMEOUT = 30.0
+
+
 def read_side(path: str) -> Side:
     """The side at ``path``: a JSON document read as is; a ckan.ini or a
     plugins.toml (or pyproject.toml) loaded by ``ckansig list --findings`` in a
-    process of its own. Raises :class:`ConfigError` naming the file."""
+    process of its own. A pipe (``<(cat a.json)``, ``/dev/stdin``) or a named
+    FIFO is read once, as a JSON document. Raises :class:`ConfigError` naming
+    the file."""
+    content = _pipe_content(path)
+    if content is not None:
+        return Side(path, _parse_document(content, path))
     kind = _kind_of(path)
     if kind == "json":
         return Side(path, _read_document(path))
+    return Side(path, _checked(_loaded(path, kind), path))
+
+
+def _loaded(path: str, kind: str) -> object:
     absolute = os.path.abspath(path)
     option = "--ckan-ini" if kind == "ini" else "--config"
     env = {k: v for k, v in os.environ.items() if k not in ("CKANSIG_CONFIG", "CKAN_INI")}
-    with tempfile.TemporaryDirectory(prefix="ckansig-diff-") as empty:  # no ./plugins.toml
+    with tempfile.TemporaryDirectory(prefix="ckansig-diff-") as empty, \
+            tempfile.TemporaryFile() as errors:  # a plugin may write gigabytes there
         done = subprocess.run(
             [sys.executable, "-m", "ckansig", "list", "--format", "json", "--findings",
-             option, absolute], cwd=empty, env=env, capture_output=True, text=True,
-            errors="replace", check=False)
+             option, absolute], cwd=empty, env=env, stdout=subprocess.PIPE, stderr=errors,
+            check=False)
+        errors.seek(max(0, errors.seek(0, os.SEEK_END) - _STDERR_TAIL))
+        tail = errors.read().decode("utf-8", "replace")
     if done.returncode == 130:
         raise KeyboardInterrupt
     if done.returncode not in (0, 1):
-        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        lines = [line for line in tail.splitlines() if line.strip()]
         reason = lines[-1] if lines else f"ckansig list exited {done.returncode}"
         raise ConfigError(f"cannot load it: {reason.removeprefix('Error: ')}", path=path)
     try:
-        document = json.loads(done.stdout)
-    except ValueError:
+        return json.loads(done.stdout.decode("utf-8", "replace"))
+    except (ValueError, RecursionError):
         raise ConfigError("cannot load it: ckansig list gave no JSON", path=path) from None
-    return Side(path, _checked(document, path))
+
+
+def _pipe_content(path: str) -> str | None:
+    """The whole of ``path`` when it is a pipe or FIFO (None otherwise), read
+    without blocking on a FIFO nobody writes to, and at most :data:`MAX_SIDE`."""
+    import select
+    import stat
+    import time
+
+    try:
+        if not stat.S_ISFIFO(os.stat(path).st_mode):
+            return None
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None  # read as a file below, which says what is wrong
+    chunks: list[bytes] = []
+    size = 0
+    deadline = time.monotonic() + FIRST_BYTE_TIMEOUT
+    try:
+        while True:
+            ready, _, _ = select.select([handle], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                waited = PIPE_TIMEOUT if size else FIRST_BYTE_TIMEOUT
+                raise ConfigError(f"nothing came through the pipe for {waited:g} s (a named "
+                                  "FIFO needs its writer)", path=path)
+            chunk = os.read(handle, 1 << 20)
+            if not chunk:
+                break  # no writer left: the end
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_SIDE:
+                raise ConfigError(f"larger than {MAX_SIDE >> 20} MB", path=path)
+            deadline = time.monotonic() + PIPE_TIMEOUT
+    except BlockingIOError:
+        pass
+    finally:
+        os.close(handle)
+    if not size:
+        raise ConfigError("empty: nothing was written to it (a named FIFO needs its "
+                          "writer before diff reads it)", path=path)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", path=path) from None
 
 
 def _kind_of(path: str) -> str:
@@ -119,13 +184,24 @@ def _kind_of(path: str) -> str:
 def _read_document(path: str) -> Mapping[str, Any]:
     try:
         with open(path, encoding="utf-8") as stream:
-            document = json.load(stream)
+            text = stream.read(MAX_SIDE + 1)
     except OSError as exc:
         raise ConfigError(f"cannot read it: {exc.strerror or exc}", path=path) from None
     except UnicodeDecodeError:
         raise ConfigError("not UTF-8 text", path=path) from None
+    if len(text) > MAX_SIDE:
+        raise ConfigError(f"larger than {MAX_SIDE >> 20} MB", path=path)
+    return _parse_document(text, path)
+
+
+def _parse_document(text: str, path: str) -> Mapping[str, Any]:
+    try:
+        document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"not JSON: {exc.msg}", path=path, line=exc.lineno) from None
+    except (ValueError, RecursionError) as exc:  # an integer of 5,000 digits; deep nesting
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ConfigError(f"not JSON ckansig can read: {reason}", path=path) from None
     return _checked(document, path)
 
 
@@ -146,7 +222,17 @@ def _checked(document: object, path: str) -> Mapping[str, Any]:
     if problems is not None and not (isinstance(problems, list) and all(
             isinstance(p, dict) and isinstance(p.get("id"), str) for p in problems)):
         raise ConfigError("problems is not a list of findings", path=path)
+    if not all(isinstance(e, dict) for e in document["errors"]):
+        raise ConfigError("errors is not a list of load errors", path=path)
     return document
+
+
+def _hashable(value: Any) -> Any:
+    """``value`` as a dictionary key: itself when it is a plain scalar, else its
+    JSON (a saved document may hold anything where a name is expected)."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 # -- comparing -------------------------------------------------------------------------
@@ -154,7 +240,8 @@ def _checked(document: object, path: str) -> Mapping[str, Any]:
 
 def _key(signal: Mapping[str, Any]) -> str:
     namespace = signal.get("namespace")
-    return f"{namespace}:{signal['name']}" if namespace else str(signal["name"])
+    return f"{namespace}:{signal['name']}" if isinstance(namespace, str) and namespace \
+        else str(signal["name"])
 
 
 def _sender(record: Mapping[str, Any]) -> str:
@@ -176,17 +263,21 @@ def _receivers(document: Mapping[str, Any]) -> dict[tuple[str, str], Receiver]:
         for record in signal["receivers"]:
             found.setdefault((key, record["receiver"]), []).append(record)
     return {
-        where: Receiver(where[0], where[1], records[0].get("plugin"),
+        where: Receiver(where[0], where[1], _name(records[0].get("plugin")),
                         tuple(sorted({_sender(r) for r in records})),
                         all(r.get("alive", True) for r in records))
         for where, records in found.items()}
 
 
+def _name(value: Any) -> str | None:
+    return value if value is None or isinstance(value, str) else str(_hashable(value))
+
+
 def _finding_key(problem: Mapping[str, Any]) -> tuple[Any, ...]:
     """A finding's identity across sides: never its file, line or message,
     which hold paths that differ between virtualenvs."""
-    return tuple(problem.get(k) for k in ("id", "severity", "plugin", "namespace", "signal",
-                                          "receiver"))
+    return tuple(_hashable(problem.get(k)) for k in ("id", "severity", "plugin", "namespace",
+                                                     "signal", "receiver"))
 
 
 def _active(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -210,7 +301,8 @@ def _multiset_difference(
 
 
 def _error_key(error: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(error.get(k) for k in ("plugin", "kind", "namespace", "signal", "receiver"))
+    return tuple(_hashable(error.get(k))
+                 for k in ("plugin", "kind", "namespace", "signal", "receiver"))
 
 
 def compare(a: Side, b: Side) -> WiringDiff:

@@ -174,3 +174,89 @@ def test_a_diff_and_its_reverse_mirror_each_other(a: dict, b: dict) -> None:
         len(b["problems"]) - len(a["problems"])
     assert forward.changed == backward.changed
     assert not compare(Side("a", a), Side("a", a)).changed
+
+
+# -- hostile sides (issue 23 §3) -----------------------------------------------------
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"signals": [], "errors": [1, 2]}', "errors is not a list of load errors"),
+    ('{"signals": [], "errors": [], "problems": [{"id": 5}]}', "problems is not a list"),
+    ('{"signals": [], "errors": [], "n": ' + "9" * 5000 + "}", "not JSON ckansig can read"),
+    ('{"signals": [], "errors": [], "deep": ' + "[" * 100_000 + "]" * 100_000 + "}",
+     "not JSON ckansig can read"),
+])
+def test_a_hostile_document_is_a_one_line_usage_error(tmp_path: Path, content: str,
+                                                      message: str) -> None:
+    path = tmp_path / "hostile.json"
+    path.write_text(content)
+    good = tmp_path / "good.json"
+    good.write_text('{"signals": [], "errors": []}')
+    for args in ([str(path), str(good)], [str(path), str(good), "--fail-on-change"]):
+        done = run("diff", *args, cwd=tmp_path)
+        assert done.returncode == 2, done  # never 1, the code of "changed"
+        [line] = done.stderr.splitlines()
+        assert message in line and "hostile.json" in line
+
+
+_json = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=4)),
+                     lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                             st.dictionaries(st.text(max_size=3), inner,
+                                                             max_size=3)), max_leaves=8)
+
+
+@given(plugin=_json, namespace=_json, kind=_json, signal=_json)
+@settings(max_examples=150, deadline=None)
+def test_any_json_where_names_are_expected_compares(plugin, namespace, kind, signal) -> None:
+    document = {"signals": [{"name": "s", "namespace": namespace, "receivers": [
+        {"receiver": "r", "plugin": plugin, "sender": plugin}]}],
+        "errors": [{"plugin": plugin, "kind": kind, "signal": signal}],
+        "problems": [{"id": "SIG001", "plugin": plugin, "signal": signal}]}
+    from ckansig.diffing import _checked
+
+    side = Side("a", _checked(document, "a"))
+    diff = compare(side, Side("b", _checked({"signals": [], "errors": []}, "b")))
+    assert diff.changed
+    from ckansig import output
+
+    json.dumps(output.diff_json(diff))  # renders
+
+
+def test_pipes_are_sides(tmp_path: Path, sides: tuple[Path, Path]) -> None:
+    before, after = sides
+    script = f'{sys.executable} -m ckansig diff {before} <(cat {after}) --format json'
+    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, env={**os.environ,
+                                                       "PYTHONPATH": str(FIXTURES)})
+    assert done.returncode == 0, done.stderr
+    piped = json.loads(done.stdout)
+    assert piped["receivers"]["added"]  # the same diff as from the files
+    stdin = subprocess.run([sys.executable, "-m", "ckansig", "diff", str(before), "/dev/stdin",
+                            "--format", "json"], input=after.read_text(), cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+    assert stdin.returncode == 0, stdin.stderr
+    assert json.loads(stdin.stdout)["receivers"] == piped["receivers"]
+
+
+def test_a_named_fifo_without_a_writer_does_not_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "side.json"
+    os.mkfifo(fifo)
+    good = tmp_path / "good.json"
+    good.write_text('{"signals": [], "errors": []}')
+    done = run("diff", str(fifo), str(good), cwd=tmp_path)  # run()'s own timeout: 120 s
+    assert done.returncode == 2
+    assert "nothing came through the pipe for 5 s" in done.stderr
+
+
+def test_a_sides_stderr_is_kept_bounded(tmp_path: Path) -> None:
+    # a plugin that writes 40 MB to stderr while loading: diff keeps the tail only
+    (tmp_path / "fx_loud.py").write_text(
+        "import sys\nsys.stderr.write('x' * 40_000_000 + '\\n')\n"
+        "from ckansig.plugins import SingletonPlugin\n"
+        "class Loud(SingletonPlugin):\n    pass\n")
+    side = tmp_path / "plugins.toml"
+    side.write_text(f'[ckansig]\npaths = ["{tmp_path}"]\nplugins = ["fx_loud:Loud"]\n')
+    good = tmp_path / "good.json"
+    good.write_text('{"signals": [], "errors": []}')
+    done = run("diff", str(side), str(good), "--format", "json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert len(done.stderr) < 1_000_000
