@@ -237,8 +237,9 @@ def test_the_panel_shows_the_viewers_own_requests_only(tmp_path: Path) -> None:
     ini = web_ini(tmp_path)
     out = run_app(ini, ("GET", "/api/3/action/status_show", None), ("GET", "/user/login", None),
                   ("GET", "NEWCLIENT", None),
-                  ("GET", "/api/3/action/site_read", None), ("GET", "/user/register", None))
-    first, second = out["GET /user/login"]["body"], out["GET /user/register"]["body"]
+                  ("GET", "/api/3/action/site_read", None),
+                  ("GET", "/user/login?browser=second", None))
+    first, second = out["GET /user/login"]["body"], out["GET /user/login?browser=second"]["body"]
     assert 'data-scope="GET /api/3/action/status_show"' in first
     assert 'data-scope="GET /api/3/action/site_read"' in second
     # another browser's request is never shown

@@ -49,8 +49,14 @@ def call_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...
     from ckansig.firing.arguments import build_call
 
     _, data = build_call(None, kwargs=data_json, kw=kw)
+    from ckansig.firing.app import RunInterrupted
+
     ckan_app = start_app(ctx, text=fmt == "text", commit=commit)
-    call = ckan_app.call(action, data, user=user, commit=commit, wait=timeout)
+    try:
+        call = ckan_app.call(action, data, user=user, commit=commit, wait=timeout)
+    except RunInterrupted as stopped:  # said here: click turns a KeyboardInterrupt into Abort
+        click.echo(f"ckansig: {stopped}", err=True)
+        ctx.exit(130)
     with POLICY.building_output():
         redactor = call.secrets.redactor(not no_redact)  # the call's scope's secrets
         if fmt == "json":
