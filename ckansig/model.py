@@ -95,6 +95,10 @@ class Sender(NamedTuple):
         if sender is ANY:
             return cls("any", "ANY", "ANY")
         if issubclass(type(sender), (str, int)):  # type(), not isinstance: no __class__ hook
+            if issubclass(type(sender), int) and int.bit_length(cast(int, sender)) > 14_000:
+                # past ~4,300 digits Python will not write it in decimal (nor JSON)
+                shown = f"<int of {int.bit_length(cast(int, sender))} bits>"
+                return cls("value", type(sender).__name__, shown, shown)
             return cls("value", type(sender).__name__, brief(sender, 1000),
                        cast("str | int", sender))
         return cls("object", type(sender).__name__, brief(sender, 80))
@@ -196,7 +200,7 @@ class SignalInfo:
         if self.core:
             return self.core.doc
         doc = self.signal.__doc__
-        if doc and doc != type(self.signal).__doc__:
+        if isinstance(doc, str) and doc.strip() and doc != type(self.signal).__doc__:
             return doc.strip().splitlines()[0]
         return None
 

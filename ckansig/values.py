@@ -164,8 +164,9 @@ class Redactor:
         self.secrets = sorted((s for s in self.exact if len(s) >= 3), key=_longest_first)
         if self.secrets:
             self.shortest = len(self.secrets[-1])
+        self._long_shortest = self.shortest  # no shorter text holds a long secret
         if len(self.secrets) > _FEW_SECRETS:
-            self._width = width = (self.shortest + 1) // 2
+            self._width = width = (self.shortest + 1) // 2  # of the long secrets
             self._chunks = re.compile(f".{{{width}}}", re.DOTALL)
             pieces = self._pieces
             for secret in self.secrets:
@@ -177,6 +178,8 @@ class Redactor:
                         found.append(secret)
             # a set answers "any of these chunks?" about 4x faster than the dict's keys
             self._piece_set = frozenset(pieces)
+        if short:  # a text of one character may stand for a short secret
+            self.shortest = min(self.shortest, len(short[-1]))
 
     def value(self, value: Any, depth: int = 0, seen: frozenset[int] = frozenset()) -> Any:
         """``value`` with secret-keyed entries replaced (a copy; never mutates).
@@ -211,7 +214,7 @@ class Redactor:
             return text
         if text in self.exact:
             return REDACTED
-        if len(text) >= self.shortest:
+        if self.secrets and len(text) >= self._long_shortest:
             secrets = self.secrets if not self._width else self._within(text)
             for secret in secrets:
                 if secret in text:

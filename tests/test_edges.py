@@ -162,3 +162,56 @@ def test_the_limit_is_exact(padding: int) -> None:
             parser.convert("-", None, ctx)
     finally:
         sys.stdin = old
+
+
+@pytest.mark.parametrize("signal", ["fx_mv_cycle", "fx_mv_objects", "fx_mv_raising"])
+@pytest.mark.parametrize("strict", [False, True])
+def test_values_that_break_copying_or_comparing_blame_only_who_did_it(
+        runner, write_config, signal: str, strict: bool) -> None:
+    import json
+
+    config = write_config("fx_mutating_values:MutatingValuesPlugin")
+    args = ["-c", str(config), "fire", signal, "--kw", "data={}", "--format", "json"]
+    result = runner.invoke(main, [*args, "--strict"] if strict else args)
+    assert result.exit_code == (1 if strict else 0), result.output
+    document = json.loads(result.stdout)
+    by_name = {r["receiver"].rsplit(".", 1)[1]: r for r in document["receivers"]}
+    guilty = next(r for name, r in by_name.items() if name != "innocent")
+    assert guilty["mutated"] and guilty["status"] == "ok", guilty
+    assert by_name["innocent"]["mutated"] == [], "the innocent receiver was blamed"
+    assert "data" in document["unchecked"]  # not plain data after the guilty one
+
+
+@pytest.mark.parametrize("args", [["list"], ["list", "--format", "json"], ["doctor"],
+                                  ["graph"], ["list", "fx_mv_huge_sender"]])
+def test_hostile_docstrings_and_sender_filters_are_shown(runner, write_config,
+                                                         args: list[str]) -> None:
+    config = write_config("fx_mutating_values:MutatingValuesPlugin")
+    result = runner.invoke(main, ["-c", str(config), *args])
+    assert result.exit_code == 0, result.output
+    if args[-1] == "fx_mv_huge_sender":
+        assert "sender=<int of 16610 bits>" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["lone \udcff surrogate", "\ud800", "ok \u00e9 \udfff"])
+def test_json_on_a_terminal_writes_a_lone_surrogate_as_its_escape(
+        monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    import io
+    import json
+
+    from ckansig.cli import support
+
+    class Terminal(io.TextIOWrapper):
+        def isatty(self) -> bool:
+            return True
+
+    raw = io.BytesIO()
+    terminal = Terminal(raw, encoding="utf-8", errors="strict")
+
+    class Streams:
+        out = terminal
+
+    monkeypatch.setattr("ckansig.isolation.streams", lambda: Streams)
+    support.echo_json({"signal": name})  # a strict UTF-8 terminal: must not raise
+    terminal.flush()
+    assert json.loads(raw.getvalue().decode("utf-8")) == {"signal": name}

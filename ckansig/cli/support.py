@@ -143,6 +143,8 @@ def echo_json_text(text: str) -> None:
     if out.isatty() or buffer is None:
         if out.isatty():
             text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        # a lone surrogate (possible in plugin text) is written as its JSON escape
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
         out.write(text + "\n")
         out.flush()
     else:

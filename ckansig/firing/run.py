@@ -205,12 +205,17 @@ def _call_each(
         timed(clock() - start)
         call(receiver)
         keep(result)
-        if snapshot is not None and (
-            kwargs != copied if quick else snapshot.changed(sender, kwargs)
-        ):
-            _extra(extras, len(results) - 1).changes = tuple(snapshot.changes(sender, kwargs))
-            snapshot.take(sender, kwargs)
-            copied = snapshot.kwargs
+        if snapshot is not None:
+            try:
+                differs = kwargs != copied if quick else snapshot.changed(sender, kwargs)
+            except Exception:  # a cycle, an __eq__ that raises: it changed
+                differs = True
+            if differs:
+                _extra(extras, len(results) - 1).changes = tuple(
+                    snapshot.changes(sender, kwargs))
+                snapshot.take(sender, kwargs)  # what is no longer plain data: unchecked
+                copied = snapshot.kwargs
+                quick = snapshot.all_keys and not snapshot.check_sender
         ended: Ended | None = None
         if (alarm is not None and alarm.rang) or type(failed) is ReceiverTimeout:
             ended = "timeout"

@@ -78,25 +78,53 @@ class Snapshot:
         self.take(sender, kwargs)
 
     def take(self, sender: Any, kwargs: Mapping[str, Any]) -> None:
-        """Copy the current state (after a change has been reported)."""
-        self.kwargs = _copy(self._view(kwargs), self.builtin)
-        self.sender = copy.deepcopy(sender) if self.check_sender else None
+        """Copy the current state (after a change has been reported). A value a
+        receiver made into something that is no longer plain data (an object, a
+        tuple key, a cycle) is not checked from then on: it moves to
+        ``unchecked``, so that the receivers after it are never blamed for it."""
+        if hasattr(self, "kwargs"):  # not the first copy: what changed may have left plain data
+            still = tuple(k for k in self.keys if k in kwargs and _kind(kwargs[k]) != _NOT_PLAIN)
+            if still != self.keys:
+                self.unchecked += tuple(k for k in self.keys if k not in still)
+                self.keys, self.all_keys = still, False
+                self.builtin = self.builtin and all(
+                    _kind(kwargs[k]) == _BUILTIN_DATA for k in still)
+            if self.check_sender and not _comparable(sender):
+                self.check_sender = False
+        try:
+            self.kwargs = _copy(self._view(kwargs), self.builtin)
+        except Exception:  # a value whose copy raises: checked no more
+            self.unchecked += self.keys
+            self.keys, self.all_keys, self.kwargs = (), False, {}
+        try:
+            self.sender = copy.deepcopy(sender) if self.check_sender else None
+        except Exception:
+            self.check_sender, self.sender = False, None
 
     def _view(self, kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
         return kwargs if self.all_keys else {k: kwargs[k] for k in self.keys}
 
     def changed(self, sender: Any, kwargs: Mapping[str, Any]) -> bool:
-        """Whether anything differs from the copy (fast: one C-level comparison)."""
-        return self._view(kwargs) != self.kwargs or (
-            self.check_sender and sender != self.sender)
+        """Whether anything differs from the copy (fast: one C-level comparison).
+        Values that cannot be compared (a cycle, an ``__eq__`` that raises) count
+        as changed."""
+        try:
+            return self._view(kwargs) != self.kwargs or (
+                self.check_sender and sender != self.sender)
+        except Exception:
+            return True
 
     def changes(self, sender: Any, kwargs: Mapping[str, Any]) -> list[str]:
-        """Paths that differ from the copy, such as ``user.name`` or ``records[0]``."""
+        """Paths that differ from the copy, such as ``user.name`` or ``records[0]``
+        (a whole argument, when it can no longer be compared)."""
         paths: list[str] = []
         if self.check_sender:
-            _diff(self.sender, sender, "sender", paths)
+            _safe_diff(self.sender, sender, "sender", paths)
         for key in self.keys:
-            _diff(self.kwargs[key], kwargs[key], key, paths)
+            if key not in kwargs:
+                paths.append(key)
+            else:
+                _safe_diff(self.kwargs[key], kwargs[key], key, paths)
         return paths
 
 
@@ -109,6 +137,15 @@ def _copy(value: Any, builtin: bool) -> Any:
         except (ValueError, TypeError):  # a receiver put something else in since
             pass
     return copy.deepcopy(value)
+
+
+def _safe_diff(before: Any, after: Any, path: str, out: list[str]) -> None:
+    found: list[str] = []
+    try:
+        _diff(before, after, path, found)
+    except Exception:  # a cycle, an __eq__ that raises: the whole value changed
+        found = [path]
+    out.extend(found)
 
 
 def _diff(before: Any, after: Any, path: str, out: list[str]) -> None:
