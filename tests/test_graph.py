@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from ckansig.cli import main
 
 from .conftest import ROOT
@@ -71,3 +74,16 @@ def test_names_from_plugins_are_data(write_config, runner, tmp_path: Path) -> No
     html_page = runner.invoke(main, ["-c", str(config), "graph", "fx_markup*", "--format",
                                      "html", "--no-sends"]).stdout
     assert "[bold]loud[/bold]" in html_page and "<bold>" not in html_page
+
+
+@given(st.text(alphabet='#quot;&"<>amp lt gt35', max_size=30))
+def test_mermaid_escaping_is_unambiguous(name: str) -> None:
+    from ckansig.output.graph_view import _mermaid_text
+
+    escaped = _mermaid_text(name)
+    assert '"' not in escaped and "<" not in escaped
+    # Mermaid reads #name; and #number; as entities: decoding them gives the name back
+    named = {"quot": '"', "amp": "&", "lt": "<", "gt": ">"}
+    decoded = re.sub(r"#(\w+);", lambda m: named.get(m.group(1)) or chr(int(m.group(1))),
+                     escaped)
+    assert decoded == name.replace("\n", " ")

@@ -70,8 +70,10 @@ def _tail(path: str, parts: int = 3) -> str:
 
 
 def _mermaid_text(text: str) -> str:
-    """Text inside a Mermaid ``"..."`` label: quotes and markup as entities."""
-    return (text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;")
+    """Text inside a Mermaid ``"..."`` label: quotes and markup as entities, and
+    ``#`` itself first (``#35;``), so that a name holding ``#quot;`` is drawn as itself."""
+    return (text.replace("#", "#35;").replace("&", "#amp;").replace('"', "#quot;")
+            .replace("<", "#lt;")
             .replace(">", "#gt;").replace("\n", " "))
 
 
