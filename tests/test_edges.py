@@ -215,3 +215,24 @@ def test_json_on_a_terminal_writes_a_lone_surrogate_as_its_escape(
     support.echo_json({"signal": name})  # a strict UTF-8 terminal: must not raise
     terminal.flush()
     assert json.loads(raw.getvalue().decode("utf-8")) == {"signal": name}
+
+
+def test_assert_sent_with_self_referential_values(signal_log) -> None:
+    from ckansig import signals
+
+    sent = {"name": "bob"}
+    sent["me"] = sent
+    signals.ckanext.signal("fx_edges_cycle").send("bob", data=sent)
+    expected = {"name": "bob"}
+    expected["me"] = expected
+    signal_log.assert_sent("fx_edges_cycle", data=expected)  # the same shape: it matches
+    wrong = {"name": "alice"}
+    wrong["me"] = wrong
+    with pytest.raises(AssertionError) as failed:  # a message, never a RecursionError
+        signal_log.assert_sent("fx_edges_cycle", data=wrong)
+    assert "alice" in str(failed.value)
+    listed = [sent]
+    listed.append(listed)
+    signals.ckanext.signal("fx_edges_cycle").send("bob", data=listed)
+    with pytest.raises(AssertionError):
+        signal_log.assert_sent("fx_edges_cycle", data=[1])

@@ -128,12 +128,21 @@ class SignalSpec:
         return difflib.SequenceMatcher(None, wanted, name).ratio()
 
 
-def matches(expected: Any, actual: Any) -> bool:
+def matches(expected: Any, actual: Any,
+            _pairs: frozenset[tuple[int, int]] = frozenset()) -> bool:
     """Whether ``actual`` matches ``expected``: a mapping matches as a subset
     (nested mappings too), a callable that is not a class is a predicate,
-    anything else compares by equality (by identity when ``==`` raises)."""
+    anything else compares by equality (by identity when ``==`` raises, as on
+    a cycle). Self-referential values match where they repeat the same
+    pairing (a cycle met again is not compared again)."""
     if isinstance(expected, Mapping) and isinstance(actual, Mapping):
-        return all(key in actual and matches(value, actual[key])
+        pair = (id(expected), id(actual))
+        if pair in _pairs:
+            return True
+        if len(_pairs) > 200:  # deeper than any payload worth asserting: compare as is
+            return _equal(expected, actual)
+        inner = _pairs | {pair}
+        return all(key in actual and matches(value, actual[key], inner)
                    for key, value in expected.items())
     if callable(expected) and not isinstance(expected, type) and not isinstance(
             expected, Signal):
@@ -141,7 +150,11 @@ def matches(expected: Any, actual: Any) -> bool:
             return bool(expected(actual))
         except Exception:
             return False
+    return _equal(expected, actual)
+
+
+def _equal(expected: Any, actual: Any) -> bool:
     try:
         return bool(actual == expected)
-    except Exception:
+    except Exception:  # an __eq__ that raises, or a cycle (RecursionError)
         return actual is expected
