@@ -236,3 +236,35 @@ def test_assert_sent_with_self_referential_values(signal_log) -> None:
     signals.ckanext.signal("fx_edges_cycle").send("bob", data=listed)
     with pytest.raises(AssertionError):
         signal_log.assert_sent("fx_edges_cycle", data=[1])
+
+
+def test_an_optional_integration_is_info_a_loaded_providers_silence_a_warning(
+        runner, write_config) -> None:
+    import json
+
+    examples = str(ROOT / "examples")
+    from .conftest import FIXTURES
+
+    config = write_config("fx_optional:OptionalPlugin", "ckanext.ext.plugin:ExtPlugin",
+                          paths=[str(FIXTURES), examples])
+    result = runner.invoke(main, ["-c", str(config), "doctor", "--format", "json",
+                                  "--fail-level", "warning"])
+    found = {p["signal"]: p for p in json.loads(result.stdout)["problems"]
+             if p["id"] == "SIG011"}
+    optional = found["ap_main:collect_config_sections"]
+    assert optional["severity"] == "info"
+    assert "runs only with the extension that provides 'ap_main'" in optional["message"]
+    assert found["ext:never_sent"]["severity"] == "warning"  # its provider is loaded
+    assert result.exit_code == 1  # the warning fails --fail-level warning; the info does not
+
+
+def test_optional_integrations_alone_pass_doctor(runner, write_config) -> None:
+    import json
+
+    config = write_config("fx_optional:OptionalPlugin")
+    result = runner.invoke(main, ["-c", str(config), "doctor", "--format", "json",
+                                  "--fail-level", "warning"])
+    assert result.exit_code == 0, result.output
+    problems = json.loads(result.stdout)["problems"]
+    assert {(p["id"], p["severity"]) for p in problems} == {("SIG011", "info")}
+    assert len(problems) == 2

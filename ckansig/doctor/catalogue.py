@@ -141,7 +141,10 @@ CHECKS: dict[str, Check] = {c.id: c for c in (
         "The ckanext signal is looked up only by subscribers; no loaded module defines it at "
         "import time, and no send site in the source read sends it. Looking a signal up "
         "creates it, so unless its provider is installed it is a new signal that is never "
-        "sent (CKAN's guide).",
+        "sent (CKAN's guide). A name prefixed with an extension that is not installed here "
+        "(ap_main:collect_config_sections, sent by ckanext-admin-panel) is an optional "
+        "integration: reported as info, not as a warning. A name one edit from one that is "
+        "sent is SIG022's, with a did-you-mean.",
         'toolkit.signals.ckanext.signal("custom_something_happened")  # provider not loaded',
         'plugins = ["ckanext.custom.plugin:CustomPlugin", ...]  # load the provider too',
     ),

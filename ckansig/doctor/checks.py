@@ -124,9 +124,35 @@ def orphan_signal(ctx: CheckContext, info: SignalInfo) -> None:
     subscribed = [s for s in info.subscriptions if s.alive]
     if subscribed and not ctx.close_name(info) and _orphan(ctx, info):
         plugins = ", ".join(sorted({s.plugin or "?" for s in subscribed}))
+        prefix = _provider_prefix(info.name)
+        if prefix is not None and not _provider_loaded(prefix):
+            # an optional integration: the extension the name is prefixed with
+            # sends it, and it is not installed here
+            ctx.report(f"{info.name!r} runs only with the extension that provides "
+                       f"{prefix!r}, which is not installed here: {plugins} subscribe to it "
+                       "as an optional integration", severity="info",
+                       sub=subscribed[0], info=info, receiver=None)
+            return
         ctx.report(f"{info.name!r} is only looked up by subscribers ({plugins}); no loaded "
                    "module defines it, so unless its provider is installed it is never sent",
                    sub=subscribed[0], info=info, receiver=None)
+
+
+def _provider_prefix(name: str) -> str | None:
+    """The extension prefix of a ckanext signal name ("ap_main" of
+    "ap_main:collect_config_sections"), when it has one."""
+    for separator in (":", "."):
+        prefix, found, rest = name.partition(separator)
+        if found and prefix and rest:
+            return prefix
+    return None
+
+
+def _provider_loaded(prefix: str) -> bool:
+    """Whether a loaded module is the extension ``prefix`` names."""
+    wanted = prefix.replace("-", "_").lower().removeprefix("ckanext_")
+    return any(part.lower() == wanted for module in list(sys.modules)
+               if module.startswith("ckanext.") for part in module.split(".")[1:2])
 
 
 def _orphan(ctx: CheckContext, info: SignalInfo) -> bool:
