@@ -135,10 +135,13 @@ def _foreign(filename: str) -> bool:
 def raise_site(
     exc: BaseException, default: tuple[str | None, int | None] = (None, None), *,
     prefer: str | None = None, keep: Callable[[str], bool] = _foreign,
+    within: tuple[str, ...] = (),
 ) -> tuple[str | None, int | None]:
     """The file and line where ``exc`` surfaced in plugin code: the innermost
     frame outside ckansig and importlib, or the innermost in ``prefer`` (a
-    receiver's own file) when the traceback passes through it."""
+    receiver's own file) when the traceback passes through it, else the
+    innermost under one of the folders ``within`` (the plugin's own package:
+    not CKAN's ``blanket.py`` or a third-party library it called)."""
     # The traceback's own frames, walked by hand: no source is read, no plugin
     # loader is asked (and the traceback module is not imported).
     frames: list[tuple[str, int]] = []
@@ -150,6 +153,9 @@ def raise_site(
         tb = tb.tb_next
     if prefer:
         own = [f for f in frames if f[0] == prefer]
+        frames = own or frames
+    if within and not (prefer and frames and frames[-1][0] == prefer):
+        own = [f for f in frames if f[0].startswith(within)]
         frames = own or frames
     if not frames:
         return default

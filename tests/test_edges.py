@@ -268,3 +268,35 @@ def test_optional_integrations_alone_pass_doctor(runner, write_config) -> None:
     problems = json.loads(result.stdout)["problems"]
     assert {(p["id"], p["severity"]) for p in problems} == {("SIG011", "info")}
     assert len(problems) == 2
+
+
+@pytest.mark.parametrize(("plugin", "file", "line"), [
+    ("fx_sitepkg.broken_import", "broken_import.py", 3),  # raised inside json
+    ("fx_sitepkg.broken_init:BrokenInit", "broken_init.py", 10),  # inside a helper library
+])
+def test_sig001_points_at_the_plugins_own_line(runner, write_config, plugin: str, file: str,
+                                                line: int) -> None:
+    import json
+
+    config = write_config(plugin)
+    for args in (["doctor", "--format", "json"], ["list", "--format", "json"]):
+        result = runner.invoke(main, ["-c", str(config), *args])
+        document = json.loads(result.stdout)
+        [found] = document["problems"] if args[0] == "doctor" else document["errors"]
+        assert found["file"].endswith(f"fx_sitepkg/{file}"), found
+        assert found["line"] == line, found
+
+
+def test_a_missing_module_points_at_the_config_line(runner, tmp_path: Path) -> None:
+    import json
+
+    config = tmp_path / "plugins.toml"
+    config.write_text('[ckansig]\nplugins = [\n  "fx_good",\n  "no_such_module_x:P",\n]\n')
+    for args in (["doctor", "--format", "json"], ["list", "--format", "json"]):
+        result = runner.invoke(main, ["-c", str(config), *args])
+        document = json.loads(result.stdout)
+        found = [p for p in (document["problems"] if args[0] == "doctor"
+                             else document["errors"]) if p["plugin"] == "no_such_module_x:P"]
+        assert [(f["file"], f["line"]) for f in found] == [(str(config), 4)], found
+    text = runner.invoke(main, ["-c", str(config), "list"])
+    assert f"({config}:4)" in text.stderr

@@ -94,7 +94,9 @@ class CkanHost:
             service = core._get_service(name)
             self._register(name, service)
         if guard.error is not None:
-            file, line = raise_site(guard.error)
+            from ckansig.loading.importing import own_folders
+
+            file, line = raise_site(guard.error, within=own_folders(entry_point.module))
             raise PluginFailure(LoadError(
                 name, "plugin_init_failed",
                 f"creating the plugin raised {exc_text(guard.error)}", file=file,

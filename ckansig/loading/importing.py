@@ -6,7 +6,9 @@ Failures are :class:`PluginFailure` carrying a ``LoadError``."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
+import os
 from types import ModuleType
 from typing import Any, NamedTuple
 
@@ -78,9 +80,27 @@ def import_module(plugin: str, module_name: str) -> ModuleType:
     raise PluginFailure(import_failure(plugin, module_name, exc)) from None
 
 
+def own_folders(module_name: str) -> tuple[str, ...]:
+    """The folders of the package ``module_name`` belongs to (``ckanext.foo``
+    for ``ckanext.foo.plugin``), each ending with a separator: where a
+    plugin's own frames are. Imports nothing new."""
+    parts = module_name.split(".")
+    package = ".".join(parts[:2]) if parts[0] == "ckanext" and len(parts) > 1 else parts[0]
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return ()
+    if spec is None:
+        return ()
+    folders = list(spec.submodule_search_locations or ()) or (
+        [os.path.dirname(spec.origin)] if spec.origin else [])
+    return tuple(os.path.join(str(folder), "") for folder in folders)
+
+
 def import_failure(plugin: str, module_name: str, exc: BaseException) -> LoadError:
+    within = own_folders(module_name)
     if isinstance(exc, ModuleNotFoundError) and exc.name:
-        file, line = raise_site(exc)
+        file, line = raise_site(exc, within=within)
         return LoadError(
             plugin, "import_error",
             f"importing {module_name!r} failed: it needs module {exc.name!r}, which is not "
@@ -89,7 +109,7 @@ def import_failure(plugin: str, module_name: str, exc: BaseException) -> LoadErr
         return LoadError(plugin, "import_error",
                          f"importing {module_name!r} failed: SyntaxError: {exc.msg}",
                          file=exc.filename, line=exc.lineno)
-    file, line = raise_site(exc)
+    file, line = raise_site(exc, within=within)
     return LoadError(plugin, "import_error",
                      f"importing {module_name!r} raised {exc_text(exc)}", file=file, line=line)
 
@@ -155,7 +175,7 @@ def resolve(spec: PluginSpec) -> Found:
                 f"module {spec.module!r} has no attribute {spec.attribute!r}",
                 file=getattr(module, "__file__", None))) from None
         if exc is not None:
-            file, line = raise_site(exc)
+            file, line = raise_site(exc, within=own_folders(spec.module))
             raise PluginFailure(LoadError(
                 spec.text, "plugin_raised",
                 f"looking up {spec.attribute!r} in module {spec.module!r} raised "
@@ -197,7 +217,7 @@ def _create(name: str, cls: Any, kwargs: dict[str, Any]) -> Any:
         return cls(**kwargs)
     assert guard.error is not None
     exc = guard.error
-    file, line = raise_site(exc)
+    file, line = raise_site(exc, within=own_folders(str(getattr(cls, "__module__", "") or "")))
     raise PluginFailure(LoadError(
         name, "plugin_init_failed",
         f"creating the plugin raised {exc_text(exc)}", file=file, line=line)) from None

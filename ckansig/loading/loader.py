@@ -152,6 +152,14 @@ class _Loader:
         found = self.ns_of[id(signal)] = signal_where(signal, self.ns_of, self.namespaces)
         return found
 
+    def _sited(self, error: LoadError, spec: PluginSpec) -> LoadError:
+        """``error``, pointing at the config line that names the plugin when
+        nothing of the plugin's own could be pointed at (a module or plugin not
+        found): every surface (list, doctor, diff) then says where to fix it."""
+        if error.file is not None or spec.line is None:
+            return error
+        return error._replace(file=spec.source or self.config.path, line=spec.line)
+
     def _load_spec(self, spec: PluginSpec, ckan: CkanHost | None) -> None:
         """Import, create and subscribe what ``spec`` names (CKAN loads plugins
         by name). Whatever plugin code raises, wherever ckansig touches its
@@ -169,7 +177,7 @@ class _Loader:
                     else resolve(spec)
             except PluginFailure as failure:
                 found = Found([], [failure.error])
-            self.errors.extend(found.errors)
+            self.errors.extend(self._sited(error, spec) for error in found.errors)
             self._afterimport_module(spec)
         if guard.error is not None:
             self._fault(name, "plugin_raised", "loading the plugin", guard.error)
