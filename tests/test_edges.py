@@ -300,3 +300,18 @@ def test_a_missing_module_points_at_the_config_line(runner, tmp_path: Path) -> N
         assert [(f["file"], f["line"]) for f in found] == [(str(config), 4)], found
     text = runner.invoke(main, ["-c", str(config), "list"])
     assert f"({config}:4)" in text.stderr
+
+
+def test_a_new_load_lets_the_previous_loads_plugins_go(write_config, tmp_path: Path) -> None:
+    from ckansig.config import load_config
+    from ckansig.loading import load
+    from ckansig.loading.loader import _KEEP_ALIVE
+
+    first = load(load_config(write_config("fx_good", "fx_fire:FirePlugin")))
+    objects = [p.obj for p in first.plugins]
+    assert objects and all(any(o is k for k in _KEEP_ALIVE) for o in objects)
+    (tmp_path / "other").mkdir()
+    other = tmp_path / "other" / "plugins.toml"
+    other.write_text("[ckansig]\nplugins = []\n")
+    load(load_config(other))
+    assert not any(o is k for o in objects for k in _KEEP_ALIVE)  # only the last load's

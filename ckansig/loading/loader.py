@@ -51,8 +51,10 @@ __all__ = ["ENTRY_POINT_GROUPS", "load"]
 _ANY_SENDER = Sender.of(ANY)
 _make_subscription = Subscription._make
 
-# Plugins stay alive for the whole process, as CKAN's SingletonPlugin cache
-# keeps them: bound-method receivers connected weakly must not vanish.
+# The plugins of the last load stay alive, as CKAN's SingletonPlugin cache
+# keeps them: bound-method receivers connected weakly must not vanish. A new
+# load lets the previous load's plugins go (a process that loads again, a test
+# suite, must not keep every plugin it ever loaded).
 _KEEP_ALIVE: list[Any] = []
 
 
@@ -384,6 +386,7 @@ def load(config: Config, namespaces: Mapping[str, Namespace] | None = None,
         from ckansig.signals import ABSENT, NAMESPACES
 
         namespaces, absent = NAMESPACES, ABSENT if absent is None else absent
+    _KEEP_ALIVE.clear()
     with watching_ctrl_c():
         return _Loader(config, namespaces, absent or {}).run(then)
 
