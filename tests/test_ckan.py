@@ -684,3 +684,22 @@ def test_ckans_loader_is_never_handed_a_file_that_is_no_regular_file(tmp_path: P
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith(f"Error: {culprit}: "), last
     assert "Traceback" not in done.stderr
+
+
+@needs_demo
+@needs_database
+def test_the_app_starts_once(database_ini: Path) -> None:
+    # CKAN's start-up (update_config) runs as often as in CKAN's own make_app:
+    # every start-up message, and every start-up error, is logged no more often
+    marker = "Problems were found while connecting to the SOLR server"  # no Solr here
+    own = subprocess.run(
+        [sys.executable, "-c", "import sys\nfrom ckan.cli import load_config\n"
+         "from ckan.config.middleware import make_app\nmake_app(load_config(sys.argv[1]))",
+         str(database_ini)], cwd=database_ini.parent, capture_output=True, text=True,
+        timeout=120)
+    expected = own.stderr.count(marker)
+    assert expected >= 1, own.stderr[-2000:]
+    for args in (["call", "status_show"], ["fire", "user_created", "--app", "--kw",
+                                           "username=bob"]):
+        done = ckansig("--ckan-ini", str(database_ini), *args, cwd=database_ini.parent)
+        assert done.stderr.count(marker) == expected, (args, done.stderr[-3000:])

@@ -57,6 +57,7 @@ class CkanApp:
             from ckan.config.middleware import make_app
 
             try:
+                _unload_quietly()  # make_app loads them again: its start-up runs once
                 with _guarded_start(self.guard):
                     self.flask_app = make_app(ckan_config)._wsgi_app
             except Exception as exc:
@@ -152,6 +153,21 @@ class RunInterrupted(KeyboardInterrupt):
         state = ("the database was rolled back, nothing was committed" if verdict.rolled_back
                  else verdict.summary())
         super().__init__(f"interrupted: {state}")
+
+
+def _unload_quietly() -> None:
+    """Unload the plugins ckansig loaded into CKAN, without CKAN's
+    ``update_config()``: ``make_app`` unloads and loads them again, and an
+    unload with plugins loaded would run CKAN's whole config update (and log
+    every start-up message) once more than CKAN's own start-up does."""
+    from ckan.plugins import core
+
+    original = core.plugins_update
+    core.plugins_update = lambda: None
+    try:
+        core.unload_all()
+    finally:
+        core.plugins_update = original
 
 
 @contextlib.contextmanager
