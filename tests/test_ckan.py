@@ -351,7 +351,23 @@ def fresh_database(prefix: str) -> str:
         connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name}"))
         connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
     server.dispose()
+    import atexit
+
+    atexit.register(_drop_database, name)  # the tests leave no database behind
     return f"{DATABASE}/{name}"
+
+
+def _drop_database(name: str) -> None:
+    import sqlalchemy
+
+    server = sqlalchemy.create_engine(f"{DATABASE}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    except sqlalchemy.exc.SQLAlchemyError:
+        pass  # the server is already gone (CI stops it): nothing is left behind
+    finally:
+        server.dispose()
 
 
 @pytest.fixture(scope="session")
