@@ -25,6 +25,7 @@ signal namespaces something else has imported.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -146,11 +147,12 @@ class _Tally:
     """What the report keeps of one signal: counts and names, never the sends'
     arguments (a session of 20,000 large sends must not hold them all)."""
 
-    __slots__ = ("raised", "sends", "tests")
+    __slots__ = ("outside", "raised", "sends", "tests")
 
     def __init__(self) -> None:
         self.sends = 0
         self.tests: dict[str, None] = {}  # in order of first send
+        self.outside = 0  # sends made outside any test (collection, fixtures' set-up)
         self.raised: set[str] = set()
 
 
@@ -169,7 +171,7 @@ class _Report:
         self.fail_under: float | None = config.getoption("signals_cov_fail_under",
                                                          default=None)
         self.failed_coverage = False
-        self.current = "(outside tests)"
+        self.current: str | None = None  # the running test's node id (None: outside tests)
         #: the running test's sends only, compact (no argument values)
         self.sends: list[dict[str, Any]] = []
         self.unkept = 0  # the running test's sends past _KEPT_SENDS, counted only
@@ -180,6 +182,8 @@ class _Report:
         self.stack.enter_context(record(self.sink))
 
     def sink(self, rec: SendRecord) -> None:
+        if rec.signal in _flask_signals():  # Flask's own plumbing, hidden as the panel does
+            return
         if self.show:
             if len(self.sends) < _KEPT_SENDS:
                 from ckansig.watching.jsonl import compact_json
@@ -191,7 +195,10 @@ class _Report:
         if tally is None:
             tally = self.tallies[rec.key] = _Tally()
         tally.sends += 1
-        tally.tests[self.current] = None
+        if self.current is None:
+            tally.outside += 1
+        else:
+            tally.tests[self.current] = None
         for outcome in rec.outcomes:
             if outcome.status in ("ok", "error"):
                 self.coverage.note_ran(rec.key, outcome.receiver)
@@ -204,7 +211,7 @@ class _Report:
         self.current = item.nodeid
         self.sends, self.unkept = [], 0
         yield
-        self.current = "(outside tests)"
+        self.current = None
         self.sends, self.unkept = [], 0  # a passing test's sends are not kept
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -252,7 +259,7 @@ class _Report:
     def to_json(self) -> dict[str, Any]:
         """What a worker counted, for the controller (names and counts only)."""
         return {
-            "tallies": {key: {"sends": t.sends, "tests": list(t.tests),
+            "tallies": {key: {"sends": t.sends, "tests": list(t.tests), "outside": t.outside,
                               "raised": sorted(t.raised)} for key, t in self.tallies.items()},
             "subscribed": [[*where, plugin] for where, plugin in
                            self.coverage.subscribed.items()],
@@ -268,6 +275,7 @@ class _Report:
                 mine = self.tallies[key] = _Tally()
             mine.sends += int(tally["sends"])
             mine.tests.update(dict.fromkeys(tally["tests"]))
+            mine.outside += int(tally.get("outside", 0))
             mine.raised.update(tally["raised"])
         for signal, receiver, plugin in counted.get("subscribed", ()):
             self.coverage.subscribed.setdefault((signal, receiver), plugin)
@@ -291,10 +299,13 @@ class _Report:
             write(clean(line))
         if self.trees:
             terminalreporter.section("signals sent by failing tests (ckansig)", red=True)
+            from ckansig.watching.records import ORDER_CAVEAT
+
             for nodeid, lines in self.trees.items():
                 write(clean(nodeid), bold=True)
                 for line in lines:
                     write(clean(line))
+            write(f"({ORDER_CAVEAT})")
         terminalreporter.section("signals sent (ckansig)")
         if not self.tallies:
             write("no blinker signal was sent")
@@ -302,7 +313,8 @@ class _Report:
         for key, tally in sorted(self.tallies.items(), key=lambda kv: -kv[1].sends):
             tests = list(tally.tests)
             raised = sorted(tally.raised)
-            write(f"{clean(key)}: sent {tally.sends} time(s) by {len(tests)} test(s)",
+            outside = f", {tally.outside} outside tests" if tally.outside else ""
+            write(f"{clean(key)}: sent {tally.sends} time(s) by {len(tests)} test(s){outside}",
                   red=bool(raised), bold=bool(raised))
             for test in tests[:5]:
                 write(f"    {clean(test)}")
@@ -313,6 +325,25 @@ class _Report:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self.stack.close()
+
+
+_FLASK_SIGNALS: dict[tuple[bool, ...], frozenset[Any]] = {}
+_FLASK_MODULES = ("flask.signals", "flask_login.signals", "flask_principal")
+
+
+def _flask_signals() -> frozenset[Any]:
+    """The signals Flask and Flask-Login define (those imported so far):
+    their plumbing (app contexts, templates) is not the extension's to test."""
+    present = tuple(name in sys.modules for name in _FLASK_MODULES)
+    found = _FLASK_SIGNALS.get(present)
+    if found is None:
+        from blinker import Signal
+
+        modules = [sys.modules[name] for name in _FLASK_MODULES if name in sys.modules]
+        found = _FLASK_SIGNALS[present] = frozenset(
+            value for module in modules for value in vars(module).values()
+            if isinstance(value, Signal))
+    return found
 
 
 #: About how many lines of send trees a failing test's report draws.

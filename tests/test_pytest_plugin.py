@@ -305,3 +305,38 @@ def test_passes():
         "              └── test_fx.on_done: ok",
     ])  # compact: names, senders and statuses, no argument values
     assert "hunter22" not in text
+
+
+@pytest.mark.ckan  # run where CKAN (and so Flask) is installed: .ci/run's CKAN virtualenvs
+def test_the_report_counts_tests_and_hides_flasks_own_signals(
+        pytester: pytest.Pytester) -> None:
+    pytest.importorskip("flask")
+    result = run(pytester, """
+import flask.signals
+
+ready.send("at import")  # outside any test
+
+
+def test_one():
+    ready.send("one")
+    flask.signals.template_rendered.send("app", template=None, context={})
+
+
+def test_two():
+    ready.send("two")
+
+
+def test_fails():
+    ready.connect(on_ready)
+    try:
+        ready.send("three")
+    finally:
+        ready.disconnect(on_ready)
+    assert False
+""", "--signals-report", "--signals-leaks=off", "-p", "no:ckan", "-p", "no:ckan_fixtures")
+    text = result.stdout.str()
+    assert "ckanext:fx_tests_ready: sent 4 time(s) by 3 test(s), 1 outside tests" in text
+    assert "(outside tests)" not in text
+    assert "template_rendered" not in text and "template-rendered" not in text
+    report = text.split("signals sent by failing tests (ckansig)", 1)[1]
+    assert "blinker does not promise an order" in report
