@@ -315,3 +315,18 @@ def test_a_new_load_lets_the_previous_loads_plugins_go(write_config, tmp_path: P
     other.write_text("[ckansig]\nplugins = []\n")
     load(load_config(other))
     assert not any(o is k for o in objects for k in _KEEP_ALIVE)  # only the last load's
+
+
+@pytest.mark.parametrize("width", [40, 60, 80])
+def test_tree_lines_cut_at_the_width_end_with_an_ellipsis(width: int) -> None:
+    from ckansig.output.sends_view import plain_tree
+
+    send = {"id": 1, "namespace": "ckanext", "signal": "fx_" + "long_name_" * 12,
+            "sender": "bob", "kwargs": {"k": "v" * 200}, "receivers": [
+                {"receiver": "ckanext.fx." + "receiver_" * 15, "status": "ok",
+                 "result": "r" * 300, "children": []}],
+            "filtered": ["ckanext.fx.other_" * 10]}
+    drawn = plain_tree("title", [send], width=width).splitlines()
+    cut = [line for line in drawn if len(line) >= width - 1]
+    assert cut and all(line.rstrip().endswith("…") for line in cut), drawn
+    assert all(len(line) <= width for line in drawn)

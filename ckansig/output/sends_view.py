@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ckansig.output.terminal import clean
 
 if TYPE_CHECKING:
+    from rich.text import Text
     from rich.tree import Tree
 
     from ckansig.firing.trace import DbChanges
@@ -59,25 +60,32 @@ def _receiver_line(receiver: dict[str, Any]) -> str:
     return line
 
 
+def _line(text: str, style: str) -> Text:
+    """One line of a tree: plugin text made safe, cut with "…" at the width."""
+    from rich.text import Text
+
+    return Text(clean(text), style=style, no_wrap=True, overflow="ellipsis")
+
+
 def add_send(node: Tree, send: dict[str, Any]) -> None:
     """Add ``send`` (a send tree as JSON) under ``node``: its receivers with
     their results (and the rows each wrote), each with the sends it made, and
     the receivers it did not call."""
     from rich.text import Text
 
-    branch = node.add(Text(clean(send_label(send)), style="bold cyan"))
+    # a line wider than the terminal is cut with an ellipsis, never silently
+    branch = node.add(_line(send_label(send), "bold cyan"))
     if not send["receivers"]:
         branch.add(Text("no receivers", style="dim"))
     for receiver in send["receivers"]:
         failed = receiver["status"] == "error"
-        leaf = branch.add(Text(clean(_receiver_line(receiver)), style="red" if failed else ""))
+        leaf = branch.add(_line(_receiver_line(receiver), "red" if failed else ""))
         for child in receiver.get("children", ()):
             add_send(leaf, child)
     for child in send.get("unplaced", ()):
         add_send(branch, child)
     if send.get("filtered"):
-        branch.add(Text(clean("not called (sender filter): " + ", ".join(send["filtered"])),
-                        style="dim"))
+        branch.add(_line("not called (sender filter): " + ", ".join(send["filtered"]), "dim"))
     if send.get("dead"):
         branch.add(Text(f"not called: {send['dead']} dead receiver(s) (garbage-collected)",
                         style="dim"))
