@@ -87,3 +87,21 @@ def test_mermaid_escaping_is_unambiguous(name: str) -> None:
     decoded = re.sub(r"#(\w+);", lambda m: named.get(m.group(1)) or chr(int(m.group(1))),
                      escaped)
     assert decoded == name.replace("\n", " ")
+
+
+def test_send_site_labels_use_one_path_style(tmp_path: Path) -> None:
+    from ckansig.output.graph_view import _tail
+
+    for package in ("ckan/logic/action", "ckanext/fx/sub"):
+        folder = tmp_path / package
+        folder.mkdir(parents=True)
+        for depth in range(len(package.split("/"))):
+            part = tmp_path.joinpath(*package.split("/")[:depth + 1])
+            if part.name != "ckanext":  # a namespace package: no __init__.py
+                (part / "__init__.py").write_text("")
+        (folder / "create.py").write_text("")
+    assert _tail(str(tmp_path / "ckan/logic/action/create.py")) == "ckan/logic/action/create.py"
+    assert _tail(str(tmp_path / "ckan/logic/__init__.py")) == "ckan/logic/__init__.py"
+    assert _tail(str(tmp_path / "ckanext/fx/sub/create.py")) == "ckanext/fx/sub/create.py"
+    (tmp_path / "loose.py").write_text("")
+    assert _tail(str(tmp_path / "loose.py")) == f"{tmp_path.name}/loose.py"

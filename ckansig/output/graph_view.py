@@ -65,8 +65,20 @@ def build_graph(signals: list[SignalInfo], sends: SendIndex | None = None) -> Gr
     return Graph(list(nodes.values()), list(edges.values()))
 
 
-def _tail(path: str, parts: int = 3) -> str:
-    return "/".join(path.replace("\\", "/").split("/")[-parts:])
+def _tail(path: str) -> str:
+    """``path`` from its top-level package on, one style for every file:
+    ``ckan/logic/action/create.py``, ``ckanext/foo/plugin.py``; a file
+    outside any package keeps its folder (``examples/run.py``)."""
+    import os
+
+    folder, name = os.path.split(path.replace("\\", "/"))
+    parts = [name]
+    while folder and os.path.isfile(os.path.join(folder, "__init__.py")):
+        folder, package = os.path.split(folder)
+        parts.append(package)
+    if os.path.basename(folder) == "ckanext" or len(parts) == 1:  # a namespace, or no package
+        parts.append(os.path.basename(folder))
+    return "/".join(part for part in reversed(parts) if part)
 
 
 def _mermaid_text(text: str) -> str:
