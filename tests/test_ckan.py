@@ -666,6 +666,12 @@ def test_call_organization_create_the_issues_own_example(database_ini: Path, ali
         done = ckansig("--ckan-ini", "solr.ini", "call", "organization_create", "--kw",
                        "name=demo", "--user", "alice", "--format", "json",
                        cwd=database_ini.parent)
+        text = ckansig("--ckan-ini", "solr.ini", "call", "organization_create", "--kw",
+                       "name=demo", "--user", "alice", cwd=database_ini.parent).stdout
+    # the text shows what JSON shows: model objects summarized, never an error
+    # of the session they came from (DetachedInstanceError)
+    assert "organization_create" in text and "Detached" not in text
+    assert "unrepresentable" not in text and "Detached" not in done.stdout
     document = json.loads(done.stdout)
     assert document["error"] is None and document["result"]["name"] == "demo"
     [create] = [s for s in document["sends"] if s["sender"] == "organization_create"]
