@@ -33,9 +33,9 @@ from typing import IO, Any
 
 import blinker.base
 
-__all__ = ["CTRL_C", "Interpreter", "OwnStreams", "flush_quietly", "own_streams", "plugin_code",
-           "plugin_error", "plugin_fault", "release_streams", "streams", "text_stream",
-           "watching_ctrl_c"]
+__all__ = ["CTRL_C", "GC", "Interpreter", "OwnStreams", "flush_quietly", "own_streams",
+           "plugin_code", "plugin_error", "plugin_fault", "release_streams", "streams",
+           "text_stream", "watching_ctrl_c"]
 
 
 # -- Ctrl-C ----------------------------------------------------------------------
@@ -116,7 +116,23 @@ def watching_ctrl_c() -> Iterator[None]:
 # The module attributes ckansig relies on, whose values a plugin could replace.
 _GUARDED: tuple[Any, ...] = (json, json.encoder, json.decoder, json.JSONEncoder,
                              json.JSONDecoder, blinker.base, blinker.base.Signal,
-                             blinker.base.NamedSignal, blinker.base.Namespace)
+                             blinker.base.NamedSignal, blinker.base.Namespace, gc)
+
+
+class _Collector:
+    """The garbage collector's functions as they were when ckansig started:
+    ckansig's own code calls these, so a plugin that replaces ``gc.disable``
+    (or ``gc.collect``) changes nothing of ckansig's."""
+
+    __slots__ = ()
+    disable = staticmethod(gc.disable)
+    enable = staticmethod(gc.enable)
+    isenabled = staticmethod(gc.isenabled)
+    collect = staticmethod(gc.collect)
+    freeze = staticmethod(gc.freeze)
+
+
+GC = _Collector()
 
 
 #: Set on the functions ckansig itself puts in place of blinker's (the
@@ -138,7 +154,7 @@ class Interpreter:
     def __init__(self) -> None:
         self.path = list(sys.path)
         self.recursion_limit = sys.getrecursionlimit()
-        self.gc_enabled = gc.isenabled()
+        self.gc_enabled = GC.isenabled()
         self.attributes = [(owner, dict(vars(owner))) for owner in _GUARDED]
 
     def restore(self) -> None:
@@ -148,8 +164,8 @@ class Interpreter:
             sys.path[:] = self.path + added
         if sys.getrecursionlimit() < self.recursion_limit:
             sys.setrecursionlimit(self.recursion_limit)
-        if self.gc_enabled and not gc.isenabled():
-            gc.enable()
+        if self.gc_enabled and not GC.isenabled():
+            GC.enable()
         for owner, saved in self.attributes:
             current = vars(owner)
             for name, value in saved.items():

@@ -330,3 +330,33 @@ def test_tree_lines_cut_at_the_width_end_with_an_ellipsis(width: int) -> None:
     cut = [line for line in drawn if len(line) >= width - 1]
     assert cut and all(line.rstrip().endswith("…") for line in cut), drawn
     assert all(len(line) <= width for line in drawn)
+
+
+@pytest.mark.parametrize("plugin", ["fx_proxies", "fx_gc_replacer"])
+@pytest.mark.parametrize("command", [["list", "user_created", "--format", "json"],
+                                     ["doctor", "--format", "json"],
+                                     ["fire", "user_created", "--format", "json"]])
+def test_hostile_plugin_objects_hide_nothing(write_config, tmp_path: Path, plugin: str,
+                                             command: list[str]) -> None:
+    # in a process of its own: fx_gc_replacer changes the gc module for good
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import FIXTURES
+
+    config = write_config(plugin)
+    done = subprocess.run([sys.executable, "-m", "ckansig", "-c", str(config), *command],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(FIXTURES)})
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert done.returncode == 0, done.stderr[-2000:]
+    document = json.loads(done.stdout)
+    if command[0] == "list":
+        assert document["errors"] == []
+        [signal] = document["signals"]
+        assert [r["receiver"].rsplit(".", 1)[1] for r in signal["receivers"]] in (
+            ["proxied_good"], ["after_gc"])
+    if command[0] == "fire":
+        assert [r["status"] for r in document["receivers"]] == ["ok"]

@@ -16,9 +16,10 @@ this policy and compares the output.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from ckansig.isolation import GC
 
 __all__ = ["POLICY", "GcPolicy"]
 
@@ -31,7 +32,7 @@ class GcPolicy:
 
     def pause(self) -> None:
         """Switch the collector off for start-up (the console script's first step)."""
-        gc.disable()
+        GC.disable()
         self.paused = True
 
     @contextmanager
@@ -42,12 +43,12 @@ class GcPolicy:
         if not self.paused:
             yield
             return
-        gc.freeze()
+        GC.freeze()
         try:
             yield
         finally:
-            gc.freeze()  # lives as long as the process: no later collection walks it
-            gc.enable()
+            GC.freeze()  # lives as long as the process: no later collection walks it
+            GC.enable()
             self.paused = False
 
     @contextmanager
@@ -55,13 +56,13 @@ class GcPolicy:
         """Pause the collector while ckansig's own code builds output (or the
         arguments of a fire and their redactor): tens of thousands of records,
         no cycles to free."""
-        enabled = gc.isenabled()
-        gc.disable()
+        enabled = GC.isenabled()
+        GC.disable()
         try:
             yield
         finally:
             if enabled:
-                gc.enable()
+                GC.enable()
 
 
 #: The policy of this process.

@@ -8,7 +8,6 @@ annotations.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable
 
 from ckansig.catalog import KNOWN_RELEASES
@@ -20,6 +19,7 @@ from ckansig.doctor.context import Shared, run_checks
 from ckansig.doctor.problems import Report
 from ckansig.doctor.silencing import silence
 from ckansig.errors import ConfigError
+from ckansig.isolation import GC
 from ckansig.model import Registry
 
 __all__ = ["default_ckan_version", "diagnose"]
@@ -69,7 +69,7 @@ def diagnose(
     release = ckan_version or (settings.ckan_version if settings else None) \
         or default_ckan_version()
     if collect_garbage and not registry.settled:  # the loader's registry needs none
-        gc.collect()
+        GC.collect()
     shared = Shared(registry, config, release)
     selected = set(select) or set(settings.select if settings else ()) or set(CHECKS)
     problems = silence(run_checks(shared, selected), settings, set(ignore), shared.def_lines)

@@ -182,12 +182,13 @@ def all_signals(also: Iterable[Signal] = ()) -> list[Signal]:
     for module in list(sys.modules.values()):
         try:
             values = list(vars(module).values())
-        except TypeError:  # not a module (a placeholder some tools put there)
+        except Exception:  # not a module (a placeholder some tools put there, a proxy)
             continue
         for value in values:
-            if isinstance(value, Signal):
+            # type(), not isinstance(): a lazy proxy's __class__ may raise
+            if issubclass(type(value), Signal):
                 found.setdefault(id(value), value)
-            elif isinstance(value, _NAMESPACES):
+            elif issubclass(type(value), _NAMESPACES):
                 for signal in list(cast("Mapping[str, Any]", value).values()):
                     if isinstance(signal, Signal):
                         found.setdefault(id(signal), signal)
@@ -248,13 +249,17 @@ def loaded_signals() -> Iterator[Signal]:
     for name, module in list(sys.modules.items()):
         if module is None or not name.endswith("signals"):
             continue
-        for attribute, value in list(vars(module).items()):
+        try:
+            items = list(vars(module).items())
+        except Exception:  # not a module
+            continue
+        for attribute, value in items:
             if attribute.startswith("__"):
                 continue
             found: Iterable[Any] = (list(cast("Mapping[str, Any]", value).values())
-                                    if isinstance(value, _NAMESPACES) else (value,))
+                                    if issubclass(type(value), _NAMESPACES) else (value,))
             for candidate in found:
-                if isinstance(candidate, Signal) and id(candidate) not in seen:
+                if issubclass(type(candidate), Signal) and id(candidate) not in seen:
                     seen.add(id(candidate))
                     yield candidate
 

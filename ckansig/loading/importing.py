@@ -195,12 +195,16 @@ def _module_plugins(module: ModuleType) -> Found:
     ``get_signal_subscriptions`` function."""
     found = Found([], [])
     for attr, value in list(vars(module).items()):
-        if (
-            isinstance(value, type)
-            and value.__module__ == module.__name__
-            and callable(getattr(value, "get_signal_subscriptions", None))
-            and not _is_interface(value)
-        ):
+        # type(), not isinstance(): a lazy proxy's __class__ may raise; and
+        # whatever a class's attributes raise, the module's other plugins load
+        if not issubclass(type(value), type):
+            continue
+        is_plugin = False
+        with plugin_code():
+            is_plugin = (value.__module__ == module.__name__
+                         and callable(getattr(value, "get_signal_subscriptions", None))
+                         and not _is_interface(value))
+        if is_plugin:
             name = f"{module.__name__}:{attr}"
             try:
                 found.plugins.append((name, _create(name, value, {})))

@@ -9,7 +9,6 @@ others. The result is a :class:`~ckansig.model.Registry`.
 
 from __future__ import annotations
 
-import gc
 import inspect
 import sys
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
@@ -19,7 +18,7 @@ from blinker import ANY, Namespace, Signal
 
 from ckansig.config.settings import Config, PluginSpec
 from ckansig.errors import exc_text, raise_site
-from ckansig.isolation import plugin_code, plugin_error, watching_ctrl_c
+from ckansig.isolation import GC, plugin_code, plugin_error, watching_ctrl_c
 from ckansig.loading import blinker_state as _blinker
 from ckansig.loading.building import LoadRecord, build_registry, signal_where
 from ckansig.loading.ckan_host import CkanHost
@@ -138,7 +137,7 @@ class _Loader:
             # it the same way (dropped), whatever the collector's thresholds or
             # the CLI's start-up GC pause. Skipped when every weak receiver is
             # surely alive (see liveness): then it cannot change a result.
-            gc.collect()
+            GC.collect()
             registry = build_registry(self.record(), _KEEP_ALIVE)[0]
         registry.settled = True
         return registry

@@ -7,7 +7,7 @@ import itertools
 import sys
 from collections.abc import Mapping
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 from blinker import Namespace, Signal
 
@@ -51,8 +51,8 @@ class Tracker:
                 break
             names.append(name)
         self.seen_modules.update(names)
-        return [m for m in (sys.modules.get(n) for n in reversed(names))
-                if isinstance(m, ModuleType)]
+        found = (sys.modules.get(n) for n in reversed(names))
+        return [cast(ModuleType, m) for m in found if issubclass(type(m), ModuleType)]
 
 
 def bound_signals(modules: list[ModuleType]) -> dict[int, str]:
@@ -61,9 +61,9 @@ def bound_signals(modules: list[ModuleType]) -> dict[int, str]:
     for module in modules:
         try:
             values = list(vars(module).values())
-        except TypeError:
+        except Exception:  # not a module after all
             continue
         for value in values:
-            if isinstance(value, Signal):
+            if issubclass(type(value), Signal):  # type(): a proxy's __class__ may raise
                 bound.setdefault(id(value), module.__name__)
     return bound

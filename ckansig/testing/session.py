@@ -4,11 +4,11 @@ coverage). Both keep names and counts, never a send's arguments."""
 
 from __future__ import annotations
 
-import gc
 import json
 from collections.abc import Hashable, Mapping
 from typing import Any, NamedTuple
 
+from ckansig.isolation import GC
 from ckansig.testing.wiring import Connected, connected, module_of
 
 __all__ = ["Coverage", "Leak", "LeakGuard", "SignalLeakWarning", "plugin_of"]
@@ -57,7 +57,7 @@ class LeakGuard:
             return []
         new = [key for key in connected() if key not in self.before]
         if new:  # a receiver only a reference cycle keeps is not a leak: collect, look again
-            gc.collect()
+            GC.collect()
             now = connected()
             found = [now[key] for key in new if key in now]
         else:
