@@ -43,10 +43,11 @@ needs_database = pytest.mark.skipif(not DATABASE and not REQUIRED, reason=(
 #: the ways that are kept inside the rolled-back transaction or refused: the
 #: database must be unchanged; receivers refused a commit raise (exit 1)
 HELD = {"session_commit": "ok", "connection_commit": "either", "commit_statement": "ok",
+        "end_statement": "ok",
         "new_session": "error", "engine_begin": "error", "other_engine": "error",
         "commit_and_remove": "ok", "thread": "ok", "thread_joined": "ok"}
 #: the ways that get past the guard: the run must say so, loudly
-LOUD = ["driver_commit", "raw_connection", "thread_late"]
+LOUD = ["driver_commit", "rollback_statement", "raw_connection", "thread_late"]
 
 
 @pytest.fixture(scope="module")
