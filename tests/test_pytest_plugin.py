@@ -340,3 +340,24 @@ def test_fails():
     assert "template_rendered" not in text and "template-rendered" not in text
     report = text.split("signals sent by failing tests (ckansig)", 1)[1]
     assert "blinker does not promise an order" in report
+
+
+def test_the_docs_failure_example_is_what_assert_sent_says(signal_log) -> None:
+    # docs/reference/pytest-plugin.md shows this failure: the test keeps it true
+    import re
+
+    from ckansig import signals
+
+    docs = (Path(__file__).parent.parent / "docs" / "reference" /
+            "pytest-plugin.md").read_text()
+    shown = re.search(r"path that differs from what was expected:\n\n  ```\n(.*?)\n  ```",
+                      docs, re.S)
+    assert shown, "the example is gone from the docs"
+    expected = [line[2:] for line in shown.group(1).splitlines()]
+    signals.ckanext.signal("core_ready").send(
+        "bob", user={"name": "bob", "state": "pending"}, password="hunter2-secret")
+    with pytest.raises(AssertionError) as failed:
+        signal_log.assert_sent("core_ready", sender="alice",
+                               user={"state": "active", "email": "alice@example.org"})
+    assert str(failed.value).splitlines() == [line.removeprefix("AssertionError: ")
+                                              for line in expected]

@@ -7,7 +7,8 @@ no page can drift from it:
   fields as a table, and the schema itself;
 - ``ckansig-run ARGS``: runs ``ckansig ARGS`` on the bundled example (the
   repository's ``plugins.toml`` and ``examples/``) while the docs are built,
-  and shows the command and what it printed.
+  and shows the command and what it printed (``:stderr:``: what it wrote to
+  stderr too, after its stdout; ``:exit: N``: the exit status it must give).
 """
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ class Run(Directive):
 
     required_arguments = 1
     final_argument_whitespace = True
-    option_spec: ClassVar[dict[str, Any]] = {"exit": directives.nonnegative_int}
+    option_spec: ClassVar[dict[str, Any]] = {"exit": directives.nonnegative_int,
+                                             "stderr": directives.flag}
 
     def run(self) -> list[nodes.Node]:
         args = shlex.split(self.arguments[0])
@@ -126,7 +128,9 @@ class Run(Directive):
         if done.returncode != expected:
             raise self.error(f"ckansig {self.arguments[0]} exited {done.returncode}, "
                              f"not {expected}: {done.stderr[-500:]}")
-        shown = f"$ ckansig {self.arguments[0]}\n{done.stdout.rstrip()}"
+        printed = done.stdout + (done.stderr if "stderr" in self.options else "")
+        printed = printed.replace(str(ROOT) + os.sep, "")  # paths as the reader's clone has them
+        shown = f"$ ckansig {self.arguments[0]}\n{printed.rstrip()}"
         language = "json" if "json" in args else "text"
         return [_literal(shown, "console" if language == "text" else "text")]
 
