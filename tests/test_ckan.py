@@ -391,12 +391,42 @@ def database_ini(base_ini: Path) -> Path:
     return ini
 
 
+def write_ini(folder: Path, url: str, *, debug: bool, plugins: str, **settings: str) -> Path:
+    """A whole ckan.ini as ``ckan generate config`` writes it, on database
+    ``url`` with ``plugins``; ``settings`` replace or join ``[app:main]``'s
+    (a dot in a key is spelled ``__``)."""
+    settings = {key.replace("__", "."): value for key, value in settings.items()}
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for line in generated_ini(folder / "generated.ini").read_text().splitlines():
+        key = line.split("=", 1)[0].strip()
+        if key == "sqlalchemy.url":
+            line = f"sqlalchemy.url = {url}"
+        elif key == "ckan.plugins":
+            line = f"ckan.plugins = {plugins}"
+        elif key == "debug":
+            line = f"debug = {str(debug).lower()}"
+        elif key in settings:
+            line = f"{key} = {settings.pop(key)}"
+        lines.append(line)
+        if line.strip() == "[app:main]":
+            lines.append("{settings}")
+    ini = folder / "ckan.ini"
+    added = "\n".join(f"{key} = {value}" for key, value in settings.items())
+    ini.write_text("\n".join(lines).replace("{settings}", added) + "\n")
+    return ini
+
+
+def database_url(ini: Path) -> str:
+    """The ``sqlalchemy.url`` of ``ini``."""
+    return next(line.split("=", 1)[1].strip() for line in ini.read_text().splitlines()
+                if line.startswith("sqlalchemy.url"))
+
+
 def rows(ini: Path, table: str) -> int:
     import sqlalchemy
 
-    url = next(line.split("=", 1)[1].strip() for line in ini.read_text().splitlines()
-               if line.startswith("sqlalchemy.url"))
-    engine = sqlalchemy.create_engine(url)
+    engine = sqlalchemy.create_engine(database_url(ini))
     with engine.connect() as connection:
         count = connection.execute(sqlalchemy.text(f'SELECT count(*) FROM "{table}"')).scalar()
     engine.dispose()
@@ -406,9 +436,7 @@ def rows(ini: Path, table: str) -> int:
 def user_id(ini: Path, name: str) -> str:
     import sqlalchemy
 
-    url = next(line.split("=", 1)[1].strip() for line in ini.read_text().splitlines()
-               if line.startswith("sqlalchemy.url"))
-    engine = sqlalchemy.create_engine(url)
+    engine = sqlalchemy.create_engine(database_url(ini))
     with engine.connect() as connection:
         found = connection.execute(sqlalchemy.text('SELECT id FROM "user" WHERE name = :n'),
                                    {"n": name}).scalar()

@@ -30,9 +30,10 @@ from .test_ckan import (
     REQUIRED,
     ckan_command,
     ckansig,
+    database_url,
     fresh_database,
-    generated_ini,
     pytestmark,
+    write_ini,
 )
 
 __all__ = ["pytestmark"]
@@ -66,23 +67,11 @@ def commits_ini(tmp_path_factory: pytest.TempPathFactory,
     site = fake_distribution(folder / "site", "fx_commits",
                              "[ckan.plugins]\nfx_commits = fx_ckan_commits:CommitsPlugin\n")
     (site / "fx_ckan_commits.py").write_text((FIXTURES / "fx_ckan_commits.py").read_text())
-    base = generated_ini(folder / "base.ini")
-    url = fresh_database("rollback")
-    lines = []
-    for line in base.read_text().splitlines():
-        if line.startswith("sqlalchemy.url"):
-            line = f"sqlalchemy.url = {url}"
-        elif line.startswith("ckan.auth.create_unowned_dataset"):
-            line = "ckan.auth.create_unowned_dataset = true"
-        elif line.startswith("solr_url"):
-            line = f"solr_url = {search_index[0]}"
-        elif line.startswith("ckan.redis.url") and os.environ.get("CKANSIG_TEST_REDIS"):
-            line = f"ckan.redis.url = {os.environ['CKANSIG_TEST_REDIS']}"
-        elif line.startswith("ckan.plugins"):
-            line = "ckan.plugins = activity fx_commits"
-        lines.append(line)
-    ini = folder / "ckan.ini"
-    ini.write_text("\n".join(lines) + "\n")
+    redis = {"ckan__redis__url": os.environ["CKANSIG_TEST_REDIS"]} \
+        if os.environ.get("CKANSIG_TEST_REDIS") else {}
+    ini = write_ini(folder, fresh_database("rollback"), debug=False,
+                    plugins="activity fx_commits", solr_url=search_index[0],
+                    ckan__auth__create_unowned_dataset="true", **redis)
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site),
                                                              os.environ.get("PYTHONPATH")]))
     ckan_command("-c", str(ini), "db", "init", cwd=folder)
@@ -90,11 +79,6 @@ def commits_ini(tmp_path_factory: pytest.TempPathFactory,
                  "password=correct-horse-42", cwd=folder)
     ckan_command("-c", str(ini), "sysadmin", "add", "bob", cwd=folder)
     return ini
-
-
-def database_url(ini: Path) -> str:
-    return next(line.split("=", 1)[1].strip() for line in ini.read_text().splitlines()
-                if line.startswith("sqlalchemy.url"))
 
 
 def tables(ini: Path) -> dict[str, tuple[int, str]]:

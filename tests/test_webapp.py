@@ -25,8 +25,8 @@ from .test_ckan import (
     REQUIRED,
     ckan_command,
     fresh_database,
-    generated_ini,
     release,
+    write_ini,
 )
 
 try:
@@ -66,29 +66,6 @@ def web_ini(folder: Path, *, debug: bool = True, plugins: str = "activity demo c
     """A whole ckan.ini on the tests' database (a sysadmin ``admin`` in it);
     ``settings`` replace or join ``[app:main]``'s (a dot in a key is spelled ``__``)."""
     return write_ini(folder, shared_database(), debug=debug, plugins=plugins, **settings)
-
-
-def write_ini(folder: Path, url: str, *, debug: bool, plugins: str, **settings: str) -> Path:
-    settings = {key.replace("__", "."): value for key, value in settings.items()}
-    folder.mkdir(parents=True, exist_ok=True)
-    lines = []
-    for line in generated_ini(folder / "generated.ini").read_text().splitlines():
-        key = line.split("=", 1)[0].strip()
-        if key == "sqlalchemy.url":
-            line = f"sqlalchemy.url = {url}"
-        elif key == "ckan.plugins":
-            line = f"ckan.plugins = {plugins}"
-        elif key == "debug":
-            line = f"debug = {str(debug).lower()}"
-        elif key in settings:
-            line = f"{key} = {settings.pop(key)}"
-        lines.append(line)
-        if line.strip() == "[app:main]":
-            lines.append("{settings}")
-    ini = folder / "ckan.ini"
-    added = "\n".join(f"{key} = {value}" for key, value in settings.items())
-    ini.write_text("\n".join(lines).replace("{settings}", added) + "\n")
-    return ini
 
 
 # Runs in the subprocess: CKAN's own start-up, then the requests, as JSON.

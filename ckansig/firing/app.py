@@ -22,7 +22,8 @@ from typing import Any, NamedTuple
 
 from ckansig.config.settings import Config
 from ckansig.errors import CkansigError, UsageProblem, exc_text
-from ckansig.firing.guard import Guard, Verdict, guarding
+from ckansig.firing.effects import guarding
+from ckansig.firing.guard import Guard, Verdict
 from ckansig.firing.run import FireInterrupted, fire
 from ckansig.firing.trace import Calls, DbChanges, Trace
 from ckansig.model import Registry, SignalInfo

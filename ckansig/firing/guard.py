@@ -27,21 +27,24 @@ and of the ``--user`` login are inside it) to the end of the run:
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import signal as _signals
-import sys
-import sysconfig
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ckansig.isolation import OWN_PATCH, on_interrupt
+from ckansig.firing.effects import (
+    Effect,
+    culprit,
+    remove_jobs,
+    stop_watching,
+    watch_effects,
+)
+from ckansig.isolation import OWN_PATCH
 
-__all__ = ["Breach", "CommitRefused", "Effect", "Guard", "Verdict", "culprit"]
+__all__ = ["Breach", "CommitRefused", "Guard", "Verdict"]
 
 
 class CommitRefused(RuntimeError):
@@ -65,25 +68,6 @@ class Breach:
     def json(self) -> dict[str, Any]:
         return {"receiver": self.receiver, "what": self.what, "site": self.site,
                 "message": self.text()}
-
-
-@dataclass
-class Effect:
-    """A change outside the database (mail, a file, Redis, an rq job) made
-    while a receiver ran: ``key`` is (send id, receiver position)."""
-
-    kind: str
-    detail: str
-    receiver: str | None
-    key: tuple[int, int] | None
-    site: str | None
-    undone: str | None = None
-
-    def json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "detail": self.detail, "receiver": self.receiver,
-                "send": self.key[0] if self.key else None,
-                "position": self.key[1] if self.key else None,
-                "site": self.site, "undone": self.undone}
 
 
 @dataclass
@@ -120,61 +104,6 @@ class Verdict:
         return "rolled back"
 
 
-# -- who is doing it ---------------------------------------------------------------
-
-_SKIPPED_MODULES = ("sqlalchemy", "psycopg2", "psycopg", "ckan.model", "rq", "redis")
-_roots: dict[tuple[bool, ...], tuple[str, ...]] = {}
-
-
-def _skipped_roots() -> tuple[str, ...]:
-    """The folders whose code is never the culprit: ckansig, the standard
-    library, SQLAlchemy, the driver, CKAN's model, rq and redis (those imported)."""
-    present = tuple(name in sys.modules for name in _SKIPPED_MODULES)
-    found = _roots.get(present)
-    if found is not None:
-        return found
-    roots = {os.path.dirname(os.path.dirname(__file__))}  # ckansig itself
-    for path in (sysconfig.get_paths().get("stdlib"), sysconfig.get_paths().get("platstdlib")):
-        if path:
-            roots.add(path)
-    for name in _SKIPPED_MODULES:
-        file = getattr(sys.modules.get(name), "__file__", None)
-        if file:
-            roots.add(os.path.dirname(file))
-    found = _roots[present] = tuple(sorted(os.path.join(root, "") for root in roots))
-    return found
-
-
-def culprit(depth: int = 1) -> tuple[str | None, tuple[int, int] | None, str | None]:
-    """The receiver running now (its name, and (send id, position)), and the
-    innermost call site outside ckansig, the standard library, SQLAlchemy, the
-    driver and CKAN's model: ``file:line``."""
-    from ckansig.loading.describing import describe
-    from ckansig.watching.recorder import current_send, running_position, running_receiver
-
-    name: str | None = None
-    key: tuple[int, int] | None = None
-    rec = current_send()
-    if rec is not None:
-        index, receiver = running_position(rec, 1)  # the walk goes outward from here
-        if receiver is None:  # fire knows the position only: find it on the stack
-            receiver = running_receiver(rec, 1)
-        if receiver is not None:
-            name = describe(receiver).name
-        if index is not None:
-            key = (rec.id, index)
-    skipped = _skipped_roots()
-    frame = sys._getframe(depth)
-    site = None
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if not filename.startswith(skipped) and not filename.startswith("<"):
-            site = f"{filename}:{frame.f_lineno}"
-            break
-        frame = frame.f_back  # type: ignore[assignment]
-    return name, key, site
-
-
 # -- the guard -----------------------------------------------------------------------
 
 _ENDS = re.compile(r"\s*(COMMIT|END)(\s+(WORK|TRANSACTION))?\s*;?\s*\Z", re.IGNORECASE)
@@ -195,12 +124,12 @@ class Guard:
         self._removers: list[Callable[[], None]] = []
         self._raw: dict[int, tuple[str | None, str | None]] = {}
         self._threads: list[tuple[threading.Thread, str | None, str | None]] = []
-        self._jobs: list[tuple[Any, Effect]] = []
+        self.jobs: list[tuple[Any, Effect]] = []
         self.search_ids: dict[str, str] = {}
         self.flush_listeners: list[Callable[[Any, Any], None]] = []
         self._active = False
         self._restarting = False
-        self._inside_rq = 0
+        self.inside_rq = 0
 
     @property
     def active(self) -> bool:
@@ -281,13 +210,14 @@ class Guard:
         on(Pool, "checkout", self._checkout)
         on(Engine, "engine_connect", self._wrapped)
         on(meta.Session, "after_flush", self._flushed)
-        self._patch(threading.Thread, "start", self._thread_start)
-        self._patch_effects()
+        self.patch(threading.Thread, "start", self._thread_start)
+        watch_effects(self)
         from ckansig.firing.undo import watch_search_index
 
         watch_search_index(self)
 
-    def _patch(self, owner: Any, name: str, make: Callable[[Any], Any]) -> None:
+    def patch(self, owner: Any, name: str, make: Callable[[Any], Any]) -> None:
+        """Replace ``owner.name`` by ``make(original)`` while the guard lasts."""
         original = owner.__dict__[name]
         patched = make(original)
         setattr(patched, OWN_PATCH, True)
@@ -358,54 +288,6 @@ class Guard:
 
         return start
 
-    def _patch_effects(self) -> None:
-        import smtplib
-
-        guard = self
-
-        def sendmail(original: Any) -> Any:
-            def wrapper(smtp: Any, from_addr: Any, to_addrs: Any, *args: Any, **kw: Any) -> Any:
-                to = [to_addrs] if isinstance(to_addrs, str) else list(to_addrs)
-                guard.effect("mail", f"to {', '.join(map(str, to))}")
-                return original(smtp, from_addr, to_addrs, *args, **kw)
-            return wrapper
-
-        self._patch(smtplib.SMTP, "sendmail", sendmail)
-        try:
-            import rq
-        except ImportError:
-            pass
-        else:
-            def enqueue(original: Any) -> Any:
-                def wrapper(queue: Any, job: Any, *args: Any, **kw: Any) -> Any:
-                    guard._inside_rq += 1  # rq's own Redis writes are the job's
-                    try:
-                        done = original(queue, job, *args, **kw)
-                    finally:
-                        guard._inside_rq -= 1
-                    found = guard.effect("job", f"rq job {job.id} ({job.func_name}) on "
-                                         f"queue {queue.name}")
-                    guard._jobs.append((job, found))
-                    return done
-                return wrapper
-
-            self._patch(rq.Queue, "enqueue_job", enqueue)
-        try:
-            import redis
-        except ImportError:
-            pass
-        else:
-            def execute(original: Any) -> Any:
-                def wrapper(client: Any, *args: Any, **kw: Any) -> Any:
-                    if not guard._inside_rq and args and _redis_write(args):
-                        key = f" {_text(args[1])}" if len(args) > 1 else ""
-                        guard.effect("redis", f"{_text(args[0]).upper()}{key}")
-                    return original(client, *args, **kw)
-                return wrapper
-
-            self._patch(redis.Redis, "execute_command", execute)
-        _AUDIT[0] = self
-
     def effect(self, kind: str, detail: str) -> Effect:
         name, key, site = culprit(3)
         found = Effect(kind, detail, name, key, site)
@@ -429,7 +311,7 @@ class Guard:
             interrupted = True
         verdict.interrupted = interrupted
         self._check_open()
-        _AUDIT[0] = None
+        stop_watching()
         for remove in reversed(self._removers):
             with contextlib.suppress(Exception):  # a listener already gone: nothing to undo
                 remove()
@@ -450,7 +332,7 @@ class Guard:
                                            site))
         self._active = False
         if not committing:
-            self._remove_jobs()
+            remove_jobs(self)
             from ckansig.firing.undo import restore_search_index
 
             restore_search_index(self)
@@ -505,75 +387,3 @@ class Guard:
                 self.connection.close()
             if old is not None:
                 _signals.pthread_sigmask(_signals.SIG_SETMASK, old)
-
-    def _remove_jobs(self) -> None:
-        for job, found in self._jobs:
-            try:
-                job.delete(remove_from_queue=True)
-            except Exception as exc:
-                found.undone = f"could not be removed: {type(exc).__name__}"
-            else:
-                found.undone = "removed from the queue"
-
-
-_REDIS_WRITES = frozenset({"SET", "SETEX", "PSETEX", "SETNX", "MSET", "MSETNX", "APPEND",
-    "INCR", "INCRBY", "DECR", "DECRBY", "INCRBYFLOAT", "DEL", "UNLINK", "EXPIRE",
-    "PEXPIRE", "EXPIREAT", "PEXPIREAT", "PERSIST", "RENAME", "RENAMENX", "HSET", "HSETNX",
-    "HMSET", "HDEL", "HINCRBY", "LPUSH", "RPUSH", "LPUSHX", "RPUSHX", "LPOP", "RPOP",
-    "LREM", "LSET", "LTRIM", "SADD", "SREM", "SPOP", "SMOVE", "ZADD", "ZREM", "ZINCRBY",
-    "XADD", "PUBLISH", "FLUSHDB", "FLUSHALL"})
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
-def _redis_write(args: tuple[Any, ...]) -> bool:
-    """Whether a Redis command writes, and to a key outside rq's own ("rq:"):
-    rq's writes are shown as its jobs."""
-    return _text(args[0]).upper() in _REDIS_WRITES and not (
-        len(args) > 1 and _text(args[1]).startswith("rq:"))
-
-
-# the guard whose run the audit hook reports file writes to (one at a time)
-_AUDIT: list[Guard | None] = [None]
-_HOOKED = [False]
-_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-
-
-def _audit(event: str, args: tuple[Any, ...]) -> None:
-    guard = _AUDIT[0]
-    if guard is None or event != "open":
-        return
-    path, mode, flags = (*args, None, None, None)[:3]
-    writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
-        mode is None and isinstance(flags, int) and flags & _WRITE_FLAGS)
-    if not writes or not isinstance(path, (str, bytes)) or isinstance(path, int):
-        return
-    shown = os.fsdecode(path)
-    if shown.endswith((".pyc", ".pyc.tmp")) or "__pycache__" in shown:
-        return
-    _AUDIT[0] = None  # culprit() may open files (linecache): not ours to record
-    try:
-        name, key, site = culprit(2)
-        if name is not None:
-            guard.verdict.effects.append(Effect("file", f"wrote {shown}", name, key, site))
-    finally:
-        _AUDIT[0] = guard
-
-
-@contextmanager
-def guarding(guard: Guard) -> Iterator[Guard]:
-    """While the guard's run lasts: file writes are audited, and SIGTERM is a
-    Ctrl-C (so the transaction is rolled back and the exit code is 130)."""
-    if not _HOOKED[0]:
-        sys.addaudithook(_audit)
-        _HOOKED[0] = True
-    previous = None
-    main = threading.current_thread() is threading.main_thread()
-    if main and _signals.getsignal(_signals.SIGTERM) == _signals.SIG_DFL:
-        previous = _signals.signal(_signals.SIGTERM, on_interrupt)
-    try:
-        yield guard
-    finally:
-        if previous is not None:
-            _signals.signal(_signals.SIGTERM, previous)

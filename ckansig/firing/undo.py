@@ -33,8 +33,8 @@ def watch_search_index(guard: Guard) -> None:
             return wrapper
         return make
 
-    guard._patch(PackageSearchIndex, "index_package", noting("indexed"))
-    guard._patch(PackageSearchIndex, "delete_package", noting("removed"))
+    guard.patch(PackageSearchIndex, "index_package", noting("indexed"))
+    guard.patch(PackageSearchIndex, "delete_package", noting("removed"))
 
 
 def restore_search_index(guard: Guard) -> None:
