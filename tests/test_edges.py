@@ -360,3 +360,54 @@ def test_hostile_plugin_objects_hide_nothing(write_config, tmp_path: Path, plugi
             ["proxied_good"], ["after_gc"])
     if command[0] == "fire":
         assert [r["status"] for r in document["receivers"]] == ["ok"]
+
+
+STALE_PLUGIN = """\
+from pathlib import Path
+
+from ckansig import signals
+from ckansig.plugins import ISignal, SingletonPlugin, implements
+
+
+def mutating(sender, **kwargs):
+    kwargs["data_dict"]["private"] = True
+
+
+class Stale(SingletonPlugin):
+    implements(ISignal)
+
+    def get_signal_subscriptions(self):
+        return {signals.action_succeeded: [mutating]}
+
+
+# written after the code was compiled: the comment must silence nothing
+MARK = "# ckansig: " + "ignore[SIG016]"
+_here = Path(__file__)
+_text = _here.read_text()
+if _text.count(MARK) == 0:
+    _here.write_text(_text.replace("**kwargs):\\n    kwargs", "**kwargs):  " + MARK
+                                   + "\\n    kwargs", 1))
+"""
+
+
+def test_a_comment_written_after_the_code_was_compiled_silences_nothing(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "fx_stale.py").write_text(STALE_PLUGIN)
+    (tmp_path / "plugins.toml").write_text(
+        '[ckansig]\nplugins = ["fx_stale"]\npaths = ["."]\n')
+
+    def found() -> list[dict]:
+        done = subprocess.run([sys.executable, "-m", "ckansig", "doctor", "--format", "json"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        return [p for p in json.loads(done.stdout)["problems"] if p["id"] == "SIG016"]
+
+    # the plugin writes the comment into its own file as it is imported: the
+    # code that runs was compiled without it, so it silences nothing
+    [first] = found()
+    assert first["silenced"] is None
+    assert "# ckansig: ignore[SIG016]" in (tmp_path / "fx_stale.py").read_text()
+    [again] = found()  # now the comment was there when the code was compiled
+    assert again["silenced"] == "comment"

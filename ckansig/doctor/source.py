@@ -208,12 +208,13 @@ def _text(node: ast.AST) -> str:
 def silenced(filename: str | None, *lines: int | None) -> set[str] | None:
     """The check IDs silenced by well-formed ``# ckansig: ignore[SIGnnn]``
     comments on any of ``lines`` of ``filename`` ({"*"} for a bare
-    ``# ckansig: ignore``); a malformed comment silences nothing."""
+    ``# ckansig: ignore``); a malformed comment silences nothing, and neither
+    does any comment of a file changed since its code was compiled."""
     if not filename:
         return None
     marked = dict(comment_lines(filename))  # read once per file; most have none
-    if not marked:
-        return None
+    if not marked or changed_since_import(filename):
+        return None  # a comment written after the code ran silences nothing
     from ckansig.doctor.catalogue import CHECKS
     from ckansig.doctor.comments import parse_comment
 
@@ -230,6 +231,25 @@ def silenced(filename: str | None, *lines: int | None) -> set[str] | None:
 def function_at(filename: str, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     """The function defined (or first decorated) at ``filename:line``, parsed."""
     return _function_at(filename, line, None)
+
+
+def changed_since_import(filename: str) -> bool:
+    """Whether ``filename`` changed after Python read it to compile the code
+    that runs (its size or modification time differs from those noted while
+    plugins loaded: :data:`~ckansig.loading.tracking.SOURCE_STATES`). A file
+    not noted then (imported before ckansig loaded plugins) cannot tell: False."""
+    import os
+
+    from ckansig.loading.tracking import SOURCE_STATES
+
+    noted = SOURCE_STATES.get(filename)
+    if noted is None:
+        return False
+    try:
+        now = os.stat(filename)
+    except OSError:
+        return True  # gone since: its comments are not the code's
+    return (now.st_size, now.st_mtime_ns) != noted
 
 
 @cache

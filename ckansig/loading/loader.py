@@ -32,7 +32,7 @@ from ckansig.loading.importing import (
     forget_entry_points,
     resolve,
 )
-from ckansig.loading.tracking import Tracker, bound_signals
+from ckansig.loading.tracking import Tracker, bound_signals, noting_sources
 from ckansig.model import (
     Duplicate,
     LoadedPlugin,
@@ -114,10 +114,11 @@ class _Loader:
             except PluginFailure as failure:
                 self.errors.append(failure.error)
         limit = sys.getrecursionlimit()
-        for spec in specs:
-            self._load_spec(spec, host if spec.kind == "name" else None)
-            if sys.getrecursionlimit() < limit:  # a plugin lowered it: not for ckansig's code
-                sys.setrecursionlimit(limit)
+        with noting_sources():
+            for spec in specs:
+                self._load_spec(spec, host if spec.kind == "name" else None)
+                if sys.getrecursionlimit() < limit:  # a plugin lowered it: not ckansig's code
+                    sys.setrecursionlimit(limit)
         if host is not None:
             try:
                 host.finish()

@@ -4,14 +4,21 @@ namespaces, new modules, and signals bound as module globals."""
 from __future__ import annotations
 
 import itertools
+import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any, cast
 
 from blinker import Namespace, Signal
 
-__all__ = ["Tracker", "bound_signals"]
+__all__ = ["SOURCE_STATES", "Tracker", "bound_signals", "noting_sources"]
+
+#: path -> (size, modification time in ns) of each source file as Python read
+#: it to compile the code that runs, noted while plugins load: doctor trusts
+#: no ``# ckansig:`` comment of a file that differs from it now.
+SOURCE_STATES: dict[str, tuple[int, int]] = {}
 
 
 class Tracker:
@@ -67,3 +74,34 @@ def bound_signals(modules: list[ModuleType]) -> dict[int, str]:
             if issubclass(type(value), Signal):  # type(): a proxy's __class__ may raise
                 bound.setdefault(id(value), module.__name__)
     return bound
+
+
+@contextmanager
+def noting_sources() -> Iterator[None]:
+    """While plugins load: note the state of each source file Python compiles
+    or loads code from (before that code runs, which may rewrite its file)."""
+    from importlib.machinery import SourceFileLoader
+
+    from ckansig.isolation import OWN_PATCH
+
+    own = "get_code" in SourceFileLoader.__dict__  # else inherited from SourceLoader
+    original = SourceFileLoader.get_code
+
+    def get_code(loader: Any, fullname: str) -> Any:
+        try:
+            path = loader.get_filename(fullname)
+            found = os.stat(path)
+            SOURCE_STATES[path] = (found.st_size, found.st_mtime_ns)
+        except Exception:  # an odd loader: nothing noted, nothing changes
+            pass
+        return original(loader, fullname)
+
+    setattr(get_code, OWN_PATCH, True)
+    SourceFileLoader.get_code = get_code  # type: ignore[method-assign, assignment]
+    try:
+        yield
+    finally:
+        if own:
+            SourceFileLoader.get_code = original  # type: ignore[method-assign]
+        else:
+            del SourceFileLoader.get_code
