@@ -255,6 +255,8 @@ def test_an_optional_integration_is_info_a_loaded_providers_silence_a_warning(
     assert optional["severity"] == "info"
     assert "runs only with the extension that provides 'ap_main'" in optional["message"]
     assert found["ext:never_sent"]["severity"] == "warning"  # its provider is loaded
+    assert found["ckanext.ext.other"]["severity"] == "warning"  # ckanext.ext: installed
+    assert found["ckanext.nothere.thing"]["severity"] == "info"
     assert result.exit_code == 1  # the warning fails --fail-level warning; the info does not
 
 
@@ -267,7 +269,7 @@ def test_optional_integrations_alone_pass_doctor(runner, write_config) -> None:
     assert result.exit_code == 0, result.output
     problems = json.loads(result.stdout)["problems"]
     assert {(p["id"], p["severity"]) for p in problems} == {("SIG011", "info")}
-    assert len(problems) == 2
+    assert len(problems) == 4
 
 
 @pytest.mark.parametrize(("plugin", "file", "line"), [

@@ -139,8 +139,10 @@ def orphan_signal(ctx: CheckContext, info: SignalInfo) -> None:
 
 
 def _provider_prefix(name: str) -> str | None:
-    """The extension prefix of a ckanext signal name ("ap_main" of
-    "ap_main:collect_config_sections"), when it has one."""
+    """The extension a ckanext signal name is prefixed with: "tables" of
+    "ckanext.tables.register_tables", "ap_main" of "ap_main:collect_config_sections"."""
+    if name.startswith("ckanext."):
+        name = name[len("ckanext."):]
     for separator in (":", "."):
         prefix, found, rest = name.partition(separator)
         if found and prefix and rest:
@@ -149,10 +151,20 @@ def _provider_prefix(name: str) -> str | None:
 
 
 def _provider_loaded(prefix: str) -> bool:
-    """Whether a loaded module is the extension ``prefix`` names."""
+    """Whether the extension ``prefix`` names is here: a loaded ``ckanext``
+    module of that name, or an installed ``ckanext.<prefix>`` package."""
+    import importlib.util
+
     wanted = prefix.replace("-", "_").lower().removeprefix("ckanext_")
-    return any(part.lower() == wanted for module in list(sys.modules)
-               if module.startswith("ckanext.") for part in module.split(".")[1:2])
+    if any(part.lower() == wanted for module in list(sys.modules)
+           if module.startswith("ckanext.") for part in module.split(".")[1:2]):
+        return True
+    if not wanted.isidentifier():
+        return False
+    try:
+        return importlib.util.find_spec(f"ckanext.{wanted}") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _orphan(ctx: CheckContext, info: SignalInfo) -> bool:
