@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-__all__ = ["is_secret_key", "secret_keys_of"]
+__all__ = ["is_secret_key", "secret_keys_among", "secret_keys_in", "secret_keys_of"]
 
 #: Secret words found anywhere in a key, whatever the case and separators.
 _SECRET_PARTS = ("password", "passwd", "passphrase", "passcode", "secret", "token",
@@ -48,17 +48,22 @@ def is_secret_key(key: object) -> bool:
 
 
 @functools.lru_cache(maxsize=1024)
-def _secret_keys(keys: tuple[Any, ...]) -> frozenset[Any]:
-    """The secret-looking keys among ``keys`` (a dict's keys, in order)."""
+def secret_keys_among(keys: tuple[str, ...]) -> frozenset[str]:
+    """The secret-looking keys among ``keys``, all ``str`` (a dict's keys, in
+    order): cached, as a document of records repeats a few sets of keys."""
     return frozenset(key for key in keys if is_secret_key(key))
 
 
 def secret_keys_of(mapping: dict[Any, Any]) -> frozenset[Any]:
     """The secret-looking keys of ``mapping``: cached by its keys when they are
     all strings (a document of records repeats a few sets of keys)."""
-    keys = tuple(mapping)
+    return secret_keys_in(tuple(mapping))
+
+
+def secret_keys_in(keys: tuple[Any, ...]) -> frozenset[Any]:
+    """The secret-looking keys among ``keys`` (a dict's keys, in order)."""
     if all(type(key) is str for key in keys):
-        return _secret_keys(keys)
+        return secret_keys_among(keys)
     return frozenset(key for key in keys if is_secret_key(key))
 
 

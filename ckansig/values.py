@@ -12,7 +12,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ckansig.secret_keys import is_secret_key, secret_keys_of
+from ckansig.secret_keys import (
+    is_secret_key,
+    secret_keys_among,
+    secret_keys_in,
+    secret_keys_of,
+)
 
 __all__ = [
     "MAX_DEPTH",
@@ -31,6 +36,14 @@ def _longest_first(secret: str) -> tuple[int, str]:
     """The order secrets are replaced in: longest first, then alphabetical (a
     fixed order, so that overlapping secrets always give the same text)."""
     return -len(secret), secret
+
+
+def _in_replacing_order(secrets: Iterable[str]) -> list[str]:
+    """``secrets`` sorted by :func:`_longest_first`, with C-level keys only:
+    alphabetically, then (a stable sort) by length, longest first."""
+    found = sorted(secrets)
+    found.sort(key=len, reverse=True)
+    return found
 
 
 _CONTAINER_TYPES = (dict, list, tuple)
@@ -74,7 +87,8 @@ def collect_secrets(source: Any, exact: set[str], objects: bool = True) -> set[s
     (no recursion). A container is walked once in each role (secret or
     not), so neither a cycle nor nesting past :data:`MAX_DEPTH` (shown as
     markers anyway) is followed. A dict's secret keys are looked up once
-    per set of keys (:func:`_secret_keys`): big documents repeat a few shapes.
+    per set of keys (:func:`~ckansig.secret_keys.secret_keys_among`): big
+    documents repeat a few shapes.
     Strings and numbers are learned; other objects by their ``str()`` only
     with ``objects`` (not while a program runs: that is code of theirs, a
     proxy that loads a user from the database; they are hidden by key anyway)."""
@@ -156,12 +170,11 @@ class Redactor:
         self._short: re.Pattern[str] | None = None
         if not self.enabled:
             return
-        short = sorted((s for s in self.exact if 0 < len(s) < 3 and s.strip()),
-                       key=_longest_first)
+        short = _in_replacing_order(s for s in self.exact if 0 < len(s) < 3 and s.strip())
         if short:
             self._short = re.compile("(?<![0-9A-Za-z])(?:" + "|".join(map(re.escape, short))
                                      + ")(?![0-9A-Za-z])")
-        self.secrets = sorted((s for s in self.exact if len(s) >= 3), key=_longest_first)
+        self.secrets = _in_replacing_order(s for s in self.exact if len(s) >= 3)
         if self.secrets:
             self.shortest = len(self.secrets[-1])
         self._long_shortest = self.shortest  # no shorter text holds a long secret
@@ -370,8 +383,11 @@ def jsonable(value: Any, redactor: Redactor, depth: int = 0,
             return [(REDACTED if v in exact else v) if type(v) is str and len(v) < shortest
                     else text(v) if type(v) is str else jsonable(v, redactor, deeper, inner)
                     for v in value]
-        if all(isinstance(k, str) for k in value):
-            secret = secret_keys_of(value) if redactor.enabled else frozenset()
+        keys = tuple(value)
+        plain_keys = all(type(k) is str for k in keys)  # once: the common case, cached
+        if plain_keys or all(isinstance(k, str) for k in keys):
+            secret: frozenset[Any] = frozenset() if not redactor.enabled else (
+                secret_keys_among(keys) if plain_keys else secret_keys_in(keys))
             return {k: REDACTED if k in secret and not isinstance(v, _NO_SECRET)
                     else (REDACTED if v in exact else v)
                     if type(v) is str and len(v) < shortest
