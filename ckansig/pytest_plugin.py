@@ -85,14 +85,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--signals-cov-fail-under", metavar="PCT", type=_percent, default=None,
                     help="ckansig: fail the session when fewer than PCT percent of the "
                     "subscribed receivers ran.")
+    group.addoption("--signals-shuffle", nargs="?", const="random", default=None,
+                    metavar="SEED",
+                    help="ckansig: every send calls its receivers in a random order drawn "
+                    "from SEED (a new seed when none is given; it is printed, and "
+                    "--signals-shuffle=SEED replays it), to find receivers that depend on "
+                    "the order blinker happens to keep.")
     group.addoption("--signals-leaks", choices=("warn", "fail", "off"), default="warn",
                     help="ckansig: what to do about a test that leaves receivers connected to "
                     "CKAN's signals that were not there before it (default: warn).")
 
 
+@pytest.hookimpl(tryfirst=True)  # before any recorder wraps receivers_for
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "ckansig_leaks_ok: the leak guard of ckansig skips "
                             "this test (it connects receivers on purpose)")
+    wanted = config.getoption("signals_shuffle", default=None)
+    if wanted is not None:
+        from ckansig.testing.shuffle import ShufflePlugin, parse_seed
+
+        try:
+            seed = parse_seed(str(wanted))
+        except ValueError:
+            raise pytest.UsageError(f"--signals-shuffle: {wanted!r} is not a seed (a whole "
+                                    "number, 0 or more)") from None
+        config.pluginmanager.register(ShufflePlugin(seed), "ckansig-signals-shuffle")
     if (config.getoption("signals_report", default=False)
             or config.getoption("signals_report_json", default=None)
             or config.getoption("signals_cov_fail_under", default=None) is not None):
