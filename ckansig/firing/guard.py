@@ -146,6 +146,13 @@ class Guard:
                 self._bind_sessions()
                 return
             self.finish(interrupted=False, wait=0.0)  # a new engine: start over
+        # a new transaction: a verdict, threads, jobs and datasets of its own
+        self.verdict = Verdict(committed=False)
+        self._raw.clear()
+        self._threads.clear()
+        self.jobs.clear()
+        self.search_ids.clear()
+        self._last = (None, None)
         self.engine = engine
         self.connection = engine.connect()
         self._outer = self.connection.begin()
@@ -337,6 +344,7 @@ class Guard:
 
             restore_search_index(self)
         verdict.committed = committing
+        self.flush_listeners.clear()  # the run's watchers: the next run brings its own
         return verdict
 
     def _wait_for_threads(self, wait: float | None) -> None:
