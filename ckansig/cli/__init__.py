@@ -28,7 +28,7 @@ __all__ = ["main"]
 #: command name -> the module that defines it, as ``<name>_command``
 COMMANDS = {"list": "list_command", "fire": "fire_command", "doctor": "doctor_command",
             "trace": "trace_command", "diff": "diff_command", "graph": "graph_command",
-            "call": "call_command"}
+            "call": "call_command", "fuzz": "fuzz_command"}
 
 
 class _LazyGroup(click.Group):
@@ -64,6 +64,11 @@ class _LazyGroup(click.Group):
         finally:
             release_streams()
         sys.exit(code if isinstance(code, int) else 0)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # the whole command line, for the commands that print one to replay a run
+        ctx.meta["ckansig.argv"] = list(args)
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from ckansig.cli.gc_policy import POLICY
+from ckansig.cli.orders_options import in_order, order_options, report_orders
 from ckansig.cli.params import FORMATS, JsonObject, KeyValue, max_input_option
 from ckansig.cli.support import config_option, echo_json, start_app
 
@@ -27,12 +28,14 @@ from ckansig.cli.support import config_option, echo_json, start_app
 @click.option("--no-redact", is_flag=True, help="Show secret-looking values as they are.")
 @click.option("-f", "--format", "fmt", type=FORMATS, default="text", show_default=True,
               help="Output format.")
+@order_options
 @max_input_option
 @config_option
 @click.pass_context
 def call_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...],
                  data_json: dict[str, Any] | None,
                  user: str | None, commit: bool, timeout: float, no_redact: bool, fmt: str,
+                 orders: int | None, order: int | None, seed: int,
                  config: str | None, ckan_ini: str | None) -> None:
     """Run the CKAN action ACTION in the real app (CKAN mode: a ckan.ini) and
     show every signal it caused, as a tree: each send, its receivers with
@@ -42,8 +45,14 @@ def call_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...
     rolled back is said loudly ("NOT rolled back: ...") and exits 1. Exits 1
     too when the action failed (the sends it caused are still shown).
 
+    With --orders, the action runs once per order of the receivers of every
+    send it causes (each run rolled back), and the receivers whose outcome
+    depends on the order are reported, with a command that replays each
+    order (--order K); exits 1 when there is any.
+
     \b
     ckansig call organization_create --kw name=demo --user admin
+    ckansig call user_create --data @user.json --orders
     """
     from ckansig import output
     from ckansig.firing.arguments import build_call
@@ -51,9 +60,20 @@ def call_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...
     _, data = build_call(None, kwargs=data_json, kw=kw)
     from ckansig.firing.app import RunInterrupted
 
+    if orders is not None and commit:
+        raise click.UsageError("--orders rolls every run back: not with --commit")
     ckan_app = start_app(ctx, text=fmt == "text", commit=commit)
+    if orders is not None:
+        def once() -> dict[str, Any]:
+            run = ckan_app.call(action, data, user=user, wait=timeout)
+            with POLICY.building_output():
+                return output.call_json(run, run.secrets.redactor(not no_redact))
+
+        report_orders(ctx, once, fmt=fmt, sample=orders, seed=seed, order=order)
+        return
     try:
-        call = ckan_app.call(action, data, user=user, commit=commit, wait=timeout)
+        with in_order(order, seed):
+            call = ckan_app.call(action, data, user=user, commit=commit, wait=timeout)
     except RunInterrupted as stopped:  # said here: click turns a KeyboardInterrupt into Abort
         click.echo(f"ckansig: {stopped}", err=True)
         ctx.exit(130)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import click
 
 from ckansig.cli.gc_policy import POLICY
+from ckansig.cli.orders_options import in_order, order_options, report_orders
 from ckansig.cli.params import FORMATS, JsonObject, JsonOrString, KeyValue, max_input_option
 from ckansig.cli.support import (
     complete_signal,
@@ -49,6 +51,7 @@ from ckansig.cli.support import (
               help="With --app: keep the database changes the receivers made.")
 @click.option("-f", "--format", "fmt", type=FORMATS, default="text", show_default=True,
               help="Output format.")
+@order_options
 @max_input_option
 @config_option
 @click.pass_context
@@ -56,7 +59,8 @@ def fire_command(
     ctx: click.Context, signal_name: str, namespace: str | None, sender: Any,
     kw: tuple[tuple[str, Any], ...], kwargs_json: dict[str, Any] | None, objects: bool,
     stop_on_error: bool, dry_run: bool, no_redact: bool, strict: bool, timeout: float, app: bool,
-    user: str | None, commit: bool, fmt: str, config: str | None, ckan_ini: str | None,
+    user: str | None, commit: bool, fmt: str, orders: int | None, order: int | None, seed: int,
+    config: str | None, ckan_ini: str | None,
 ) -> None:
     """Send SIGNAL with JSON keyword arguments and trace every receiver.
 
@@ -76,6 +80,10 @@ def fire_command(
     \b
     ckansig fire user_created --kw username=bob --kw user='{"name": "bob"}'
     ckansig fire action_succeeded --app --sender user_create --kw result='{"id": "…"}'
+
+    With --orders, the send is made once per order of its receivers (and of
+    the sends they make), each run rolled back with --app, and the receivers
+    whose outcome depends on the order are reported; --order K replays one.
     """
     from ckansig import output
     from ckansig.firing import FireInterrupted, fire
@@ -83,6 +91,9 @@ def fire_command(
 
     if (user is not None or commit) and not app:
         raise click.UsageError("--user and --commit go with --app")
+    if orders is not None and (commit or dry_run):
+        raise click.UsageError("--orders compares runs that are rolled back: not with "
+                               "--commit or --dry-run")
     ckan_app = start_app(ctx, text=fmt == "text", commit=commit) if app else None
     registry = ckan_app.registry if ckan_app is not None else load_registry(
         ctx, text=fmt == "text")
@@ -92,11 +103,26 @@ def fire_command(
                                     kwargs=kwargs_json, kw=kw, objects=objects)
     options: dict[str, Any] = {"stop_on_error": stop_on_error, "dry_run": dry_run,
                                "capture_output": True, "timeout": timeout}
-    try:
+    def once() -> Any:
+        # each run of --orders has arguments of its own: receivers may change them
+        given, arguments = (sender, kwargs) if orders is None else copy.deepcopy((sender, kwargs))
         if ckan_app is not None:
-            trace = ckan_app.fire(info, sender, kwargs, user=user, commit=commit, **options)
-        else:
-            trace = fire(info, sender, kwargs, registry=registry, **options)
+            return ckan_app.fire(info, given, arguments, user=user, commit=commit, **options)
+        return fire(info, given, arguments, registry=registry, **options)
+
+    if orders is not None:
+        def document() -> Any:
+            import json
+
+            run = once()
+            with POLICY.building_output():
+                return json.loads(output.trace_json(run, run.secrets.redactor(not no_redact)))
+
+        report_orders(ctx, document, fmt=fmt, sample=orders, seed=seed, order=order)
+        return
+    try:
+        with in_order(order, seed):
+            trace = once()
     except FireInterrupted as stopped:
         trace = stopped.trace
     done_with_plugins(ctx)

@@ -29,7 +29,7 @@ from ckansig.firing.trace import Calls, DbChanges, Trace
 from ckansig.model import Registry, SignalInfo
 from ckansig.redaction import SecretBook
 
-__all__ = ["ActionCall", "AppError", "CkanApp", "DatabaseWatch", "RunInterrupted"]
+__all__ = ["ActionCall", "AppError", "CkanApp", "DatabaseWatch", "RunInterrupted", "find_action"]
 
 
 class AppError(CkansigError):
@@ -127,7 +127,7 @@ class CkanApp:
         self.guard.flush_listeners.append(watch.after_flush)
         try:
             with self._run(user, commit, wait):
-                function = _find_action(action)
+                function = find_action(action)
                 with record(sends.append), scope(f"call {action}") as secrets:
                     secrets.learn(data_dict)
                     result: Any = None
@@ -208,7 +208,7 @@ class ActionCall(NamedTuple):
     database: Verdict
 
 
-def _find_action(name: str) -> Any:
+def find_action(name: str) -> Any:
     from ckan import logic
 
     try:

@@ -28,6 +28,9 @@ _EXPORTS = {
     "DIFF_SCHEMA_VERSION": "diff_view", "diff_json": "diff_view", "diff_markdown": "diff_view",
     "print_diff": "diff_view",
     "call_json": "call_view", "print_call": "call_view",
+    "FUZZ_SCHEMA_VERSION": "fuzz_view", "fuzz_json": "fuzz_view", "print_fuzz": "fuzz_view",
+    "ORDERS_SCHEMA_VERSION": "orders_view", "orders_json": "orders_view",
+    "print_orders": "orders_view",
     "build_graph": "graph_view", "graph_dot": "graph_view", "graph_html": "graph_view",
     "graph_mermaid": "graph_view",
 }
@@ -36,7 +39,9 @@ __all__ = [
     "DIFF_SCHEMA_VERSION",
     "DOCTOR_SCHEMA_VERSION",
     "FIRE_SCHEMA_VERSION",
+    "FUZZ_SCHEMA_VERSION",
     "LIST_SCHEMA_VERSION",
+    "ORDERS_SCHEMA_VERSION",
     "RECEIVER_FIELDS",
     "SEPARATOR",
     "build_graph",
@@ -47,15 +52,19 @@ __all__ = [
     "diff_markdown",
     "error_json",
     "explain",
+    "fuzz_json",
     "github_annotations",
     "graph_dot",
     "graph_html",
     "graph_mermaid",
     "list_json",
+    "orders_json",
     "print_call",
     "print_diff",
     "print_errors",
+    "print_fuzz",
     "print_list",
+    "print_orders",
     "print_report",
     "print_trace",
     "print_trace_summary",
@@ -89,6 +98,7 @@ if TYPE_CHECKING:
         trace_json,
         trace_summary,
     )
+    from ckansig.output.fuzz_view import FUZZ_SCHEMA_VERSION, fuzz_json, print_fuzz
     from ckansig.output.graph_view import build_graph, graph_dot, graph_html, graph_mermaid
     from ckansig.output.list_view import (
         LIST_SCHEMA_VERSION,
@@ -99,6 +109,7 @@ if TYPE_CHECKING:
         signal_json,
         subscription_json,
     )
+    from ckansig.output.orders_view import ORDERS_SCHEMA_VERSION, orders_json, print_orders
     from ckansig.output.terminal import clean, console, where
     from ckansig.output.trace_view import print_trace_summary
 

@@ -10,15 +10,16 @@ whatever ran before it, and under pytest-xdist on any worker.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from typing import Any
 
 import pytest
 from blinker.base import Signal
 
-from ckansig.isolation import OWN_PATCH
+from ckansig.ordering import arrange_receivers
 
 __all__ = ["Shuffle", "ShufflePlugin", "parse_seed"]
 
@@ -34,44 +35,29 @@ def parse_seed(value: str) -> int:
     return seed
 
 
-def _name(receiver: Any) -> str:
-    from ckansig.loading.describing import describe
-
-    return describe(receiver).name
-
-
 class Shuffle:
     """Shuffles the receivers every ``Signal.receivers_for`` gives, once installed."""
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
         self.start("(outside tests)")
-        self._original: Any = None
+        self._installed = contextlib.ExitStack()
 
     def start(self, nodeid: str) -> None:
         """The orders from now on are those of test ``nodeid`` under the seed."""
         self.random = random.Random(f"{self.seed}:{nodeid}")
 
+    def _arrange(self, signal: Signal, receivers: list[Any]) -> list[Any]:
+        # from the canonical order: blinker's own differs from one process to
+        # the next, and the seed must give the same order again
+        self.random.shuffle(receivers)
+        return receivers
+
     def install(self) -> None:
-        original = self._original = Signal.__dict__["receivers_for"]
-        shuffle = self
-
-        def receivers_for(signal: Signal, sender: Any) -> Iterator[Any]:
-            found = list(original(signal, sender))
-            if len(found) > 1:
-                # from a canonical order (by name): blinker's own differs from one
-                # process to the next, and the seed must give the same order again
-                found.sort(key=_name)
-                shuffle.random.shuffle(found)
-            return iter(found)
-
-        setattr(receivers_for, OWN_PATCH, True)
-        Signal.receivers_for = receivers_for  # type: ignore[method-assign, assignment]
+        self._installed.enter_context(arrange_receivers(self._arrange))
 
     def uninstall(self) -> None:
-        if self._original is not None:
-            Signal.receivers_for = self._original  # type: ignore[method-assign]
-            self._original = None
+        self._installed.close()
 
     def replay(self) -> str:
         """The option that replays this session's orders."""
