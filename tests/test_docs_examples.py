@@ -36,7 +36,7 @@ def shape(value: Any) -> Any:
 
 
 #: fields whose content is the send's own data, not a shape of ckansig's
-DATA = {"kwargs", "result", "sender"}
+DATA = {"kwargs", "result", "sender", "fields", "rejected", "data_dict"}
 
 
 def overlap(documented: Any, printed: Any, path: str = "") -> None:
@@ -62,6 +62,19 @@ def test_the_json_examples_are_what_ckansig_prints(runner, monkeypatch: pytest.M
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
     overlap(shape(example(heading)), shape(json.loads(result.stdout)))
+
+
+def test_the_orders_json_example_is_what_orders_prints(runner, write_config) -> None:
+    config = write_config("fx_orders_plain")  # a dependence, as the example has
+    result = runner.invoke(main, ["-c", str(config), "fire", "fx_orders:made", "--sender", "a",
+                                  "--kw", "context={}", "--orders", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    printed = json.loads(result.stdout)
+    assert printed["dependent"]
+    # the example's not_compared and not_rolled_back show their items' shape
+    printed["not_compared"] = [{"path": "…", "field": "result"}]
+    printed["not_rolled_back"] = [{"order": 3, "message": "NOT rolled back: …"}]
+    overlap(shape(example("### `ckansig fire --orders --format json`")), shape(printed))
 
 
 def test_the_doctor_json_example_is_what_doctor_prints(runner, write_config) -> None:

@@ -138,6 +138,9 @@ def test_fuzz_finds_the_receiver_that_crashes_on_a_legal_call(planted_ini: Path)
     assert changed(before, tables(planted_ini)) == {}
     assert document["accepted"] + document["crashed"] + sum(document["rejected"].values()) \
         == document["examples"] <= 60
+    from .test_docs_examples import example, overlap, shape
+
+    overlap(shape(example("### `ckansig fuzz --format json`")), shape(document))
     [crash] = [c for c in document["crashes"] if c["receiver"].endswith("summarise")]
     assert crash["error"] == {"type": "KeyError", "message": "'notes'"}
     # shrunk: the required name alone (hypothesis's smallest name is two characters)
