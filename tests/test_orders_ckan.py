@@ -15,17 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import FIXTURES, fake_distribution
 from .solr_standin import solr_standin
-from .test_ckan import (
-    ckan_command,
-    ckansig,
-    fresh_database,
-    pytestmark,
-    release,
-    write_ini,
-)
-from .test_rollback import changed, needs_database, tables
+from .test_ckan import ckansig, pytestmark, release
+from .test_rollback import changed, needs_database, plugin_site_ini, tables
 
 __all__ = ["pytestmark"]
 
@@ -37,21 +29,9 @@ def search_index() -> Iterator[str]:
 
 
 def _ini(folder: Path, name: str, plugins: str, solr_url: str) -> Path:
-    site = fake_distribution(folder / "site", "fx_orders",
-                             "[ckan.plugins]\nfx_orders = fx_ckan_orders:OrdersPlugin\n"
-                             "fx_fuzz = fx_ckan_orders:FuzzPlugin\n")
-    (site / "fx_ckan_orders.py").write_text((FIXTURES / "fx_ckan_orders.py").read_text())
-    redis = {"ckan__redis__url": os.environ["CKANSIG_TEST_REDIS"]} \
-        if os.environ.get("CKANSIG_TEST_REDIS") else {}
-    ini = write_ini(folder, fresh_database(name), debug=False, plugins=plugins,
-                    solr_url=solr_url, ckan__auth__create_unowned_dataset="true", **redis)
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site),
-                                                             os.environ.get("PYTHONPATH")]))
-    ckan_command("-c", str(ini), "db", "init", cwd=folder)
-    ckan_command("-c", str(ini), "user", "add", "bob", "email=bob@example.org",
-                 "password=correct-horse-42", cwd=folder)
-    ckan_command("-c", str(ini), "sysadmin", "add", "bob", cwd=folder)
-    return ini
+    return plugin_site_ini(folder, name, "fx_ckan_orders",
+                           "[ckan.plugins]\nfx_orders = fx_ckan_orders:OrdersPlugin\n"
+                           "fx_fuzz = fx_ckan_orders:FuzzPlugin\n", plugins, solr_url)
 
 
 @pytest.fixture(scope="module")

@@ -58,20 +58,18 @@ def search_index() -> Iterator[tuple[str, Told]]:
         yield found
 
 
-@pytest.fixture(scope="module")
-def commits_ini(tmp_path_factory: pytest.TempPathFactory,
-                search_index: tuple[str, Told]) -> Path:
-    """A ckan.ini on a database of its own, with the committing plugin, the
-    search index stand-in and the tests' Redis."""
-    folder = tmp_path_factory.mktemp("rollback")
-    site = fake_distribution(folder / "site", "fx_commits",
-                             "[ckan.plugins]\nfx_commits = fx_ckan_commits:CommitsPlugin\n")
-    (site / "fx_ckan_commits.py").write_text((FIXTURES / "fx_ckan_commits.py").read_text())
+def plugin_site_ini(folder: Path, name: str, fixture: str, entry_points: str, plugins: str,
+                    solr_url: str) -> Path:
+    """A ckan.ini on a database of its own (named for ``name``), with
+    ``plugins`` from the fixture module ``fixture`` (installed with
+    ``entry_points``), the search index stand-in at ``solr_url``, the tests'
+    Redis, and a sysadmin bob."""
+    site = fake_distribution(folder / "site", name, entry_points)
+    (site / f"{fixture}.py").write_text((FIXTURES / f"{fixture}.py").read_text())
     redis = {"ckan__redis__url": os.environ["CKANSIG_TEST_REDIS"]} \
         if os.environ.get("CKANSIG_TEST_REDIS") else {}
-    ini = write_ini(folder, fresh_database("rollback"), debug=False,
-                    plugins="activity fx_commits", solr_url=search_index[0],
-                    ckan__auth__create_unowned_dataset="true", **redis)
+    ini = write_ini(folder, fresh_database(name), debug=False, plugins=plugins,
+                    solr_url=solr_url, ckan__auth__create_unowned_dataset="true", **redis)
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site),
                                                              os.environ.get("PYTHONPATH")]))
     ckan_command("-c", str(ini), "db", "init", cwd=folder)
@@ -79,6 +77,16 @@ def commits_ini(tmp_path_factory: pytest.TempPathFactory,
                  "password=correct-horse-42", cwd=folder)
     ckan_command("-c", str(ini), "sysadmin", "add", "bob", cwd=folder)
     return ini
+
+
+@pytest.fixture(scope="module")
+def commits_ini(tmp_path_factory: pytest.TempPathFactory,
+                search_index: tuple[str, Told]) -> Path:
+    """A ckan.ini on a database of its own, with the committing plugin, the
+    search index stand-in and the tests' Redis."""
+    return plugin_site_ini(tmp_path_factory.mktemp("rollback"), "rollback", "fx_ckan_commits",
+                           "[ckan.plugins]\nfx_commits = fx_ckan_commits:CommitsPlugin\n",
+                           "activity fx_commits", search_index[0])
 
 
 def tables(ini: Path) -> dict[str, tuple[int, str]]:
