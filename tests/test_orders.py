@@ -104,12 +104,16 @@ def orders_config(write_config: Any) -> Path:
     return path
 
 
-def _run(config: Path, *args: str) -> Any:
-    return CliRunner().invoke(main, ["-c", str(config), *args], catch_exceptions=False)
+@pytest.fixture
+def run(runner: CliRunner, orders_config: Path) -> Any:
+    def invoke(*args: str, config: bool = True) -> Any:
+        prefix = ["-c", str(orders_config)] if config else []
+        return runner.invoke(main, [*prefix, *args], catch_exceptions=False)
+    return invoke
 
 
-def test_fire_orders_finds_the_planted_dependence(orders_config: Path) -> None:
-    done = _run(orders_config, "fire", "fx_orders:made", "--sender", "a", "--kw", "context={}",
+def test_fire_orders_finds_the_planted_dependence(run: Any) -> None:
+    done = run("fire", "fx_orders:made", "--sender", "a", "--kw", "context={}",
                 "--orders", "--format", "json")
     assert done.exit_code == 1, done.output
     document = json.loads(done.stdout)
@@ -120,14 +124,14 @@ def test_fire_orders_finds_the_planted_dependence(orders_config: Path) -> None:
     codes = set()
     for command in found["replay"]:
         words = shlex.split(command)[1:]
-        replay = CliRunner().invoke(main, words, catch_exceptions=False)
+        replay = run(*words, config=False)
         codes.add(replay.exit_code)
         assert "ckansig: order " in replay.stderr
     assert codes == {0, 1}
 
 
-def test_fire_orders_text(orders_config: Path) -> None:
-    done = _run(orders_config, "fire", "fx_orders:made", "--sender", "a", "--kw", "context={}",
+def test_fire_orders_text(run: Any) -> None:
+    done = run("fire", "fx_orders:made", "--sender", "a", "--kw", "context={}",
                 "--orders")
     assert done.exit_code == 1
     lines = done.stdout.splitlines()
@@ -137,11 +141,11 @@ def test_fire_orders_text(orders_config: Path) -> None:
     assert "replay: ckansig -c " in done.stdout
 
 
-def test_orders_and_order_and_commit_are_refused_together(orders_config: Path) -> None:
+def test_orders_and_order_and_commit_are_refused_together(run: Any) -> None:
     for args, message in [(["--orders", "--order", "2"], "not both"),
                           (["--orders", "--dry-run"], "not with --commit or --dry-run"),
                           (["--orders", "0"], "--orders"), (["--order", "0"], "--order")]:
-        done = _run(orders_config, "fire", "fx_orders:made", *args)
+        done = run("fire", "fx_orders:made", *args)
         assert done.exit_code == 2, (args, done.output)
         assert message in done.stderr, (args, done.stderr)
 
