@@ -1,0 +1,435 @@
+"""``BlinkerInstrumentor``: spans for blinker sends and their receivers, and
+rq jobs that carry the trace context (see :mod:`ckansig.otel`).
+
+Like ckansig's recorder, it wraps ``Signal.send`` (and ``send_async``), and
+``Signal.receivers_for``, which ``send`` iterates lazily: the receiver span
+starts as blinker is handed the receiver and ends as it asks for the next one,
+so the receivers themselves, their order and the results ``send`` returns are
+untouched. While a receiver runs, its span is the current span: the sends it
+makes, and the rq jobs it enqueues, are its children.
+
+Attributes follow OpenTelemetry's messaging and code conventions:
+``messaging.system`` ("blinker"), ``messaging.destination.name`` (the signal,
+``namespace:name``), ``messaging.operation.type`` ("send" for the send,
+"process" for a receiver), ``code.function.name``, ``code.file.path`` and
+``code.line.number`` (the receiver), and ckansig's own: ``ckansig.sender``
+(only when it is low-cardinality: an action or blueprint name),
+``ckansig.plugin``, ``ckansig.sender_filter``, ``ckansig.receivers.called``,
+``ckansig.receivers.not_called`` and ``ckansig.receivers.dead``, and
+``ckansig.db.*`` (rows a receiver inserted, updated and deleted, from
+SQLAlchemy's flush events, when SQLAlchemy is in use). Keyword arguments are
+attributes only with ``capture_arguments=True``, redacted by
+:mod:`ckansig.redaction` as every other output of ckansig's is.
+
+With no tracer provider and no meter provider configured (neither given nor
+set globally), ``instrument()`` patches nothing: OpenTelemetry's no-op API
+would cost every send a wrapper for nothing.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import os
+import time
+import weakref
+from collections.abc import Collection, Iterator
+from typing import Any
+
+from blinker.base import Signal
+from opentelemetry import context, metrics, propagate, trace
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from ckansig import __version__
+from ckansig.isolation import OWN_PATCH
+
+__all__ = ["BlinkerInstrumentor"]
+
+_LOG = logging.getLogger(__name__)
+_SCOPE = "ckansig.otel"
+#: the rq job meta key that carries the trace context
+JOB_META = "ckansig_otel"
+
+
+class _Sending:
+    """One send in progress: its span, and the receiver running now."""
+
+    __slots__ = ("called", "dbc", "iterating", "receiver", "rspan", "signal", "span", "started",
+                 "token")
+
+    def __init__(self, signal: Signal, span: Any) -> None:
+        self.signal = signal
+        self.span = span
+        self.iterating = False
+        self.called = 0
+        self.receiver: Any = None
+        self.rspan: Any = None
+        self.token: Any = None
+        self.started = 0.0
+        self.dbc: dict[str, int] | None = None
+
+
+_current: contextvars.ContextVar[_Sending | None] = contextvars.ContextVar(
+    "ckansig_otel_send", default=None)
+
+
+class _Described:
+    """What the spans say of a receiver, worked out once per function."""
+
+    __slots__ = ("attributes", "name")
+
+    def __init__(self, receiver: Any) -> None:
+        from ckansig.loading.describing import describe
+
+        info = describe(receiver)
+        self.name = info.name
+        self.attributes: dict[str, Any] = {"code.function.name": info.name}
+        if info.file:
+            self.attributes["code.file.path"] = info.file
+        if info.line:
+            self.attributes["code.line.number"] = info.line
+
+
+class _Instrumentation:
+    """The patches of one ``instrument()``, undone by :meth:`undo`."""
+
+    def __init__(self, tracer: Any, histogram: Any, provider: Any,
+                 capture_arguments: bool) -> None:
+        self.tracer = tracer
+        self.histogram = histogram
+        self.provider = provider
+        self.capture_arguments = capture_arguments
+        self.pid = os.getpid()
+        self.keys: weakref.WeakKeyDictionary[Signal, str] = weakref.WeakKeyDictionary()
+        self.described: weakref.WeakKeyDictionary[Any, _Described] = weakref.WeakKeyDictionary()
+        self.undo_steps: list[Any] = []
+
+    # -- what is said of signals, senders and receivers --------------------------------
+
+    def key(self, signal: Signal) -> str:
+        try:
+            return self.keys[signal]
+        except KeyError:
+            from ckansig.model import signal_key
+            from ckansig.watching.records import signal_identity
+
+            key = self.keys[signal] = signal_key(*signal_identity(signal))
+            return key
+
+    def describe(self, receiver: Any) -> _Described:
+        function = getattr(receiver, "__func__", receiver)
+        try:
+            return self.described[function]
+        except KeyError:
+            found = self.described[function] = _Described(receiver)
+            return found
+        except TypeError:  # not weakly referenceable
+            return _Described(receiver)
+
+    # -- sends -------------------------------------------------------------------------
+
+    def start_send(self, signal: Signal, args: tuple[Any, ...],
+                   kwargs: dict[str, Any]) -> tuple[_Sending, Any, Any]:
+        key = self.key(signal)
+        span = self.tracer.start_span(f"send {key}", kind=SpanKind.PRODUCER, attributes={
+            "messaging.system": "blinker", "messaging.destination.name": key,
+            "messaging.operation.type": "send", "messaging.operation.name": "send"})
+        if span.is_recording():
+            sender = args[0] if args else kwargs.get("sender")
+            name = _low_cardinality(sender)
+            if name is not None:
+                span.set_attribute("ckansig.sender", name)
+            if self.capture_arguments:
+                _capture(span, kwargs)
+        state = _Sending(signal, span)
+        return state, _current.set(state), context.attach(trace.set_span_in_context(span))
+
+    def end_send(self, state: _Sending, tokens: tuple[Any, Any], args: tuple[Any, ...],
+                 kwargs: dict[str, Any], error: BaseException | None) -> None:
+        self.end_receiver(state, error)
+        context.detach(tokens[1])
+        _current.reset(tokens[0])
+        span = state.span
+        if span.is_recording():
+            span.set_attribute("ckansig.receivers.called", state.called)
+            from ckansig.loading.blinker_state import not_called
+
+            sender = args[0] if args else kwargs.get("sender")
+            filtered, dead = not_called(state.signal, sender)
+            span.set_attribute("ckansig.receivers.not_called", len(filtered))
+            span.set_attribute("ckansig.receivers.dead", dead)
+            if error is not None:
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+        span.end()
+
+    # -- receivers ---------------------------------------------------------------------
+
+    def start_receiver(self, state: _Sending, receiver: Any) -> None:
+        described = self.describe(receiver)
+        key = self.key(state.signal)
+        span = self.tracer.start_span(described.name, kind=SpanKind.CONSUMER, attributes={
+            "messaging.system": "blinker", "messaging.destination.name": key,
+            "messaging.operation.type": "process", "messaging.operation.name": "receive",
+            **described.attributes})
+        if span.is_recording():
+            plugin = getattr(getattr(receiver, "__self__", None), "name", None)
+            if isinstance(plugin, str):
+                span.set_attribute("ckansig.plugin", plugin)
+            sender_filter = self.sender_filter(state.signal, receiver)
+            if sender_filter is not None:
+                span.set_attribute("ckansig.sender_filter", sender_filter)
+        state.receiver, state.rspan, state.called = receiver, span, state.called + 1
+        state.token = context.attach(trace.set_span_in_context(span))
+        state.dbc = None
+        state.started = time.perf_counter()
+
+    def end_receiver(self, state: _Sending, error: BaseException | None) -> None:
+        span = state.rspan
+        if span is None:
+            return
+        elapsed = time.perf_counter() - state.started
+        context.detach(state.token)
+        described = self.describe(state.receiver)
+        self.histogram.record(elapsed, {
+            "messaging.system": "blinker",
+            "messaging.destination.name": self.key(state.signal),
+            "code.function.name": described.name})
+        if span.is_recording():
+            for op, count in (state.dbc or {}).items():
+                span.set_attribute(f"ckansig.db.{op}", count)
+            if error is not None:
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+        span.end()
+        state.rspan = state.receiver = state.token = None
+
+    def sender_filter(self, signal: Signal, receiver: Any) -> str | None:
+        """The sender ``receiver`` was connected for, when it was connected for
+        one sender only (and that sender's name is low-cardinality)."""
+        from ckansig.loading.blinker_state import ANY_ID, make_id, sender_for_id, sender_ids_of
+
+        try:
+            ids = sender_ids_of(signal, make_id(receiver))
+        except Exception:
+            return None
+        if ANY_ID in ids or len(ids) != 1:
+            return None
+        return _low_cardinality(sender_for_id(signal, next(iter(ids))))
+
+    def traced(self, receivers: Iterator[Any], state: _Sending) -> Iterator[Any]:
+        for receiver in receivers:
+            self.end_receiver(state, None)  # the one before returned
+            self.start_receiver(state, receiver)
+            yield receiver
+        self.end_receiver(state, None)
+
+    # -- installing --------------------------------------------------------------------
+
+    def install(self) -> None:
+        send = Signal.send
+        receivers_for = Signal.receivers_for
+        me = self
+
+        def traced_receivers_for(signal: Signal, sender: Any) -> Any:
+            state = _current.get()
+            if state is None or state.signal is not signal or state.iterating:
+                return receivers_for(signal, sender)
+            state.iterating = True
+            return me.traced(iter(receivers_for(signal, sender)), state)
+
+        def traced_send(signal: Signal, *args: Any, **kwargs: Any) -> Any:
+            state, token, ctx_token = me.start_send(signal, args, kwargs)
+            try:
+                results = send(signal, *args, **kwargs)
+            except BaseException as exc:
+                me.end_send(state, (token, ctx_token), args, kwargs, exc)
+                raise
+            me.end_send(state, (token, ctx_token), args, kwargs, None)
+            return results
+
+        for function in (traced_receivers_for, traced_send):
+            setattr(function, OWN_PATCH, True)
+        import functools
+
+        functools.update_wrapper(traced_send, send)
+        Signal.receivers_for = traced_receivers_for  # type: ignore[method-assign, assignment, unused-ignore]
+        Signal.send = traced_send  # type: ignore[method-assign, assignment, unused-ignore]
+        self.undo_steps.append(lambda: setattr(Signal, "receivers_for", receivers_for))
+        self.undo_steps.append(lambda: setattr(Signal, "send", send))
+        send_async = getattr(Signal, "send_async", None)
+        if send_async is not None:  # blinker 1.7+
+            async def traced_send_async(signal: Signal, *args: Any, **kwargs: Any) -> Any:
+                state, token, ctx_token = me.start_send(signal, args, kwargs)
+                try:
+                    results = await send_async(signal, *args, **kwargs)
+                except BaseException as exc:
+                    me.end_send(state, (token, ctx_token), args, kwargs, exc)
+                    raise
+                me.end_send(state, (token, ctx_token), args, kwargs, None)
+                return results
+
+            setattr(traced_send_async, OWN_PATCH, True)
+            functools.update_wrapper(traced_send_async, send_async)
+            Signal.send_async = traced_send_async  # type: ignore[method-assign, assignment, unused-ignore]
+            self.undo_steps.append(lambda: setattr(Signal, "send_async", send_async))
+        from ckansig.loading.blinker_state import loaded_signals, redirect_forwards
+
+        self.undo_steps.append(redirect_forwards(loaded_signals(), send, traced_send))
+        self._install_flush_counts()
+        self._install_rq()
+
+    def _install_flush_counts(self) -> None:
+        """Rows each receiver writes, from SQLAlchemy's flush events (when in use)."""
+        try:
+            from sqlalchemy import event
+            from sqlalchemy.orm import Session
+        except ImportError:
+            return
+
+        def after_flush(session: Any, flush_context: Any) -> None:
+            state = _current.get()
+            if state is None or state.rspan is None or not state.rspan.is_recording():
+                return
+            counts = state.dbc if state.dbc is not None else {}
+            counts["inserted"] = counts.get("inserted", 0) + len(session.new)
+            counts["deleted"] = counts.get("deleted", 0) + len(session.deleted)
+            counts["updated"] = counts.get("updated", 0) + sum(
+                1 for obj in session.dirty if session.is_modified(obj, include_collections=False))
+            state.dbc = counts
+
+        event.listen(Session, "after_flush", after_flush)
+        self.undo_steps.append(lambda: event.remove(Session, "after_flush", after_flush))
+
+    def _install_rq(self) -> None:
+        """Jobs enqueued inside a span carry its context; a job performed in a
+        worker is a span of that trace, flushed before a forked horse exits."""
+        try:
+            from rq.job import Job  # type: ignore[import-not-found, unused-ignore]
+            from rq.queue import Queue  # type: ignore[import-not-found, unused-ignore]
+        except ImportError:
+            return
+        enqueue_job, perform = Queue.enqueue_job, Job.perform
+        me = self
+
+        def traced_enqueue_job(queue: Any, job: Any, *args: Any, **kwargs: Any) -> Any:
+            if not trace.get_current_span().get_span_context().is_valid:
+                return enqueue_job(queue, job, *args, **kwargs)
+            name = getattr(job, "func_name", None) or "job"
+            with me.tracer.start_as_current_span(f"enqueue {name}", kind=SpanKind.PRODUCER,
+                                                 attributes={"messaging.system": "rq",
+                                                             "messaging.destination.name":
+                                                             str(queue.name),
+                                                             "messaging.operation.type": "send"}):
+                carrier: dict[str, str] = {}
+                propagate.inject(carrier)
+                job.meta[JOB_META] = carrier
+                return enqueue_job(queue, job, *args, **kwargs)
+
+        def traced_perform(job: Any) -> Any:
+            carrier = (getattr(job, "meta", None) or {}).get(JOB_META)
+            parent = propagate.extract(carrier) if isinstance(carrier, dict) else None
+            name = getattr(job, "func_name", None) or "job"
+            try:
+                with me.tracer.start_as_current_span(
+                        f"job {name}", context=parent, kind=SpanKind.CONSUMER,
+                        attributes={"messaging.system": "rq",
+                                    "messaging.destination.name": str(job.origin),
+                                    "messaging.operation.type": "process",
+                                    "messaging.message.id": str(job.id)}):
+                    return perform(job)
+            finally:
+                if os.getpid() != me.pid:  # a forked work horse: os._exit comes next
+                    flush = getattr(me.provider, "force_flush", None)
+                    if flush is not None:
+                        flush(5000)
+
+        for function in (traced_enqueue_job, traced_perform):
+            setattr(function, OWN_PATCH, True)
+        Queue.enqueue_job = traced_enqueue_job  # type: ignore[method-assign, assignment, unused-ignore]
+        Job.perform = traced_perform  # type: ignore[method-assign, unused-ignore]
+        self.undo_steps.append(lambda: setattr(Queue, "enqueue_job", enqueue_job))
+        self.undo_steps.append(lambda: setattr(Job, "perform", perform))
+
+    def undo(self) -> None:
+        for step in reversed(self.undo_steps):
+            step()
+        self.undo_steps.clear()
+
+
+def _low_cardinality(sender: Any) -> str | None:
+    """``sender``'s name when it is one of few: a CKAN action's name, a Flask
+    blueprint's name, or a Flask app (its name). A user name, an id or any
+    other value is left out: it would make one time series per value."""
+    import sys
+
+    if isinstance(sender, str):
+        logic = sys.modules.get("ckan.logic")
+        actions = getattr(logic, "_actions", None)
+        if isinstance(actions, dict) and sender in actions:
+            return sender
+        flask = sys.modules.get("flask")
+        if flask is not None and flask.has_app_context() and \
+                sender in flask.current_app.blueprints:
+            return sender
+        return None
+    flask = sys.modules.get("flask")
+    if flask is not None and isinstance(sender, flask.Flask):
+        return str(sender.name)
+    return None
+
+
+def _capture(span: Any, kwargs: dict[str, Any]) -> None:
+    """The keyword arguments as attributes, ``ckansig.kwargs.<name>``, through
+    ckansig's redaction (secret-looking keys and values hidden)."""
+    import json
+
+    from ckansig.redaction import SecretBook
+    from ckansig.values import jsonable
+
+    book = SecretBook()
+    book.learn(kwargs)
+    redactor = book.redactor(True)
+    for name, value in kwargs.items():
+        text = json.dumps(jsonable(value, redactor), ensure_ascii=False, default=repr)
+        span.set_attribute(f"ckansig.kwargs.{name}", text[:1000])
+
+
+class BlinkerInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    """An OpenTelemetry instrumentor for blinker signals, as the contrib
+    instrumentations are: ``BlinkerInstrumentor().instrument(tracer_provider=...,
+    meter_provider=..., capture_arguments=False)`` and ``uninstrument()``."""
+
+    _instrumentation: _Instrumentation | None = None
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return ("blinker >= 1.5",)
+
+    def _instrument(self, **kwargs: Any) -> None:
+        from opentelemetry.metrics import NoOpMeterProvider
+        from opentelemetry.trace import NoOpTracerProvider, ProxyTracerProvider
+
+        tracer_provider = kwargs.get("tracer_provider") or trace.get_tracer_provider()
+        meter_provider = kwargs.get("meter_provider") or metrics.get_meter_provider()
+        tracing = not isinstance(tracer_provider, (NoOpTracerProvider, ProxyTracerProvider))
+        metering = not isinstance(meter_provider, NoOpMeterProvider) and \
+            type(meter_provider).__name__ != "_ProxyMeterProvider"  # the API's "none set yet"
+        if not tracing and not metering:
+            _LOG.info("ckansig: no OpenTelemetry tracer or meter provider is configured: "
+                      "blinker signals are not instrumented")
+            return
+        tracer = trace.get_tracer(_SCOPE, __version__, tracer_provider=tracer_provider)
+        meter = metrics.get_meter(_SCOPE, __version__, meter_provider=meter_provider)
+        histogram = meter.create_histogram(
+            "messaging.process.duration", unit="s",
+            description="How long each blinker receiver took, by signal and receiver.")
+        instrumentation = _Instrumentation(tracer, histogram, tracer_provider,
+                                           bool(kwargs.get("capture_arguments")))
+        instrumentation.install()
+        BlinkerInstrumentor._instrumentation = instrumentation
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        if BlinkerInstrumentor._instrumentation is not None:
+            BlinkerInstrumentor._instrumentation.undo()
+            BlinkerInstrumentor._instrumentation = None

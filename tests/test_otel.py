@@ -1,0 +1,201 @@
+"""Issue #26: the OpenTelemetry instrumentation, with the SDK's in-memory
+exporter and metric reader (the end-to-end test over OTLP, with a real CKAN,
+rq and Redis, is in tests/test_otel_e2e.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+pytest.importorskip("opentelemetry.sdk")
+
+from blinker import Namespace, Signal  # noqa: E402
+from opentelemetry.sdk.metrics import MeterProvider  # noqa: E402
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader  # noqa: E402
+from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E402
+    InMemorySpanExporter,
+)
+from opentelemetry.sdk.trace.sampling import TraceIdRatioBased  # noqa: E402
+from opentelemetry.trace import StatusCode  # noqa: E402
+
+from ckansig.otel import BlinkerInstrumentor  # noqa: E402
+
+space = Namespace()
+outer = space.signal("fx_otel_outer")
+inner = space.signal("fx_otel_inner")
+
+
+class Telemetry:
+    def __init__(self, sampler: Any = None) -> None:
+        self.spans = InMemorySpanExporter()
+        self.tracer_provider = TracerProvider(**({"sampler": sampler} if sampler else {}))
+        self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.spans))
+        self.reader = InMemoryMetricReader()
+        self.meter_provider = MeterProvider(metric_readers=[self.reader])
+
+    def finished(self) -> dict[str, Any]:
+        return {span.name: span for span in self.spans.get_finished_spans()}
+
+
+@pytest.fixture
+def telemetry() -> Iterator[Telemetry]:
+    found = Telemetry()
+    BlinkerInstrumentor().instrument(tracer_provider=found.tracer_provider,
+                                     meter_provider=found.meter_provider)
+    try:
+        yield found
+    finally:
+        BlinkerInstrumentor().uninstrument()
+
+
+def relay(sender: Any, **kwargs: Any) -> str:
+    inner.send(sender, depth=1)
+    return "relayed"
+
+
+def fails(sender: Any, **kwargs: Any) -> None:
+    raise ValueError("bad payload")
+
+
+def quiet(sender: Any, **kwargs: Any) -> str:
+    return "quiet"
+
+
+def test_spans_are_the_send_tree(telemetry: Telemetry) -> None:
+    outer.connect(relay)
+    inner.connect(quiet)
+    try:
+        results = outer.send("x", password="hunter2-secret")
+    finally:
+        outer.disconnect(relay)
+        inner.disconnect(quiet)
+    assert results == [(relay, "relayed")]  # the results are blinker's own
+    spans = telemetry.finished()
+    send, receiver = spans["send fx_otel_outer"], spans["tests.test_otel.relay"]
+    nested, leaf = spans["send fx_otel_inner"], spans["tests.test_otel.quiet"]
+    assert receiver.parent.span_id == send.context.span_id
+    assert nested.parent.span_id == receiver.context.span_id  # a send inside a receiver
+    assert leaf.parent.span_id == nested.context.span_id
+    assert len({s.context.trace_id for s in spans.values()}) == 1
+    assert send.attributes["messaging.system"] == "blinker"
+    assert send.attributes["messaging.destination.name"] == "fx_otel_outer"
+    assert send.attributes["messaging.operation.type"] == "send"
+    assert send.attributes["ckansig.receivers.called"] == 1
+    assert receiver.attributes["messaging.operation.type"] == "process"
+    assert receiver.attributes["code.function.name"] == "tests.test_otel.relay"
+    assert receiver.attributes["code.file.path"].endswith("test_otel.py")
+    assert receiver.attributes["code.line.number"] > 0
+    # keyword arguments are never attributes unless asked for; "x" is no action
+    assert not any(k.startswith("ckansig.kwargs") for k in send.attributes)
+    assert "ckansig.sender" not in send.attributes
+    assert "hunter2-secret" not in repr([dict(s.attributes) for s in spans.values()])
+
+
+def test_a_raising_receiver_has_error_status_and_an_exception_event(
+        telemetry: Telemetry) -> None:
+    outer.connect(fails)
+    try:
+        with pytest.raises(ValueError):
+            outer.send("x")
+    finally:
+        outer.disconnect(fails)
+    spans = telemetry.finished()
+    receiver, send = spans["tests.test_otel.fails"], spans["send fx_otel_outer"]
+    assert receiver.status.status_code is StatusCode.ERROR
+    assert [event.name for event in receiver.events] == ["exception"]
+    assert receiver.events[0].attributes["exception.type"] == "ValueError"
+    assert send.status.status_code is StatusCode.ERROR
+
+
+def test_counts_of_receivers_not_called(telemetry: Telemetry) -> None:
+    signal = space.signal("fx_otel_counts")
+
+    def for_bob(sender: Any) -> None:
+        return None
+
+    signal.connect(for_bob, sender="bob")
+    signal.connect(quiet)
+    try:
+        signal.send("alice")
+    finally:
+        signal.disconnect(for_bob)
+        signal.disconnect(quiet)
+    send = telemetry.finished()["send fx_otel_counts"]
+    assert send.attributes["ckansig.receivers.called"] == 1
+    assert send.attributes["ckansig.receivers.not_called"] == 1  # for bob only
+    assert send.attributes["ckansig.receivers.dead"] == 0
+
+
+def test_the_histogram_times_every_receiver_call(telemetry: Telemetry) -> None:
+    outer.connect(quiet)
+    try:
+        for _ in range(3):
+            outer.send("x")
+    finally:
+        outer.disconnect(quiet)
+    data = telemetry.reader.get_metrics_data()
+    [metric] = [m for rm in data.resource_metrics for sm in rm.scope_metrics
+                for m in sm.metrics if m.name == "messaging.process.duration"]
+    assert metric.unit == "s"
+    [point] = metric.data.data_points
+    assert point.count == 3
+    assert point.attributes["code.function.name"] == "tests.test_otel.quiet"
+    assert point.attributes["messaging.destination.name"] == "fx_otel_outer"
+
+
+def test_captured_arguments_are_redacted() -> None:
+    found = Telemetry()
+    BlinkerInstrumentor().instrument(tracer_provider=found.tracer_provider,
+                                     meter_provider=found.meter_provider,
+                                     capture_arguments=True)
+    outer.connect(quiet)
+    try:
+        outer.send("x", password="hunter2-secret", user={"name": "bob"})
+    finally:
+        outer.disconnect(quiet)
+        BlinkerInstrumentor().uninstrument()
+    send = found.finished()["send fx_otel_outer"]
+    assert send.attributes["ckansig.kwargs.user"] == '{"name": "bob"}'
+    assert "hunter2" not in send.attributes["ckansig.kwargs.password"]
+
+
+def test_uninstrument_puts_blinker_back_and_no_provider_patches_nothing() -> None:
+    send, receivers_for = Signal.send, Signal.receivers_for
+    found = Telemetry()
+    BlinkerInstrumentor().instrument(tracer_provider=found.tracer_provider)
+    assert Signal.send is not send
+    BlinkerInstrumentor().uninstrument()
+    assert Signal.send is send and Signal.receivers_for is receivers_for
+    BlinkerInstrumentor().instrument()  # no provider configured anywhere: nothing to do
+    try:
+        assert Signal.send is send
+    finally:
+        BlinkerInstrumentor().uninstrument()
+
+
+def test_sampled_out_sends_are_not_recorded_but_still_run() -> None:
+    found = Telemetry(sampler=TraceIdRatioBased(0.0))
+    BlinkerInstrumentor().instrument(tracer_provider=found.tracer_provider,
+                                     meter_provider=found.meter_provider)
+    outer.connect(relay)
+    inner.connect(quiet)
+    try:
+        assert outer.send("x") == [(relay, "relayed")]
+    finally:
+        outer.disconnect(relay)
+        inner.disconnect(quiet)
+        BlinkerInstrumentor().uninstrument()
+    assert found.spans.get_finished_spans() == ()
+
+
+def test_the_entry_point_names_the_instrumentor() -> None:
+    from importlib.metadata import entry_points
+
+    [point] = [p for p in entry_points(group="opentelemetry_instrumentor")
+               if p.value.startswith("ckansig")]
+    assert point.name == "blinker"
+    assert point.load() is BlinkerInstrumentor
