@@ -59,17 +59,18 @@ def search_index() -> Iterator[tuple[str, Told]]:
 
 
 def plugin_site_ini(folder: Path, name: str, fixture: str, entry_points: str, plugins: str,
-                    solr_url: str) -> Path:
+                    solr_url: str, **settings: str) -> Path:
     """A ckan.ini on a database of its own (named for ``name``), with
     ``plugins`` from the fixture module ``fixture`` (installed with
     ``entry_points``), the search index stand-in at ``solr_url``, the tests'
-    Redis, and a sysadmin bob."""
+    Redis, a sysadmin bob and ``settings`` (as :func:`write_ini` takes them)."""
     site = fake_distribution(folder / "site", name, entry_points)
     (site / f"{fixture}.py").write_text((FIXTURES / f"{fixture}.py").read_text())
     redis = {"ckan__redis__url": os.environ["CKANSIG_TEST_REDIS"]} \
         if os.environ.get("CKANSIG_TEST_REDIS") else {}
     ini = write_ini(folder, fresh_database(name), debug=False, plugins=plugins,
-                    solr_url=solr_url, ckan__auth__create_unowned_dataset="true", **redis)
+                    solr_url=solr_url, ckan__auth__create_unowned_dataset="true",
+                    **{**redis, **settings})
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site),
                                                              os.environ.get("PYTHONPATH")]))
     ckan_command("-c", str(ini), "db", "init", cwd=folder)

@@ -55,11 +55,12 @@ JOB_META = "ckansig_otel"
 class _Sending:
     """One send in progress: its span, and the receiver running now."""
 
-    __slots__ = ("called", "dbc", "iterating", "receiver", "rspan", "signal", "span", "started",
-                 "token")
+    __slots__ = ("called", "dbc", "iterating", "receiver", "rspan", "sender", "signal", "span",
+                 "started", "token")
 
-    def __init__(self, signal: Signal, span: Any) -> None:
+    def __init__(self, signal: Signal, sender: Any, span: Any) -> None:
         self.signal = signal
+        self.sender = sender
         self.span = span
         self.iterating = False
         self.called = 0
@@ -135,14 +136,14 @@ class _Instrumentation:
         span = self.tracer.start_span(f"send {key}", kind=SpanKind.PRODUCER, attributes={
             "messaging.system": "blinker", "messaging.destination.name": key,
             "messaging.operation.type": "send", "messaging.operation.name": "send"})
+        sender = args[0] if args else kwargs.get("sender")
         if span.is_recording():
-            sender = args[0] if args else kwargs.get("sender")
             name = _low_cardinality(sender)
             if name is not None:
                 span.set_attribute("ckansig.sender", name)
             if self.capture_arguments:
                 _capture(span, kwargs)
-        state = _Sending(signal, span)
+        state = _Sending(signal, sender, span)
         return state, _current.set(state), context.attach(trace.set_span_in_context(span))
 
     def end_send(self, state: _Sending, tokens: tuple[Any, Any], args: tuple[Any, ...],
@@ -177,7 +178,7 @@ class _Instrumentation:
             plugin = getattr(getattr(receiver, "__self__", None), "name", None)
             if isinstance(plugin, str):
                 span.set_attribute("ckansig.plugin", plugin)
-            sender_filter = self.sender_filter(state.signal, receiver)
+            sender_filter = self.sender_filter(state.signal, receiver, state.sender)
             if sender_filter is not None:
                 span.set_attribute("ckansig.sender_filter", sender_filter)
         state.receiver, state.rspan, state.called = receiver, span, state.called + 1
@@ -205,18 +206,18 @@ class _Instrumentation:
         span.end()
         state.rspan = state.receiver = state.token = None
 
-    def sender_filter(self, signal: Signal, receiver: Any) -> str | None:
-        """The sender ``receiver`` was connected for, when it was connected for
-        one sender only (and that sender's name is low-cardinality)."""
-        from ckansig.loading.blinker_state import ANY_ID, make_id, sender_for_id, sender_ids_of
+    def sender_filter(self, signal: Signal, receiver: Any, sender: Any) -> str | None:
+        """``sender``, when ``receiver`` was connected for particular senders
+        (not for any) and the sender's name is low-cardinality."""
+        from ckansig.loading.blinker_state import ANY_ID, make_id, sender_ids_of
 
         try:
             ids = sender_ids_of(signal, make_id(receiver))
         except Exception:
             return None
-        if ANY_ID in ids or len(ids) != 1:
+        if not ids or ANY_ID in ids:
             return None
-        return _low_cardinality(sender_for_id(signal, next(iter(ids))))
+        return _low_cardinality(sender)
 
     def traced(self, receivers: Iterator[Any], state: _Sending) -> Iterator[Any]:
         for receiver in receivers:
