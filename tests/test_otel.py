@@ -11,18 +11,18 @@ import pytest
 
 pytest.importorskip("opentelemetry.sdk")
 
-from blinker import Namespace, Signal  # noqa: E402
-from opentelemetry.sdk.metrics import MeterProvider  # noqa: E402
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader  # noqa: E402
-from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E402
+from blinker import Namespace, Signal
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
-from opentelemetry.sdk.trace.sampling import TraceIdRatioBased  # noqa: E402
-from opentelemetry.trace import StatusCode  # noqa: E402
+from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
+from opentelemetry.trace import StatusCode
 
-from ckansig.otel import BlinkerInstrumentor  # noqa: E402
+from ckansig.otel import BlinkerInstrumentor
 
 space = Namespace()
 outer = space.signal("fx_otel_outer")

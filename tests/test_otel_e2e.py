@@ -174,7 +174,7 @@ def test_one_user_create_request_is_one_trace(site: tuple[str, Received, Path]) 
 
 @needs_database
 def test_the_receiver_duration_histogram_is_exported(site: tuple[str, Received, Path]) -> None:
-    url, received, folder = site
+    url, received, _ = site
     post(url, "user_create", {"name": "timed", "email": "timed@example.org",
                               "password": "correct-horse-42"})
     deadline = time.monotonic() + 30
