@@ -199,3 +199,23 @@ def test_the_entry_point_names_the_instrumentor() -> None:
                if p.value.startswith("ckansig")]
     assert point.name == "blinker"
     assert point.load() is BlinkerInstrumentor
+
+
+def test_no_span_for_a_signal_nobody_listens_to_and_none_for_a_forward(
+        telemetry: Telemetry) -> None:
+    lonely, source, target = (space.signal(name) for name in (
+        "fx_otel_lonely", "fx_otel_source", "fx_otel_target"))
+    lonely.send("x")
+    source.connect(target.send)  # a forward, as CKAN's of Flask's signals
+    target.connect(quiet)
+    try:
+        source.send("x")
+    finally:
+        source.disconnect(target.send)
+        target.disconnect(quiet)
+    spans = telemetry.finished()
+    assert sorted(spans) == ["send fx_otel_source", "send fx_otel_target",
+                             "tests.test_otel.quiet"]
+    assert spans["send fx_otel_target"].parent.span_id == \
+        spans["send fx_otel_source"].context.span_id
+    assert spans["send fx_otel_source"].attributes["ckansig.receivers.called"] == 1

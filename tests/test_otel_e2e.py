@@ -188,3 +188,44 @@ def test_the_receiver_duration_histogram_is_exported(site: tuple[str, Received, 
     assert points, sorted(received.metrics)
     assert points[0]["unit"] == "s" and points[0]["count"] >= 1
     assert points[0]["attributes"]["messaging.destination.name"] == "ckan:action_succeed"
+
+
+CONFIGURED_IN_CODE = """
+import json, sys
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+spans = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(spans))
+trace.set_tracer_provider(provider)  # the site's own set-up, before CKAN starts
+
+from ckan.cli import load_config
+from ckan.config.middleware import make_app
+import ckan.plugins.toolkit as tk
+
+app = make_app(load_config(sys.argv[1]))
+with app._wsgi_app.test_request_context("/"):
+    tk.get_action("status_show")({"ignore_auth": True}, {})
+print(json.dumps([[s.name, dict(s.attributes)] for s in spans.get_finished_spans()]))
+"""
+
+
+@needs_database
+@pytest.mark.parametrize("switch", ["true", "false"])
+def test_the_ckan_ini_switch_for_sites_that_configure_opentelemetry_in_code(
+        tmp_path_factory: pytest.TempPathFactory, switch: str) -> None:
+    folder = tmp_path_factory.mktemp("otel-switch")
+    ini = plugin_site_ini(folder, f"otel_switch_{switch}", "fx_ckan_otel",
+                          "[ckan.plugins]\nfx_otel = fx_ckan_otel:OtelPlugin\n",
+                          "ckansig fx_otel", "http://127.0.0.1:9/solr", ckansig__otel=switch)
+    done = subprocess.run([sys.executable, "-c", CONFIGURED_IN_CODE, str(ini)], cwd=folder,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    spans = json.loads(done.stdout.splitlines()[-1])
+    sends = [attributes for name, attributes in spans
+             if name == "send ckan:action_succeed" and attributes.get(
+                 "ckansig.sender") == "status_show"]
+    assert len(sends) == (1 if switch == "true" else 0), spans

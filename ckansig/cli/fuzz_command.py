@@ -46,7 +46,7 @@ def fuzz_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...
     empty, unicode or long; nested lists (resources, tags, extras) come from
     their own schemas. Fields that must name something that exists
     (owner_org) are given with --kw or --data. Exits 1 when a receiver raised.
-    Needs hypothesis (pip install 'ckansig[fuzz]').
+    Needs hypothesis (ckansig's fuzz extra, or pip install hypothesis).
 
     \b
     ckansig fuzz package_create --kw owner_org=my-org --user admin --max-examples 200
@@ -60,7 +60,8 @@ def fuzz_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...
     try:
         import hypothesis  # noqa: F401
     except ImportError:
-        raise click.UsageError("fuzz needs hypothesis: pip install 'ckansig[fuzz]'") from None
+        raise click.UsageError("fuzz needs hypothesis: pip install hypothesis (or ckansig's "
+                               "fuzz extra)") from None
     _, fixed = build_call(None, kwargs=data_json, kw=kw)
     ckan_app = start_app(ctx, text=fmt == "text")
     book = SecretBook()

@@ -1,4 +1,4 @@
-"""OpenTelemetry instrumentation for blinker signals (``pip install 'ckansig[otel]'``).
+"""OpenTelemetry instrumentation for blinker signals (ckansig's ``otel`` extra).
 
 :class:`~ckansig.otel.instrumentor.BlinkerInstrumentor` turns every send into
 a span, ``send <namespace>:<name>``, with a child span per receiver call, so a

@@ -168,6 +168,9 @@ class _Instrumentation:
     # -- receivers ---------------------------------------------------------------------
 
     def start_receiver(self, state: _Sending, receiver: Any) -> None:
+        state.called += 1
+        if isinstance(getattr(receiver, "__self__", None), Signal):
+            return  # a forward (CKAN's of Flask's signals): its send is the span
         described = self.describe(receiver)
         key = self.key(state.signal)
         span = self.tracer.start_span(described.name, kind=SpanKind.CONSUMER, attributes={
@@ -181,7 +184,7 @@ class _Instrumentation:
             sender_filter = self.sender_filter(state.signal, receiver, state.sender)
             if sender_filter is not None:
                 span.set_attribute("ckansig.sender_filter", sender_filter)
-        state.receiver, state.rspan, state.called = receiver, span, state.called + 1
+        state.receiver, state.rspan = receiver, span
         state.token = context.attach(trace.set_span_in_context(span))
         state.dbc = None
         state.started = time.perf_counter()
@@ -241,6 +244,8 @@ class _Instrumentation:
             return me.traced(iter(receivers_for(signal, sender)), state)
 
         def traced_send(signal: Signal, *args: Any, **kwargs: Any) -> Any:
+            if not signal.receivers:  # nobody listens: no span, as blinker does nothing
+                return send(signal, *args, **kwargs)
             state, token, ctx_token = me.start_send(signal, args, kwargs)
             try:
                 results = send(signal, *args, **kwargs)
@@ -262,6 +267,8 @@ class _Instrumentation:
         send_async = getattr(Signal, "send_async", None)
         if send_async is not None:  # blinker 1.7+
             async def traced_send_async(signal: Signal, *args: Any, **kwargs: Any) -> Any:
+                if not signal.receivers:
+                    return await send_async(signal, *args, **kwargs)
                 state, token, ctx_token = me.start_send(signal, args, kwargs)
                 try:
                     results = await send_async(signal, *args, **kwargs)
