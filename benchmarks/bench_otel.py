@@ -4,7 +4,8 @@
    alternated (``--rounds``, 11 unless told), against the same sends
    uninstrumented: instrumented with no tracer provider configured (target
    <= 1.01x), and, for the record, with the SDK at 0%, 10% and 100% sampling
-   (a batch processor, spans dropped by the exporter).
+   (a batch processor, spans dropped by the exporter), and inside a request
+   span that is not sampled (as most requests are at 10%).
 2. With ``--ckan-ini``: CKAN dev servers (``ckan run``) under
    ``opentelemetry-instrument`` with the SDK, the Flask instrumentation and a
    batch OTLP/HTTP exporter to a sink in this script, with ckansig's
@@ -39,9 +40,10 @@ import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 SENDS = 100_000
-CONFIGS = ["plain", "no-provider", "sdk-0%", "sdk-10%", "sdk-100%"]
+CONFIGS = ["plain", "no-provider", "sdk-0%", "sdk-10%", "sdk-100%", "sdk-unsampled-request"]
 
 
 def child(config: str) -> None:
@@ -62,8 +64,10 @@ def child(config: str) -> None:
             def export(self, spans: object) -> SpanExportResult:
                 return SpanExportResult.SUCCESS
 
-        ratio = float(config.split("-")[1].rstrip("%")) / 100
-        provider = TracerProvider(sampler=TraceIdRatioBased(ratio))
+        from opentelemetry.sdk.trace.sampling import ParentBased
+
+        ratio = float(config.split("-")[1].rstrip("%")) / 100 if "%" in config else 0.0
+        provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(ratio)))
         provider.add_span_processor(BatchSpanProcessor(Drop()))
         trace.set_tracer_provider(provider)
     if config != "plain":
@@ -77,12 +81,20 @@ def child(config: str) -> None:
 
     signal.connect(receiver)
     send = signal.send
-    for _ in range(1000):  # warm
-        send("x", value=1)
-    start = time.perf_counter()
-    for _ in range(SENDS):
-        send("x", value=1)
-    print(time.perf_counter() - start)
+    import contextlib
+
+    request: Any = contextlib.nullcontext()
+    if config == "sdk-unsampled-request":  # inside a request span that is not sampled
+        from opentelemetry import trace as api
+
+        request = api.get_tracer("bench").start_as_current_span("request")
+    with request:
+        for _ in range(1000):  # warm
+            send("x", value=1)
+        start = time.perf_counter()
+        for _ in range(SENDS):
+            send("x", value=1)
+        print(time.perf_counter() - start)
 
 
 def sends(rounds: int) -> bool:

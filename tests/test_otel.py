@@ -219,3 +219,26 @@ def test_no_span_for_a_signal_nobody_listens_to_and_none_for_a_forward(
     assert spans["send fx_otel_target"].parent.span_id == \
         spans["send fx_otel_source"].context.span_id
     assert spans["send fx_otel_source"].attributes["ckansig.receivers.called"] == 1
+
+
+def test_under_an_unsampled_parent_no_spans_but_every_receiver_is_timed() -> None:
+    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+    found = Telemetry(sampler=ParentBased(TraceIdRatioBased(0.0)))
+    BlinkerInstrumentor().instrument(tracer_provider=found.tracer_provider,
+                                     meter_provider=found.meter_provider)
+    outer.connect(relay)
+    inner.connect(quiet)
+    tracer = found.tracer_provider.get_tracer("request")
+    try:
+        with tracer.start_as_current_span("request"):  # not sampled: ratio 0
+            assert outer.send("x") == [(relay, "relayed")]
+    finally:
+        outer.disconnect(relay)
+        inner.disconnect(quiet)
+        BlinkerInstrumentor().uninstrument()
+    assert found.spans.get_finished_spans() == ()
+    data = found.reader.get_metrics_data()
+    timed = sorted(point.attributes["code.function.name"] for rm in data.resource_metrics
+                   for sm in rm.scope_metrics for m in sm.metrics for point in m.data.data_points)
+    assert timed == ["tests.test_otel.quiet", "tests.test_otel.relay"]

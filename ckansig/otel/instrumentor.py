@@ -55,13 +55,16 @@ JOB_META = "ckansig_otel"
 class _Sending:
     """One send in progress: its span, and the receiver running now."""
 
-    __slots__ = ("called", "dbc", "iterating", "receiver", "rspan", "sender", "signal", "span",
-                 "started", "token")
+    __slots__ = ("called", "dbc", "iterating", "quiet", "receiver", "rspan", "sender", "signal",
+                 "span", "started", "token")
 
-    def __init__(self, signal: Signal, sender: Any, span: Any) -> None:
+    def __init__(self, signal: Signal, sender: Any, span: Any, quiet: bool = False) -> None:
         self.signal = signal
         self.sender = sender
         self.span = span
+        #: under a parent that is not sampled, whose children the sampler drops:
+        #: no spans (they would record nothing), the receivers timed all the same
+        self.quiet = quiet
         self.iterating = False
         self.called = 0
         self.receiver: Any = None
@@ -102,6 +105,9 @@ class _Instrumentation:
         self.provider = provider
         self.capture_arguments = capture_arguments
         self.pid = os.getpid()
+        #: whether the sampler drops the children of a parent that is not
+        #: sampled, for a local parent and for a remote one
+        self.drops = _drops_unsampled_children(provider)
         self.keys: weakref.WeakKeyDictionary[Signal, str] = weakref.WeakKeyDictionary()
         self.described: weakref.WeakKeyDictionary[Any, _Described] = weakref.WeakKeyDictionary()
         self.undo_steps: list[Any] = []
@@ -132,6 +138,11 @@ class _Instrumentation:
 
     def start_send(self, signal: Signal, args: tuple[Any, ...],
                    kwargs: dict[str, Any]) -> tuple[_Sending, Any, Any]:
+        parent = trace.get_current_span()
+        found = parent.get_span_context()
+        if found.is_valid and not found.trace_flags.sampled and self.drops[found.is_remote]:
+            state = _Sending(signal, None, parent, quiet=True)
+            return state, _current.set(state), None
         key = self.key(signal)
         span = self.tracer.start_span(f"send {key}", kind=SpanKind.PRODUCER, attributes={
             "messaging.system": "blinker", "messaging.destination.name": key,
@@ -149,8 +160,10 @@ class _Instrumentation:
     def end_send(self, state: _Sending, tokens: tuple[Any, Any], args: tuple[Any, ...],
                  kwargs: dict[str, Any], error: BaseException | None) -> None:
         self.end_receiver(state, error)
-        context.detach(tokens[1])
         _current.reset(tokens[0])
+        if state.quiet:
+            return
+        context.detach(tokens[1])
         span = state.span
         if span.is_recording():
             span.set_attribute("ckansig.receivers.called", state.called)
@@ -171,42 +184,45 @@ class _Instrumentation:
         state.called += 1
         if isinstance(getattr(receiver, "__self__", None), Signal):
             return  # a forward (CKAN's of Flask's signals): its send is the span
-        described = self.describe(receiver)
-        key = self.key(state.signal)
-        span = self.tracer.start_span(described.name, kind=SpanKind.CONSUMER, attributes={
-            "messaging.system": "blinker", "messaging.destination.name": key,
-            "messaging.operation.type": "process", "messaging.operation.name": "receive",
-            **described.attributes})
-        if span.is_recording():
-            plugin = getattr(getattr(receiver, "__self__", None), "name", None)
-            if isinstance(plugin, str):
-                span.set_attribute("ckansig.plugin", plugin)
-            sender_filter = self.sender_filter(state.signal, receiver, state.sender)
-            if sender_filter is not None:
-                span.set_attribute("ckansig.sender_filter", sender_filter)
-        state.receiver, state.rspan = receiver, span
-        state.token = context.attach(trace.set_span_in_context(span))
-        state.dbc = None
+        state.receiver, state.dbc = receiver, None
+        if not state.quiet:
+            described = self.describe(receiver)
+            span = self.tracer.start_span(described.name, kind=SpanKind.CONSUMER, attributes={
+                "messaging.system": "blinker", "messaging.destination.name": self.key(
+                    state.signal),
+                "messaging.operation.type": "process", "messaging.operation.name": "receive",
+                **described.attributes})
+            if span.is_recording():
+                plugin = getattr(getattr(receiver, "__self__", None), "name", None)
+                if isinstance(plugin, str):
+                    span.set_attribute("ckansig.plugin", plugin)
+                sender_filter = self.sender_filter(state.signal, receiver, state.sender)
+                if sender_filter is not None:
+                    span.set_attribute("ckansig.sender_filter", sender_filter)
+            state.rspan = span
+            state.token = context.attach(trace.set_span_in_context(span))
         state.started = time.perf_counter()
 
     def end_receiver(self, state: _Sending, error: BaseException | None) -> None:
-        span = state.rspan
-        if span is None:
+        receiver = state.receiver
+        if receiver is None:
             return
         elapsed = time.perf_counter() - state.started
-        context.detach(state.token)
-        described = self.describe(state.receiver)
         self.histogram.record(elapsed, {
             "messaging.system": "blinker",
             "messaging.destination.name": self.key(state.signal),
-            "code.function.name": described.name})
-        if span.is_recording():
-            for op, count in (state.dbc or {}).items():
-                span.set_attribute(f"ckansig.db.{op}", count)
-            if error is not None:
-                span.record_exception(error)
-                span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
-        span.end()
+            "code.function.name": self.describe(receiver).name})
+        span = state.rspan
+        if span is not None:
+            context.detach(state.token)
+            if span.is_recording():
+                for op, count in (state.dbc or {}).items():
+                    span.set_attribute(f"ckansig.db.{op}", count)
+                if error is not None:
+                    span.record_exception(error)
+                    span.set_status(Status(StatusCode.ERROR,
+                                           f"{type(error).__name__}: {error}"))
+            span.end()
         state.rspan = state.receiver = state.token = None
 
     def sender_filter(self, signal: Signal, receiver: Any, sender: Any) -> str | None:
@@ -364,6 +380,27 @@ class _Instrumentation:
         for step in reversed(self.undo_steps):
             step()
         self.undo_steps.clear()
+
+
+def _drops_unsampled_children(provider: Any) -> tuple[bool, bool]:
+    """Asked of the provider's sampler once (the SDK's default, ParentBased,
+    drops them): then a send under an unsampled span makes no spans, which
+    would record nothing anyway. Any other sampler, or none known: (False, False)."""
+    sampler = getattr(provider, "sampler", None)
+    if sampler is None:
+        return False, False
+    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+
+    found = []
+    for remote in (False, True):
+        parent = trace.set_span_in_context(NonRecordingSpan(SpanContext(
+            0x5EED, 0x5EED, is_remote=remote, trace_flags=TraceFlags(TraceFlags.DEFAULT))))
+        try:
+            decision = sampler.should_sample(parent, 0x5EED, "ckansig probe").decision
+            found.append(not decision.is_recording())
+        except Exception:
+            found.append(False)
+    return found[0], found[1]
 
 
 def _low_cardinality(sender: Any) -> str | None:
