@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 SCHEMA = b'<?xml version="1.0"?>\n<schema name="ckan-2.10" version="1.6"></schema>\n'
@@ -86,16 +85,11 @@ class _Handler(BaseHTTPRequestHandler):
 def solr_recorder() -> Iterator[tuple[str, Told]]:
     """Serve on a free port of 127.0.0.1; yields the ``solr_url`` for
     ckan.ini and what the stand-in is told."""
+    from .local_http import serving
+
     told = Told()
-    handler = type("Handler", (_Handler,), {"told": told})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/solr/ckan", told
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(type("Handler", (_Handler,), {"told": told})) as url:
+        yield f"{url}/solr/ckan", told
 
 
 @contextmanager

@@ -60,6 +60,20 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Until ``ckan run`` at ``url`` answers (fails the test with its log if
+    it exits, or after two minutes)."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/api/3/action/status_show", timeout=5):
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"ckan run did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """``ckan run`` on a free port, with the Solr stand-in; yields its URL."""
@@ -73,17 +87,7 @@ def server(tmp_path: Path) -> Iterator[str]:
             [str(ckan), "-c", str(ini), "run", "-H", "127.0.0.1", "-p", str(port),
              "--disable-reloader"], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/api/3/action/status_show", timeout=5):
-                        break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        log.flush()
-                        pytest.fail("ckan run did not start:\n"
-                                    + (tmp_path / "server.log").read_text()[-3000:])
-                    time.sleep(0.5)
+            wait_until_up(url, process, tmp_path / "server.log")
             yield url
         finally:
             process.terminate()

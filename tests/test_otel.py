@@ -65,6 +65,17 @@ def quiet(sender: Any, **kwargs: Any) -> str:
     return "quiet"
 
 
+def relayed() -> None:
+    """outer to relay, which sends inner to quiet: blinker's results unchanged."""
+    outer.connect(relay)
+    inner.connect(quiet)
+    try:
+        assert outer.send("x") == [(relay, "relayed")]
+    finally:
+        outer.disconnect(relay)
+        inner.disconnect(quiet)
+
+
 def test_spans_are_the_send_tree(telemetry: Telemetry) -> None:
     outer.connect(relay)
     inner.connect(quiet)
@@ -181,13 +192,9 @@ def test_sampled_out_sends_are_not_recorded_but_still_run() -> None:
     found = Telemetry(sampler=TraceIdRatioBased(0.0))
     BlinkerInstrumentor().instrument(tracer_provider=found.tracer_provider,
                                      meter_provider=found.meter_provider)
-    outer.connect(relay)
-    inner.connect(quiet)
     try:
-        assert outer.send("x") == [(relay, "relayed")]
+        relayed()
     finally:
-        outer.disconnect(relay)
-        inner.disconnect(quiet)
         BlinkerInstrumentor().uninstrument()
     assert found.spans.get_finished_spans() == ()
 
@@ -214,11 +221,26 @@ def test_no_span_for_a_signal_nobody_listens_to_and_none_for_a_forward(
         source.disconnect(target.send)
         target.disconnect(quiet)
     spans = telemetry.finished()
-    assert sorted(spans) == ["send fx_otel_source", "send fx_otel_target",
-                             "tests.test_otel.quiet"]
-    assert spans["send fx_otel_target"].parent.span_id == \
-        spans["send fx_otel_source"].context.span_id
-    assert spans["send fx_otel_source"].attributes["ckansig.receivers.called"] == 1
+    # only a forward ran in the source's send: the forwarded send is the span
+    assert sorted(spans) == ["send fx_otel_target", "tests.test_otel.quiet"]
+    assert spans["tests.test_otel.quiet"].parent.span_id == \
+        spans["send fx_otel_target"].context.span_id
+
+
+def test_a_send_that_calls_nobody_it_is_connected_for_is_a_span(telemetry: Telemetry) -> None:
+    signal = space.signal("fx_otel_filtered")
+
+    def for_bob(sender: Any) -> None:
+        return None
+
+    signal.connect(for_bob, sender="bob")
+    try:
+        signal.send("alice")
+    finally:
+        signal.disconnect(for_bob)
+    send = telemetry.finished()["send fx_otel_filtered"]
+    assert send.attributes["ckansig.receivers.called"] == 0
+    assert send.attributes["ckansig.receivers.not_called"] == 1
 
 
 def test_under_an_unsampled_parent_no_spans_but_every_receiver_is_timed() -> None:
@@ -227,15 +249,11 @@ def test_under_an_unsampled_parent_no_spans_but_every_receiver_is_timed() -> Non
     found = Telemetry(sampler=ParentBased(TraceIdRatioBased(0.0)))
     BlinkerInstrumentor().instrument(tracer_provider=found.tracer_provider,
                                      meter_provider=found.meter_provider)
-    outer.connect(relay)
-    inner.connect(quiet)
     tracer = found.tracer_provider.get_tracer("request")
     try:
         with tracer.start_as_current_span("request"):  # not sampled: ratio 0
-            assert outer.send("x") == [(relay, "relayed")]
+            relayed()
     finally:
-        outer.disconnect(relay)
-        inner.disconnect(quiet)
         BlinkerInstrumentor().uninstrument()
     assert found.spans.get_finished_spans() == ()
     data = found.reader.get_metrics_data()

@@ -25,7 +25,7 @@ import pytest
 
 from .otlp_endpoint import Received, Span, otlp_endpoint
 from .solr_standin import solr_standin
-from .test_browser import free_port
+from .test_browser import free_port, wait_until_up
 from .test_ckan import pytestmark
 from .test_rollback import needs_database, plugin_site_ini
 
@@ -66,16 +66,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Receiv
                 [instrument, *command], cwd=folder, stdout=log, stderr=subprocess.STDOUT,
                 env={**env, "OTEL_SERVICE_NAME": f"ckan-{name}"}))
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/api/3/action/status_show", timeout=5):
-                        break
-                except OSError:
-                    if processes[0].poll() is not None or time.monotonic() > deadline:
-                        pytest.fail("ckan run did not start:\n"
-                                    + (folder / "server.log").read_text()[-3000:])
-                    time.sleep(0.5)
+            for log in logs:
+                log.flush()
+            wait_until_up(url, processes[0], folder / "server.log")
             yield url, received, folder
         finally:
             for process in processes:

@@ -55,13 +55,19 @@ JOB_META = "ckansig_otel"
 class _Sending:
     """One send in progress: its span, and the receiver running now."""
 
-    __slots__ = ("called", "dbc", "iterating", "quiet", "receiver", "rspan", "sender", "signal",
-                 "span", "started", "token")
+    __slots__ = ("called", "ctx_token", "dbc", "iterating", "kwargs", "quiet", "receiver",
+                 "rspan", "sender", "signal", "span", "started", "t0", "token")
 
-    def __init__(self, signal: Signal, sender: Any, span: Any, quiet: bool = False) -> None:
+    def __init__(self, signal: Signal, sender: Any, kwargs: dict[str, Any],
+                 quiet: bool = False) -> None:
         self.signal = signal
         self.sender = sender
-        self.span = span
+        self.kwargs = kwargs
+        #: the send's span, started with the first receiver that is not a
+        #: forward (or at the end): None until then
+        self.span: Any = None
+        self.ctx_token: Any = None
+        self.t0 = time.time_ns()
         #: under a parent that is not sampled, whose children the sampler drops:
         #: no spans (they would record nothing), the receivers timed all the same
         self.quiet = quiet
@@ -137,40 +143,46 @@ class _Instrumentation:
     # -- sends -------------------------------------------------------------------------
 
     def start_send(self, signal: Signal, args: tuple[Any, ...],
-                   kwargs: dict[str, Any]) -> tuple[_Sending, Any, Any]:
-        parent = trace.get_current_span()
-        found = parent.get_span_context()
-        if found.is_valid and not found.trace_flags.sampled and self.drops[found.is_remote]:
-            state = _Sending(signal, None, parent, quiet=True)
-            return state, _current.set(state), None
-        key = self.key(signal)
-        span = self.tracer.start_span(f"send {key}", kind=SpanKind.PRODUCER, attributes={
-            "messaging.system": "blinker", "messaging.destination.name": key,
-            "messaging.operation.type": "send", "messaging.operation.name": "send"})
-        sender = args[0] if args else kwargs.get("sender")
+                   kwargs: dict[str, Any]) -> tuple[_Sending, Any]:
+        found = trace.get_current_span().get_span_context()
+        quiet = found.is_valid and not found.trace_flags.sampled and self.drops[found.is_remote]
+        state = _Sending(signal, args[0] if args else kwargs.get("sender"), kwargs, quiet)
+        return state, _current.set(state)
+
+    def open_send(self, state: _Sending) -> None:
+        """The send's span, from the send's start, made current: before its
+        first receiver that is not a forward runs, or at the end."""
+        key = self.key(state.signal)
+        span = state.span = self.tracer.start_span(
+            f"send {key}", kind=SpanKind.PRODUCER, start_time=state.t0, attributes={
+                "messaging.system": "blinker", "messaging.destination.name": key,
+                "messaging.operation.type": "send", "messaging.operation.name": "send"})
         if span.is_recording():
-            name = _low_cardinality(sender)
+            name = _low_cardinality(state.sender)
             if name is not None:
                 span.set_attribute("ckansig.sender", name)
             if self.capture_arguments:
-                _capture(span, kwargs)
-        state = _Sending(signal, sender, span)
-        return state, _current.set(state), context.attach(trace.set_span_in_context(span))
+                _capture(span, state.kwargs)
+        state.ctx_token = context.attach(trace.set_span_in_context(span))
 
-    def end_send(self, state: _Sending, tokens: tuple[Any, Any], args: tuple[Any, ...],
-                 kwargs: dict[str, Any], error: BaseException | None) -> None:
+    def end_send(self, state: _Sending, token: Any, error: BaseException | None) -> None:
+        """The send's span ends. A send whose receivers were all forwards
+        (CKAN's of Flask's signals) makes none: the forwarded sends are the spans."""
         self.end_receiver(state, error)
-        _current.reset(tokens[0])
+        _current.reset(token)
         if state.quiet:
             return
-        context.detach(tokens[1])
+        if state.span is None:
+            if state.called and error is None:
+                return  # only forwards ran
+            self.open_send(state)  # none called (filtered by sender), or an error
+        context.detach(state.ctx_token)
         span = state.span
         if span.is_recording():
             span.set_attribute("ckansig.receivers.called", state.called)
             from ckansig.loading.blinker_state import not_called
 
-            sender = args[0] if args else kwargs.get("sender")
-            filtered, dead = not_called(state.signal, sender)
+            filtered, dead = not_called(state.signal, state.sender)
             span.set_attribute("ckansig.receivers.not_called", len(filtered))
             span.set_attribute("ckansig.receivers.dead", dead)
             if error is not None:
@@ -186,6 +198,8 @@ class _Instrumentation:
             return  # a forward (CKAN's of Flask's signals): its send is the span
         state.receiver, state.dbc = receiver, None
         if not state.quiet:
+            if state.span is None:
+                self.open_send(state)
             described = self.describe(receiver)
             span = self.tracer.start_span(described.name, kind=SpanKind.CONSUMER, attributes={
                 "messaging.system": "blinker", "messaging.destination.name": self.key(
@@ -262,13 +276,13 @@ class _Instrumentation:
         def traced_send(signal: Signal, *args: Any, **kwargs: Any) -> Any:
             if not signal.receivers:  # nobody listens: no span, as blinker does nothing
                 return send(signal, *args, **kwargs)
-            state, token, ctx_token = me.start_send(signal, args, kwargs)
+            state, token = me.start_send(signal, args, kwargs)
             try:
                 results = send(signal, *args, **kwargs)
             except BaseException as exc:
-                me.end_send(state, (token, ctx_token), args, kwargs, exc)
+                me.end_send(state, token, exc)
                 raise
-            me.end_send(state, (token, ctx_token), args, kwargs, None)
+            me.end_send(state, token, None)
             return results
 
         for function in (traced_receivers_for, traced_send):
@@ -285,13 +299,13 @@ class _Instrumentation:
             async def traced_send_async(signal: Signal, *args: Any, **kwargs: Any) -> Any:
                 if not signal.receivers:
                     return await send_async(signal, *args, **kwargs)
-                state, token, ctx_token = me.start_send(signal, args, kwargs)
+                state, token = me.start_send(signal, args, kwargs)
                 try:
                     results = await send_async(signal, *args, **kwargs)
                 except BaseException as exc:
-                    me.end_send(state, (token, ctx_token), args, kwargs, exc)
+                    me.end_send(state, token, exc)
                     raise
-                me.end_send(state, (token, ctx_token), args, kwargs, None)
+                me.end_send(state, token, None)
                 return results
 
             setattr(traced_send_async, OWN_PATCH, True)
