@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -57,8 +58,10 @@ def test_html_is_self_contained(runner, tmp_path: Path) -> None:
     assert result.exit_code == 0 and result.stdout == ""
     text = page.read_text()
     assert text.startswith("<!DOCTYPE html>") and "<svg" in text
-    assert "<script" not in text and "http://" not in text.replace(
-        'xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in text
+    # its script and data are inline: nothing is fetched
+    assert "<script src" not in text and " src=" not in text and "http://" not in text.replace(
+        'xmlns="http://www.w3.org/2000/svg"', "").replace(
+        "http://www.w3.org/1999/xlink", "") and "https://" not in text
     assert "<title>ckanext.ext.listeners.custom_listener</title>" in text
     assert "4 plugin(s)" not in text and "3 plugin(s), 5 signal(s)" in text
 
@@ -105,3 +108,59 @@ def test_send_site_labels_use_one_path_style(tmp_path: Path) -> None:
     assert _tail(str(tmp_path / "ckanext/fx/sub/create.py")) == "ckanext/fx/sub/create.py"
     (tmp_path / "loose.py").write_text("")
     assert _tail(str(tmp_path / "loose.py")) == f"{tmp_path.name}/loose.py"
+
+
+def test_svg_is_the_picture_alone(runner) -> None:
+    for layout in ("builtin", "auto"):
+        text = graph(runner, "--subscribed", "--format", "svg", "--layout", layout)
+        assert text.lstrip().startswith("<svg") and text.rstrip().endswith("</svg>")
+        assert "ckanext.ext.listeners.dataset_created" in text
+
+
+def _random_graph(draw: Any) -> Any:
+    from ckansig.output.graph_view import Edge, Graph, Node
+
+    plugins = [Node(f"p{i}", "plugin_" + "x" * draw(st.integers(0, 70)), "plugin")
+               for i in range(draw(st.integers(1, 6)))]
+    sends = [Node(f"d{i}", f"ckan/x.py:{i}", "send") for i in range(draw(st.integers(0, 3)))]
+    signals = [Node(f"s{i}", f"sig_{i}", "signal") for i in range(draw(st.integers(1, 6)))]
+    nodes, edges = plugins + sends + signals, []
+    for index in range(draw(st.integers(0, 12))):
+        signal = draw(st.sampled_from(signals))
+        receiver = Node(f"r{index}", "recv_" + "y" * draw(st.integers(0, 90)), "receiver")
+        nodes.append(receiver)
+        edges.append(Edge(draw(st.sampled_from(plugins)).id, signal.id, ""))
+        for sender in draw(st.lists(st.text("abc_", min_size=1, max_size=40), max_size=4)):
+            edges.append(Edge(signal.id, receiver.id, f"sender={sender!r}"))
+        else:
+            edges.append(Edge(signal.id, receiver.id, ""))
+    for send in sends:
+        edges.append(Edge(send.id, draw(st.sampled_from(signals)).id, "send"))
+    return Graph(nodes, list(dict.fromkeys(edges)))
+
+
+@given(st.data())
+def test_the_builtin_layout_never_overlaps_and_edges_keep_to_the_gaps(data: Any) -> None:
+    from ckansig.output.graph_layout import LINE, PAD, layered
+
+    graph = _random_graph(data.draw)
+    layout = layered(graph)
+    boxes = list(layout.boxes.values())
+    assert len(boxes) == len(graph.nodes)
+    for index, a in enumerate(boxes):
+        assert a.x >= 0 and a.x + a.width <= layout.width
+        assert a.y >= 0 and a.y + a.height <= layout.height
+        assert a.height >= len(a.lines) * LINE + PAD
+        for b in boxes[index + 1:]:
+            apart = (a.x + a.width <= b.x or b.x + b.width <= a.x or
+                     a.y + a.height <= b.y or b.y + b.height <= a.y)
+            assert apart, (a, b)
+    for source, target, d in layout.paths:
+        # the curve runs between the source column's right edge and the target's left
+        numbers = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", d)]
+        xs = [*numbers[0::2][:1], numbers[2], *numbers[3::2]]
+        head = layout.boxes[target]
+        assert max(xs) <= head.x + 0.05
+        column_of = {b.x for b in boxes if b.node.kind == layout.boxes[source].node.kind}
+        others = [b for b in boxes if b.x in column_of and b.node.id != source]
+        assert all(b.x + b.width <= numbers[2] + 0.05 for b in others)

@@ -32,7 +32,7 @@ _EXPORTS = {
     "ORDERS_SCHEMA_VERSION": "orders_view", "orders_json": "orders_view",
     "print_orders": "orders_view",
     "build_graph": "graph_view", "graph_dot": "graph_view", "graph_html": "graph_view",
-    "graph_mermaid": "graph_view",
+    "graph_mermaid": "graph_view", "graph_svg": "graph_view",
 }
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "graph_dot",
     "graph_html",
     "graph_mermaid",
+    "graph_svg",
     "list_json",
     "orders_json",
     "print_call",
@@ -99,7 +100,13 @@ if TYPE_CHECKING:
         trace_summary,
     )
     from ckansig.output.fuzz_view import FUZZ_SCHEMA_VERSION, fuzz_json, print_fuzz
-    from ckansig.output.graph_view import build_graph, graph_dot, graph_html, graph_mermaid
+    from ckansig.output.graph_view import (
+        build_graph,
+        graph_dot,
+        graph_html,
+        graph_mermaid,
+        graph_svg,
+    )
     from ckansig.output.list_view import (
         LIST_SCHEMA_VERSION,
         error_json,
