@@ -152,6 +152,50 @@ def requests(panel: Any, scope: str) -> list[Any]:
             if element.get_attribute("data-scope") == scope]
 
 
+def check_timeline(browser: Any, panel: Any) -> None:
+    """The timeline's bars are as wide as their durations (against the time
+    the timeline spans), a click on a bar shows its details, and the filter
+    hides the rest and says how many sends it hid."""
+    from selenium.webdriver.common.by import By
+
+    timeline = panel.find_element(By.CSS_SELECTOR, ".ckansig-timeline")
+    span = float(timeline.get_attribute("data-span"))
+    rows = timeline.find_elements(By.CSS_SELECTOR, ".ckansig-row")
+    assert rows
+    measured = browser.execute_script("""
+        return [...arguments[0].querySelectorAll('.ckansig-row')].map(row => {
+          const track = row.querySelector('.ckansig-track').getBoundingClientRect();
+          const bar = row.querySelector('.ckansig-bar').getBoundingClientRect();
+          return [parseFloat(row.dataset.offset), parseFloat(row.dataset.duration),
+                  track.width, bar.left - track.left, bar.width];
+        });""", timeline)
+    for offset, duration, track, left, width in measured:
+        assert track > 200, track  # the tracks are drawn, beside the labels
+        assert abs(left - track * offset / span) <= 1.5, (offset, left, track)
+        assert abs(width - max(1.0, track * duration / span)) <= 1.5, (duration, width, track)
+    first = rows[0]
+    detail = first.find_element(By.XPATH, "following-sibling::div[1]")
+    assert not detail.is_displayed()
+    click(browser, first)
+    assert detail.is_displayed() and "keyword arguments" in detail.text
+    signal = first.get_attribute("data-signal")
+    search = timeline.find_element(By.CSS_SELECTOR, ".ckansig-filter")
+    search.send_keys(signal)
+    shown = [row for row in rows if row.is_displayed()]
+    assert shown and all(signal in row.get_attribute("data-signal") for row in shown)
+    others = {row.get_attribute("data-signal") for row in rows} - {signal}
+    if others:
+        assert "hidden by the filter" in timeline.find_element(
+            By.CSS_SELECTOR, ".ckansig-hidden").text
+    search.send_keys("-no-such-signal")
+    assert not any(row.is_displayed() for row in rows)
+    from selenium.webdriver.common.keys import Keys
+
+    search.send_keys(Keys.CONTROL, "a")
+    search.send_keys(Keys.DELETE)  # an input event: every row back
+    assert all(row.is_displayed() for row in rows)
+
+
 def test_login_failed_login_and_an_organization_in_the_panel(server: str, browser: Any) -> None:
     from selenium.webdriver.common.by import By
 
@@ -164,6 +208,7 @@ def test_login_failed_login_and_an_organization_in_the_panel(server: str, browse
     assert failed.get_attribute("data-sender") == "admin"
     # (the toolbar's own Request Vars panel shows the form's password; ours does not)
     assert "not-the-password" not in panel.get_attribute("innerHTML")
+    check_timeline(browser, panel)
 
     # a login: logged_in is sent by the POST that redirects, shown under earlier requests
     log_in(browser, server, PASSWORD)
@@ -200,6 +245,7 @@ def test_login_failed_login_and_an_organization_in_the_panel(server: str, browse
     current = panel.find_element(By.CSS_SELECTOR, ".ckansig-current")
     assert current.get_attribute("data-scope") == "GET /organization/signal-watchers"
     assert panel.find_elements(By.CSS_SELECTOR, '.ckansig-wiring tr[data-signal]')
+    check_timeline(browser, panel)
     created.find_element(By.TAG_NAME, "summary").click()  # unfold it for the picture
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "signals-panel.png"

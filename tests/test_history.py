@@ -73,7 +73,8 @@ def test_each_request_keeps_its_send_tree() -> None:
     assert panel_subtitle(create) == "2 sends"
     html = panel_html(create, [first], [("ckanext:history_test_created",
                                          [("<b>r</b>", "'bob'")])], "/_ckansig/sends")
-    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;r" in html
+    # the panel's own script only: the one in the data is text
+    assert html.count("<script>") == 1 and "&lt;script&gt;" in html and "&lt;b&gt;r" in html
     assert 'data-signal="ckanext:history_test_audited"' in html
     assert "hunter2" not in html
 
@@ -170,3 +171,23 @@ def test_any_cookie_header_is_read_without_error(header: str) -> None:
 
     found = _viewer({"HTTP_COOKIE": header})
     assert found is None or (len(found) == 22 and f"ckansig_viewer={found}" in header)
+
+
+def test_the_timeline_draws_each_send_and_receiver_at_its_offset_and_duration() -> None:
+    import re
+
+    request = {"scope": "POST /x", "time": 100.0, "duration_ms": 40.0, "sends": [{
+        "signal": "s", "namespace": "ckan", "sender": "a", "kwargs": {"token": "***"},
+        "time": 100.010, "duration_ms": 30.0, "receivers": [
+            {"receiver": "ext.fast", "status": "ok", "duration_ms": 5.0, "result": "'1'",
+             "db_changes": {"activity": {"inserted": 1, "updated": 0, "deleted": 0}},
+             "children": []},
+            {"receiver": "ext.slow", "status": "error", "duration_ms": 25.0, "result": None,
+             "error": {"type": "KeyError", "message": "'x'"}, "children": []}]}]}
+    html = panel_html(request, [], [], "/_ckansig/sends", slow_ms=20)
+    bars = re.findall(r'data-kind="(\w+)".*?left:([\d.]+)%;width:([\d.]+)%', html)
+    assert [(kind, float(left), float(width)) for kind, left, width in bars] == [
+        ("send", 25.0, 75.0), ("receiver", 25.0, 12.5), ("receiver", 37.5, 62.5)]
+    assert html.count("ckansig-slow") - html.count(".ckansig-slow") == 1  # ext.slow only
+    assert "&quot;inserted&quot;: 1" in html and "KeyError" in html
+    assert "no database changes recorded" in html  # ext.slow wrote nothing

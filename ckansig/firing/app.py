@@ -28,6 +28,7 @@ from ckansig.firing.run import FireInterrupted, fire
 from ckansig.firing.trace import Calls, DbChanges, Trace
 from ckansig.model import Registry, SignalInfo
 from ckansig.redaction import SecretBook
+from ckansig.watching.db_changes import SendWatch, flushed
 
 __all__ = ["ActionCall", "AppError", "CkanApp", "DatabaseWatch", "RunInterrupted", "find_action"]
 
@@ -123,7 +124,7 @@ class CkanApp:
         from ckansig.watching.records import link
 
         sends: list[Any] = []
-        watch = _SendWatch()
+        watch = SendWatch()
         self.guard.flush_listeners.append(watch.after_flush)
         try:
             with self._run(user, commit, wait):
@@ -222,39 +223,6 @@ def find_action(name: str) -> Any:
                            f"IActions plugins){hint}", "ACTION") from None
 
 
-class _SendWatch:
-    """Counts the rows written while each receiver of a recorded send runs
-    (``changes``, by send id and receiver position) and in all (``total``)."""
-
-    def __init__(self) -> None:
-        self.changes: dict[tuple[int, int], DbChanges] = {}
-        self.total: DbChanges = {}
-
-    def after_flush(self, session: Any, flush_context: Any) -> None:
-        from ckansig.watching.recorder import current_send, running_position
-
-        rec = current_send()
-        where = None
-        if rec is not None:
-            index = running_position(rec, 1)[0]
-            if index is not None:
-                where = self.changes.setdefault((rec.id, index), {})
-        for table, op in _flushed(session):
-            for tables in (self.total, where):
-                if tables is not None:
-                    counts = tables.setdefault(table, {"inserted": 0, "updated": 0,
-                                                       "deleted": 0})
-                    counts[op] += 1
-
-
-def _flushed(session: Any) -> Iterator[tuple[str, str]]:
-    for op, objects in (("inserted", session.new), ("deleted", session.deleted),
-                        ("updated", [o for o in session.dirty
-                                     if session.is_modified(o, include_collections=False)])):
-        for obj in objects:
-            yield _table(obj), op
-
-
 @contextlib.contextmanager
 def _logged_in(user: str | None) -> Iterator[None]:
     """Make ``user`` the request's user (anonymous for None) and set ``g.user``
@@ -303,14 +271,6 @@ class DatabaseWatch:
             return
         index = len(self.calls.results)  # the receiver running now
         tables = self.db_changes.setdefault(index, {})
-        for table, op in _flushed(session):
+        for table, op in flushed(session):
             counts = tables.setdefault(table, {"inserted": 0, "updated": 0, "deleted": 0})
             counts[op] += 1
-
-
-def _table(obj: Any) -> str:
-    from sqlalchemy import inspect
-
-    mapper = inspect(obj).mapper
-    table = getattr(mapper, "local_table", None)
-    return str(getattr(table, "name", None) or type(obj).__name__)

@@ -14,7 +14,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ckansig.webapp.history import RecordRequests, RequestSends, SendHistory, current_request
+from ckansig.webapp.history import (
+    RecordRequests,
+    RequestSends,
+    SendHistory,
+    current_request,
+    watch_flushes,
+)
 
 __all__ = ["PANEL", "SENDS_PATH", "install", "installed"]
 
@@ -47,6 +53,7 @@ def install(app: Any, size: int = DEFAULT_SIZE, panels: Any = None,
     if mounted is not None:
         return mounted
     history = SendHistory(size)
+    watch_flushes()
     holder, attribute = _innermost(app)
     recorder = RecordRequests(getattr(holder, attribute), history, skip=_skipped, keep=_kept)
     setattr(holder, attribute, recorder)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any
 
+from ckansig.watching.db_changes import SendWatch
 from ckansig.watching.jsonl import send_tree_json
 from ckansig.watching.recorder import SendRecord, record, scope
 from ckansig.watching.records import link, walk
@@ -51,7 +52,7 @@ class RequestSends:
     """One request: its method, path, status and the sends made while it ran."""
 
     __slots__ = ("_json", "dropped", "duration", "endpoint", "method", "path", "records",
-                 "status", "time", "viewer")
+                 "status", "time", "viewer", "watch")
 
     def __init__(self, method: str, path: str, viewer: str | None = None) -> None:
         self.method, self.path = method, path
@@ -65,6 +66,9 @@ class RequestSends:
         self.records: list[SendRecord] = []
         self.dropped = 0
         self._json: dict[str, Any] | None = None
+        #: the rows each receiver wrote (from SQLAlchemy's flush events, when
+        #: the app uses SQLAlchemy: see :func:`watch_flushes`)
+        self.watch = SendWatch()
 
     @property
     def scope(self) -> str:
@@ -88,7 +92,8 @@ class RequestSends:
         trees, shown = [], 0
         for root in self.roots():
             shown += sum(1 for _ in walk([root]))
-            trees.append(send_tree_json(root))  # the request's secrets hidden
+            # the request's secrets hidden; each receiver with the rows it wrote
+            trees.append(send_tree_json(root, changes=self.watch.changes))
         return {
             "scope": self.scope,
             "method": self.method,
@@ -159,6 +164,30 @@ _request: ContextVar[RequestSends | None] = ContextVar("ckansig_request", defaul
 def current_request() -> RequestSends | None:
     """The request being served in this thread or task, if it is recorded."""
     return _request.get()
+
+
+def watch_flushes() -> None:
+    """Count the rows every recorded request's receivers write (once per
+    process; nothing when SQLAlchemy is not installed)."""
+    global _watching
+    if _watching:
+        return
+    try:
+        from sqlalchemy import event
+        from sqlalchemy.orm import Session
+    except ImportError:
+        return
+
+    def after_flush(session: Any, flush_context: Any) -> None:
+        request = _request.get()
+        if request is not None:
+            request.watch.after_flush(session, flush_context)
+
+    event.listen(Session, "after_flush", after_flush)
+    _watching = True
+
+
+_watching = False
 
 
 def _collect(rec: SendRecord) -> None:

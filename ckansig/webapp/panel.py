@@ -65,7 +65,19 @@ class SignalsPanel(DebugPanel):  # type: ignore[misc]  # flask_debugtoolbar has 
         # (this request joins the history when it is over)
         earlier = [] if recorder is None or request is None else \
             recorder.history.json(EARLIER, viewer=request.viewer)
-        return panel_html(self._current(), earlier, _wiring(request), SENDS_PATH)
+        return panel_html(self._current(), earlier, _wiring(request), SENDS_PATH,
+                          _slow_ms(current_app.config))
+
+
+def _slow_ms(config: Any) -> float:
+    """``ckansig.slow_ms`` (ckan.ini): receivers slower are marked (50 unless set)."""
+    from ckansig.output.panel_view import SLOW_MS
+
+    try:
+        found = float(config.get("ckansig.slow_ms", SLOW_MS))
+    except (TypeError, ValueError):
+        return SLOW_MS
+    return found if found > 0 else SLOW_MS
 
 
 def _wiring(request: RequestSends | None) -> list[tuple[str, list[tuple[str, str]]]]:
