@@ -182,3 +182,19 @@ def test_drawn_data_dicts_have_the_required_and_fixed_fields_only(schema: dict[s
         elif "not_empty" in names:
             assert key in drawn
     assert set(drawn) <= set(schema) | set(fixed)
+
+
+def test_each_crash_is_redacted_with_its_own_data_dicts_secrets() -> None:
+    from ckansig.firing.fuzz import Crash, FuzzReport
+    from ckansig.output.fuzz_view import fuzz_json
+
+    crashes = [Crash("ext.a", "ckan:action_succeed", "KeyError", "'notes'",
+                     {"name": "aa", "password": "notes"}),
+               Crash("ext.b", "ckan:action_succeed", "KeyError", "'notes'", {"name": "bb"})]
+    report = FuzzReport("user_create", 3, 1, {}, crashes, 0.1, False)
+    first, second = fuzz_json(report, ["fuzz", "user_create"], None)["crashes"]
+    assert first["error"]["message"] == "'***'" and first["data_dict"]["password"] == "***"
+    assert "notes" not in first["replay"]
+    assert second["error"]["message"] == "'notes'"  # another example's secret is not its own
+    assert fuzz_json(report, ["fuzz", "user_create"], None, redact=False)["crashes"][0][
+        "data_dict"]["password"] == "notes"

@@ -55,7 +55,6 @@ def fuzz_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...
     from ckansig.firing.app import RunInterrupted
     from ckansig.firing.arguments import build_call
     from ckansig.firing.fuzz import action_schema, fuzz
-    from ckansig.redaction import SecretBook
 
     try:
         import hypothesis  # noqa: F401
@@ -64,12 +63,10 @@ def fuzz_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...
                                "fuzz extra)") from None
     _, fixed = build_call(None, kwargs=data_json, kw=kw)
     ckan_app = start_app(ctx, text=fmt == "text")
-    book = SecretBook()
     with ckan_app.flask_app.test_request_context("/"):
         schema = action_schema(action, fixed)
 
     def call(data: dict[str, Any]) -> Any:
-        book.learn(data)
         return ckan_app.call(action, data, user=user, wait=5.0)
 
     try:
@@ -79,12 +76,11 @@ def fuzz_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...
         click.echo(f"ckansig: {stopped}", err=True)
         ctx.exit(130)
     argv = list(ctx.meta.get("ckansig.argv", sys.argv[1:]))
-    with POLICY.building_output():
-        redactor = book.redactor(not no_redact)
+    with POLICY.building_output():  # each crash redacted with its own data_dict's secrets
         if fmt == "json":
-            echo_json(output.fuzz_json(report, argv, user, redactor))
+            echo_json(output.fuzz_json(report, argv, user, not no_redact))
         else:
-            output.print_fuzz(output.console(), report, argv, user, redactor)
+            output.print_fuzz(output.console(), report, argv, user, not no_redact)
     if ckan_app.registry.errors:
         output.print_errors(output.console(stderr=True), ckan_app.registry.errors)
     if report.crashes or ckan_app.registry.errors:

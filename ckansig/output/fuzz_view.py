@@ -21,6 +21,16 @@ __all__ = ["FUZZ_SCHEMA_VERSION", "fuzz_json", "print_fuzz", "replay_command"]
 FUZZ_SCHEMA_VERSION = 1
 
 
+def crash_redactor(crash: Crash, enabled: bool) -> Redactor:
+    """The redaction of one crash: the secrets of its own data_dict (another
+    example's secret, a field name that was a password's value, says nothing here)."""
+    from ckansig.redaction import SecretBook
+
+    book = SecretBook()
+    book.learn(crash.data_dict)
+    return book.redactor(enabled)
+
+
 def replay_command(argv: list[str], crash: Crash, action: str, user: str | None,
                    redactor: Redactor) -> str:
     """``ckansig [its global options] call ACTION --data JSON [--user U]``:
@@ -35,7 +45,7 @@ def replay_command(argv: list[str], crash: Crash, action: str, user: str | None,
 
 
 def fuzz_json(report: FuzzReport, argv: list[str], user: str | None,
-              redactor: Redactor) -> dict[str, Any]:
+              redact: bool = True) -> dict[str, Any]:
     """The documented ``ckansig fuzz --format json`` document."""
     return {
         "version": FUZZ_SCHEMA_VERSION,
@@ -46,18 +56,24 @@ def fuzz_json(report: FuzzReport, argv: list[str], user: str | None,
         "rejected": report.rejected,
         "seconds": round(report.seconds, 3),
         "out_of_time": report.out_of_time,
-        "crashes": [{
-            "receiver": crash.receiver,
-            "signal": crash.signal,
-            "error": {"type": crash.error_type, "message": redactor.text(crash.message)},
-            "data_dict": jsonable(crash.data_dict, redactor),
-            "replay": replay_command(argv, crash, report.action, user, redactor),
-        } for crash in report.crashes],
+        "crashes": [_crash_json(crash, report.action, argv, user, crash_redactor(crash, redact))
+                    for crash in report.crashes],
+    }
+
+
+def _crash_json(crash: Crash, action: str, argv: list[str], user: str | None,
+                redactor: Redactor) -> dict[str, Any]:
+    return {
+        "receiver": crash.receiver,
+        "signal": crash.signal,
+        "error": {"type": crash.error_type, "message": redactor.text(crash.message)},
+        "data_dict": jsonable(crash.data_dict, redactor),
+        "replay": replay_command(argv, crash, action, user, redactor),
     }
 
 
 def print_fuzz(out: Console, report: FuzzReport, argv: list[str], user: str | None,
-               redactor: Redactor) -> None:
+               redact: bool = True) -> None:
     from rich.text import Text
 
     rejected = ", ".join(f"{count} {clean(name)}" for name, count in
@@ -71,6 +87,7 @@ def print_fuzz(out: Console, report: FuzzReport, argv: list[str], user: str | No
         out.print(Text("stopped at the deadline: the examples left were not tried",
                        style="yellow"))
     for crash in report.crashes:
+        redactor = crash_redactor(crash, redact)
         line = Text("✗ ", style="bold red")
         line.append(f"{clean(crash.receiver)} raised {clean(crash.error_type)}: "
                     f"{clean(redactor.text(crash.message))}", style="bold red")
