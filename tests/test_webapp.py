@@ -159,6 +159,9 @@ def test_history_holds_each_requests_send_tree(tmp_path: Path) -> None:
     by_name = {r["receiver"].rsplit(".", 1)[1]: r for r in action["receivers"]}
     activity = by_name["user_changed"]
     assert activity["status"] == "ok" and activity["duration_ms"] > 0
+    # the rows it wrote, from SQLAlchemy's flush events (the panel shows them on a click)
+    assert activity["db_changes"]["activity"]["inserted"] == 1
+    assert by_name["count_users"]["db_changes"] == {}
     [nested] = activity["children"]
     assert (nested["signal"], nested["sender"]) == ("action_succeed", "activity_create")
     assert nested["parent"] == action["id"]
