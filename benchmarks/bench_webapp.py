@@ -68,7 +68,10 @@ def start(folder: Path, base: Path, name: str, debug: str, ckansig: bool) -> tup
     out = []
     for line in text:
         key = line.split("=", 1)[0].strip()
-        if key == "debug":
+        if key == "use" and "config:" in line:  # a parent ini, relative to the base's folder
+            parent = line.split("config:", 1)[1].strip()
+            line = f"use = config:{(base.parent / parent).resolve()}"
+        elif key == "debug":
             line = f"debug = {debug}"
         elif key == "ckan.plugins":
             line = f"ckan.plugins = {' '.join(plugins)}"

@@ -20,7 +20,13 @@ from blinker.base import Signal
 
 from ckansig.isolation import OWN_PATCH
 
-__all__ = ["Arrange", "arrange_receivers", "canonical", "receiver_name"]
+__all__ = ["DEFAULT_SAMPLE", "EVERY_UP_TO", "Arrange", "arrange_receivers", "canonical",
+           "receiver_name"]
+
+#: ``--orders``: sends with at most this many receivers are run in every order
+EVERY_UP_TO = 6
+#: ``--orders``: the orders tried when a send has more receivers than that
+DEFAULT_SAMPLE = 24
 
 #: Given a signal and its receivers for one send, in :func:`canonical` order
 #: (always two or more), the order to call them in.

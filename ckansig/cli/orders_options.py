@@ -17,7 +17,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def order_options(command: F) -> F:
     """The options, for ``call`` and ``fire``."""
-    from ckansig.firing.orders import DEFAULT_SAMPLE, EVERY_UP_TO
+    from ckansig.ordering import DEFAULT_SAMPLE, EVERY_UP_TO  # light: at start-up
 
     for option in reversed([
         click.option("--orders", "orders", type=click.IntRange(min=1), is_flag=False,

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 from blinker.base import Signal
 
-from ckansig.ordering import arrange_receivers, receiver_name
+from ckansig.ordering import DEFAULT_SAMPLE, EVERY_UP_TO, arrange_receivers, receiver_name
 
 __all__ = [
     "DEFAULT_SAMPLE",
@@ -41,10 +41,6 @@ __all__ = [
     "run_orders",
 ]
 
-#: Sends with at most this many receivers are run in every order.
-EVERY_UP_TO = 6
-#: Orders tried when a send has more receivers than :data:`EVERY_UP_TO`.
-DEFAULT_SAMPLE = 24
 #: What a receiver's outcome is in a run where it was not called.
 NOT_RUN = "(not called)"
 #: The result of a receiver that returned before a later one raised (blinker
