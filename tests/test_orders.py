@@ -198,3 +198,12 @@ def test_each_crash_is_redacted_with_its_own_data_dicts_secrets() -> None:
     assert second["error"]["message"] == "'notes'"  # another example's secret is not its own
     assert fuzz_json(report, ["fuzz", "user_create"], None, redact=False)["crashes"][0][
         "data_dict"]["password"] == "notes"
+
+
+def test_the_replays_hold_no_secret_of_the_command_line(run: Any) -> None:
+    for fmt in ("json", "text"):
+        done = run("fire", "fx_orders:made", "--sender", "a", "--kw", "context={}",
+                   "--kw", "password=hunter2-secret", "--orders", "--format", fmt)
+        assert done.exit_code == 1, done.output
+        assert "hunter2-secret" not in done.stdout
+        assert "password=***" in done.stdout

@@ -260,3 +260,23 @@ def test_under_an_unsampled_parent_no_spans_but_every_receiver_is_timed() -> Non
     timed = sorted(point.attributes["code.function.name"] for rm in data.resource_metrics
                    for sm in rm.scope_metrics for m in sm.metrics for point in m.data.data_points)
     assert timed == ["tests.test_otel.quiet", "tests.test_otel.relay"]
+
+
+def leaky(sender: Any, **kwargs: Any) -> None:
+    raise ValueError(f"login refused for password {kwargs['password']}")
+
+
+def test_an_error_span_holds_no_secret_of_the_send(telemetry: Telemetry) -> None:
+    outer.connect(leaky)
+    try:
+        with pytest.raises(ValueError):
+            outer.send("x", password="hunter2-secret")
+    finally:
+        outer.disconnect(leaky)
+    for span in telemetry.spans.get_finished_spans():
+        seen = repr([dict(span.attributes), [dict(e.attributes) for e in span.events],
+                     span.status.description])
+        assert "hunter2-secret" not in seen, span.name
+    receiver = telemetry.finished()["tests.test_otel.leaky"]
+    assert receiver.events[0].attributes["exception.message"] == \
+        "login refused for password ***"

@@ -69,7 +69,8 @@ def call_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...
             with POLICY.building_output():
                 return output.call_json(run, run.secrets.redactor(not no_redact))
 
-        report_orders(ctx, once, fmt=fmt, sample=orders, seed=seed, order=order)
+        report_orders(ctx, once, fmt=fmt, sample=orders, seed=seed, order=order, given=(data,),
+                      redact=not no_redact)
         return
     try:
         with in_order(order, seed):

@@ -118,7 +118,8 @@ def fire_command(
             with POLICY.building_output():
                 return json.loads(output.trace_json(run, run.secrets.redactor(not no_redact)))
 
-        report_orders(ctx, document, fmt=fmt, sample=orders, seed=seed, order=order)
+        report_orders(ctx, document, fmt=fmt, sample=orders, seed=seed, order=order,
+                      given=(sender, kwargs), redact=not no_redact)
         return
     try:
         with in_order(order, seed):

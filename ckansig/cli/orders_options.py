@@ -56,9 +56,12 @@ def in_order(order: int | None, seed: int) -> Iterator[None]:
 
 
 def report_orders(ctx: click.Context, run: Callable[[], Mapping[str, Any]], *, fmt: str,
-                  sample: int, seed: int, order: int | None) -> None:
+                  sample: int, seed: int, order: int | None, given: tuple[Any, ...],
+                  redact: bool) -> None:
     """Run ``run`` once per order, report, and exit: 1 when an outcome
-    depends on the order or a run was not rolled back, 130 on Ctrl-C."""
+    depends on the order or a run was not rolled back, 130 on Ctrl-C. The
+    replay commands hide the secrets of what was ``given`` (the data_dict, or
+    the sender and keyword arguments) unless not ``redact``."""
     from ckansig import output
     from ckansig.cli.gc_policy import POLICY
     from ckansig.cli.support import echo_json
@@ -80,11 +83,16 @@ def report_orders(ctx: click.Context, run: Callable[[], Mapping[str, Any]], *, f
         click.echo(f"ckansig: {stopped}", err=True)
         ctx.exit(130)
     argv = list(ctx.meta.get("ckansig.argv", sys.argv[1:]))
+    from ckansig.redaction import SecretBook
+
+    book = SecretBook()
+    book.learn(*given)
+    redactor = book.redactor(redact)
     with POLICY.building_output():
         if text:
-            output.print_orders(output.console(), report, argv)
+            output.print_orders(output.console(), report, argv, redactor)
         else:
-            echo_json(output.orders_json(report, argv))
+            echo_json(output.orders_json(report, argv, redactor))
     if report.dependent or any((doc.get("database") or {}).get("breaches")
                                for doc in report.documents):
         ctx.exit(1)

@@ -186,8 +186,7 @@ class _Instrumentation:
             span.set_attribute("ckansig.receivers.not_called", len(filtered))
             span.set_attribute("ckansig.receivers.dead", dead)
             if error is not None:
-                span.record_exception(error)
-                span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+                _mark_error(span, error, state)
         span.end()
 
     # -- receivers ---------------------------------------------------------------------
@@ -233,9 +232,7 @@ class _Instrumentation:
                 for op, count in (state.dbc or {}).items():
                     span.set_attribute(f"ckansig.db.{op}", count)
                 if error is not None:
-                    span.record_exception(error)
-                    span.set_status(Status(StatusCode.ERROR,
-                                           f"{type(error).__name__}: {error}"))
+                    _mark_error(span, error, state)
             span.end()
         state.rspan = state.receiver = state.token = None
 
@@ -437,6 +434,23 @@ def _low_cardinality(sender: Any) -> str | None:
     if flask is not None and isinstance(sender, flask.Flask):
         return str(sender.name)
     return None
+
+
+def _mark_error(span: Any, error: BaseException, state: _Sending) -> None:
+    """ERROR status and an exception event, with the send's secrets hidden from
+    the message and the stack trace (an error often quotes what it was given)."""
+    import traceback
+
+    from ckansig.redaction import SecretBook
+
+    book = SecretBook()
+    book.learn(state.sender, state.kwargs)
+    redactor = book.redactor(True)
+    message = redactor.text(str(error))
+    span.record_exception(error, attributes={
+        "exception.message": message,
+        "exception.stacktrace": redactor.text("".join(traceback.format_exception(error)))})
+    span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {message}"))
 
 
 def _capture(span: Any, kwargs: dict[str, Any]) -> None:

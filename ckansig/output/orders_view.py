@@ -14,17 +14,21 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ckansig.firing.orders import OrdersReport
+    from ckansig.values import Redactor
 
 __all__ = ["ORDERS_SCHEMA_VERSION", "orders_json", "print_orders"]
 
 ORDERS_SCHEMA_VERSION = 1
 
 
-def _replay(argv: list[str], report: OrdersReport, order: int) -> str:
+def _replay(argv: list[str], report: OrdersReport, order: int, redactor: Redactor) -> str:
+    """The command that replays run ``order``, with the secrets its arguments
+    were given hidden (``redactor``: the call's)."""
     from ckansig.firing.orders import EVERY_UP_TO, replay_argv
 
     sampled = report.receivers_permuted > EVERY_UP_TO
-    return shlex.join(["ckansig", *replay_argv(argv, order, report.seed, sampled)])
+    return redactor.text(shlex.join(["ckansig", *replay_argv(argv, order, report.seed,
+                                                             sampled)]))
 
 
 def _breaches(report: OrdersReport) -> list[tuple[int, str]]:
@@ -35,7 +39,7 @@ def _breaches(report: OrdersReport) -> list[tuple[int, str]]:
     return found
 
 
-def orders_json(report: OrdersReport, argv: list[str]) -> dict[str, Any]:
+def orders_json(report: OrdersReport, argv: list[str], redactor: Redactor) -> dict[str, Any]:
     """The documented ``--orders --format json`` document."""
     return {
         "version": ORDERS_SCHEMA_VERSION,
@@ -47,7 +51,8 @@ def orders_json(report: OrdersReport, argv: list[str]) -> dict[str, Any]:
             "fields": {field: {str(found.first): first, str(found.second): second}
                        for field, (first, second) in found.fields.items()},
             "orders": [found.first, found.second],
-            "replay": [_replay(argv, report, found.first), _replay(argv, report, found.second)],
+            "replay": [_replay(argv, report, found.first, redactor),
+                       _replay(argv, report, found.second, redactor)],
         } for found in report.dependent],
         "not_compared": [{"path": path, "field": field} for path, field in report.unsteady],
         "not_rolled_back": [{"order": number, "message": message}
@@ -61,7 +66,8 @@ def _value(value: Any) -> str:
     return text if len(text) <= 160 else text[:159] + "…"
 
 
-def print_orders(out: Console, report: OrdersReport, argv: list[str]) -> None:
+def print_orders(out: Console, report: OrdersReport, argv: list[str],
+                 redactor: Redactor) -> None:
     """One block per receiver whose outcome depends on the order (what
     differs, in which orders), then the orders that differ, each with the
     command that replays it."""
@@ -86,7 +92,8 @@ def print_orders(out: Console, report: OrdersReport, argv: list[str]) -> None:
         for used in report.plans[number - 1].orders():
             names = ", ".join(clean(name) for name in used["receivers"])
             out.print(Text(f"  order {number}: {clean(used['signal'])}: {names}", style="cyan"))
-        out.print(Text(f"    replay: {clean(_replay(argv, report, number))}", style="dim"))
+        out.print(Text(f"    replay: {clean(_replay(argv, report, number, redactor))}",
+                       style="dim"))
     for number, message in _breaches(report):
         out.print(Text(f"order {number}: {clean(message)}", style="bold red"))
     if report.unsteady:
