@@ -280,3 +280,34 @@ def test_an_error_span_holds_no_secret_of_the_send(telemetry: Telemetry) -> None
     receiver = telemetry.finished()["tests.test_otel.leaky"]
     assert receiver.events[0].attributes["exception.message"] == \
         "login refused for password ***"
+
+
+@pytest.mark.parametrize("recorder_first", [False, True])
+def test_with_the_recorder_on_too_both_see_every_send(recorder_first: bool) -> None:
+    """Two surfaces at once (the panel's recorder and the spans), in either
+    order of installing: both see the tree, and blinker's results are its own."""
+    from ckansig.watching.recorder import record
+    from ckansig.watching.records import link
+
+    found = Telemetry()
+    records: list[Any] = []
+    with record(records.append) if recorder_first else _nothing():
+        BlinkerInstrumentor().instrument(tracer_provider=found.tracer_provider,
+                                         meter_provider=found.meter_provider)
+        try:
+            with _nothing() if recorder_first else record(records.append):
+                relayed()
+        finally:
+            BlinkerInstrumentor().uninstrument()
+    [root] = link(records)
+    assert [o.status for o in root.outcomes] == ["ok"]
+    assert [child.name for child in root.children or []] == ["fx_otel_inner"]
+    spans = found.finished()
+    assert spans["send fx_otel_inner"].parent.span_id == \
+        spans["tests.test_otel.relay"].context.span_id
+
+
+def _nothing() -> Any:
+    import contextlib
+
+    return contextlib.nullcontext()

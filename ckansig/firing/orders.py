@@ -78,7 +78,7 @@ class Plan:
         if n <= EVERY_UP_TO:
             return nth_permutation(n, self.number % math.factorial(n))
         order = list(range(n))
-        if self.number % max(1, self.sample):
+        if self.number:  # run 1 (number 0): the canonical order
             random.Random(f"{self.seed}:{key}:{self.number}").shuffle(order)
         return tuple(order)
 

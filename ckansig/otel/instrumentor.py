@@ -322,16 +322,15 @@ class _Instrumentation:
             from sqlalchemy.orm import Session
         except ImportError:
             return
+        from ckansig.watching.db_changes import flushed
 
         def after_flush(session: Any, flush_context: Any) -> None:
             state = _current.get()
             if state is None or state.rspan is None or not state.rspan.is_recording():
                 return
             counts = state.dbc if state.dbc is not None else {}
-            counts["inserted"] = counts.get("inserted", 0) + len(session.new)
-            counts["deleted"] = counts.get("deleted", 0) + len(session.deleted)
-            counts["updated"] = counts.get("updated", 0) + sum(
-                1 for obj in session.dirty if session.is_modified(obj, include_collections=False))
+            for _, op in flushed(session):  # the rows, as call and the panel count them
+                counts[op] = counts.get(op, 0) + 1
             state.dbc = counts
 
         event.listen(Session, "after_flush", after_flush)
