@@ -191,3 +191,14 @@ def test_the_timeline_draws_each_send_and_receiver_at_its_offset_and_duration() 
     assert html.count("ckansig-slow") - html.count(".ckansig-slow") == 1  # ext.slow only
     assert "&quot;inserted&quot;: 1" in html and "KeyError" in html
     assert "no database changes recorded" in html  # ext.slow wrote nothing
+
+
+@pytest.mark.ckan  # runs where Flask-DebugToolbar is: .ci/run's CKAN virtualenvs
+def test_a_slow_threshold_that_is_no_number_falls_back() -> None:
+    pytest.importorskip("flask_debugtoolbar")
+    from ckansig.webapp.panel import _slow_ms
+
+    assert _slow_ms({"ckansig.slow_ms": "120"}) == 120.0
+    for bad in ("slow", "-3", "0", None):
+        assert _slow_ms({"ckansig.slow_ms": bad}) == 50.0
+    assert _slow_ms({}) == 50.0

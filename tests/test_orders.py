@@ -207,3 +207,14 @@ def test_the_replays_hold_no_secret_of_the_command_line(run: Any) -> None:
         assert done.exit_code == 1, done.output
         assert "hunter2-secret" not in done.stdout
         assert "password=***" in done.stdout
+
+
+def test_fuzz_without_hypothesis_is_a_usage_error(runner: CliRunner,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "hypothesis", None)  # as if it were not installed
+    done = runner.invoke(main, ["fuzz", "package_create"])
+    assert done.exit_code == 2
+    assert "fuzz needs hypothesis: pip install hypothesis" in done.stderr
+    assert "Traceback" not in done.output

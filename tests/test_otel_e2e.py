@@ -222,3 +222,13 @@ def test_the_ckan_ini_switch_for_sites_that_configure_opentelemetry_in_code(
              if name == "send ckan:action_succeed" and attributes.get(
                  "ckansig.sender") == "status_show"]
     assert len(sends) == (1 if switch == "true" else 0), spans
+
+
+def test_the_switch_without_opentelemetry_says_why_and_goes_on(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from ckansig.webapp.plugin import _instrument
+
+    monkeypatch.setitem(sys.modules, "ckansig.otel.instrumentor", None)  # not installed
+    with caplog.at_level("ERROR"):
+        _instrument(False)  # no exception: the site starts
+    assert "ckansig.otel = true, but OpenTelemetry is not installed" in caplog.text
