@@ -150,5 +150,6 @@ def echo_json_text(text: str) -> None:
     else:
         out.flush()
         # a lone surrogate (possible in plugin text) becomes its JSON escape, \udcxx
-        buffer.write(text.encode("utf-8", "backslashreplace") + b"\n")
+        buffer.write(text.encode("utf-8", "backslashreplace"))
+        buffer.write(b"\n")
         buffer.flush()

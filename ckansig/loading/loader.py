@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from types import FunctionType
 from typing import Any
 
 from blinker import ANY, Namespace, Signal
@@ -34,6 +35,7 @@ from ckansig.loading.importing import (
 )
 from ckansig.loading.tracking import Tracker, bound_signals, noting_sources
 from ckansig.model import (
+    CallableInfo,
     Duplicate,
     LoadedPlugin,
     LoadError,
@@ -300,10 +302,27 @@ class _Loader:
                 signal=signal_name, namespace=ns, file=file, line=line))
             return
         records = self.records.setdefault(id(key), {})
+        held = key.receivers
         for index, entry in self._read(
                 listeners, name, lambda n: f"receiver {n} of {signal_name!r}", declared,
                 signal=signal_name, namespace=ns):
             try:  # per receiver: plugin_error, not a with (see there)
+                if type(entry) is FunctionType and id(entry) not in held:
+                    # The common case (a function, not connected before) of
+                    # _connect_one, kept in the loop: it runs once per receiver.
+                    info = describe(entry)
+                    try:
+                        key.connect(entry, sender=ANY, weak=True)
+                    except BaseException as exc:
+                        self._connect_failed(name, ns, signal_name, info, declared, exc)
+                        continue
+                    rid = id(entry)
+                    if ns is None:
+                        self.extra.setdefault(id(key), key)
+                    records.setdefault(rid, []).append((_blinker.ANY_ID, _make_subscription((
+                        ns, signal_name, info, name, "isignal", _ANY_SENDER, True, True, rid,
+                        file, line, _blinker.reference(key, rid)))))
+                    continue
                 self._connect_one(name, key, ns, signal_name, entry, declared, records)
             except BaseException as exc:
                 self._fault(name, "plugin_raised",
@@ -347,11 +366,7 @@ class _Loader:
         try:  # per receiver: plugin_error, not a with (see there)
             signal.connect(receiver, sender=sender, weak=weak)
         except BaseException as exc:
-            self.errors.append(LoadError(
-                name, "connect_failed", f"connecting {info.name} to {signal_name!r} raised "
-                f"{exc_text(plugin_error(exc))}", signal=signal_name, namespace=ns,
-                receiver=info.name, file=info.file or declared[0],
-                line=info.line if info.file else declared[1]))
+            self._connect_failed(name, ns, signal_name, info, declared, exc)
             return
         if ns is None:
             self.extra.setdefault(id(signal), signal)
@@ -360,6 +375,14 @@ class _Loader:
             _ANY_SENDER if sender is ANY else Sender.of(sender), bool(weak), True, rid,
             declared[0], declared[1], _blinker.reference(signal, rid)))
         records.setdefault(rid, []).append((sid, sub))
+
+    def _connect_failed(self, name: str, ns: str | None, signal_name: str, info: CallableInfo,
+                        declared: tuple[str | None, int | None], exc: BaseException) -> None:
+        self.errors.append(LoadError(
+            name, "connect_failed", f"connecting {info.name} to {signal_name!r} raised "
+            f"{exc_text(plugin_error(exc))}", signal=signal_name, namespace=ns,
+            receiver=info.name, file=info.file or declared[0],
+            line=info.line if info.file else declared[1]))
 
     def _connected_by(self, signal: Signal, rid: Hashable, sid: Hashable) -> str | None:
         for recorded, sub in self.records.get(id(signal), {}).get(rid, ()):

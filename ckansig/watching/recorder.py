@@ -24,7 +24,6 @@ import os
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -178,6 +177,8 @@ def _emit(rec: SendRecord) -> None:
         try:
             sink(rec)
         except Exception:  # a broken sink must not break the program
+            import traceback  # (not at start-up: textwrap comes with it)
+
             traceback.print_exc()
 
 
@@ -188,6 +189,7 @@ def _outcomes_after_error(signal: Signal, sender: Any, exc: BaseException,
     the rest were not reached. The culprit is the receiver whose code is in the
     traceback, or, for blinker's own RuntimeError, the first coroutine one."""
     import inspect
+    import traceback
 
     receivers = list(signal.receivers_for(sender))
     frames = {f.f_code for f, _ in traceback.walk_tb(exc.__traceback__)}
