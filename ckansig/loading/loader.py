@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
-from types import FunctionType
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from blinker import ANY, Namespace, Signal
 
 from ckansig.config.settings import Config, PluginSpec
 from ckansig.errors import exc_text, raise_site
-from ckansig.isolation import GC, plugin_code, plugin_error, watching_ctrl_c
-from ckansig.loading import blinker_state as _blinker
+from ckansig.isolation import GC, plugin_code, watching_ctrl_c
 from ckansig.loading.building import LoadRecord, build_registry, signal_where
 from ckansig.loading.ckan_host import CkanHost
-from ckansig.loading.describing import describe
-from ckansig.loading.entries import check_options, read_items
+from ckansig.loading.connecting import Connector
+from ckansig.loading.entries import read_items
 from ckansig.loading.importing import (
     ENTRY_POINT_GROUPS,
     Found,
@@ -35,8 +33,6 @@ from ckansig.loading.importing import (
 )
 from ckansig.loading.tracking import Tracker, bound_signals, noting_sources
 from ckansig.model import (
-    CallableInfo,
-    Duplicate,
     LoadedPlugin,
     LoadError,
     LoadErrorKind,
@@ -72,16 +68,11 @@ class _Loader:
         self.host = CkanHost(config.ckan_config) if config.ckan_config is not None else None
         self.errors: list[LoadError] = []
         self.plugins: list[LoadedPlugin] = []
-        # The connections ckansig made itself, from ISignal mappings:
-        # signal id -> receiver id -> [(sender id, subscription)]
-        self.records: dict[int, dict[Hashable, list[tuple[Hashable, Subscription]]]] = {}
-        self.duplicates: list[Duplicate] = []
         # module name -> the plugin whose import brought it in: receivers
         # connected at import time belong to the plugin that loaded their module
         self.module_owner: dict[str, str] = {}
         self.defined_by: dict[int, tuple[str, str | None]] = {}
         self.mentioned_by: dict[int, list[str]] = {}
-        self.extra: dict[int, Signal] = {}
         self.ns_of: dict[int, tuple[str | None, str]] = {
             id(sig): key for key, sig in absent.items()}
         self.preexisting = {
@@ -89,6 +80,9 @@ class _Loader:
         }
         self.tracker = Tracker(namespaces)
         self.named: set[str] = set()  # the plugins a ckan.ini named, loaded without CKAN
+        # the connections ckansig makes itself, from ISignal mappings
+        self.connector = Connector(self.errors, self.module_owner, self._where, self._fault,
+                                   self._read)
 
     # -- the steps -----------------------------------------------------------
 
@@ -149,8 +143,9 @@ class _Loader:
         """What was recorded, as an immutable record for :func:`build_registry`."""
         return LoadRecord(
             self.config, self.namespaces, self.absent, tuple(self.errors), tuple(self.plugins),
-            self.records, tuple(self.duplicates), self.module_owner, self.defined_by,
-            self.mentioned_by, self.extra, self.ns_of, frozenset(self.preexisting))
+            self.connector.records, tuple(self.connector.duplicates), self.module_owner,
+            self.defined_by, self.mentioned_by, self.connector.extra, self.ns_of,
+            frozenset(self.preexisting))
 
     def _where(self, signal: Signal) -> tuple[str | None, str]:
         found = self.ns_of[id(signal)] = signal_where(signal, self.ns_of, self.namespaces)
@@ -277,119 +272,10 @@ class _Loader:
                     "not a (signal, receivers) pair", file=declared[0], line=declared[1]))
                 continue
             with plugin_code() as guard:
-                self._connect_all(name, pair[0], pair[1], declared)
+                self.connector.connect_all(name, pair[0], pair[1], declared)
             if guard.error is not None:
                 self._fault(name, "plugin_raised",
                             f"reading the receivers of {brief(pair[0])}", guard.error, declared)
-
-    def _connect_all(
-        self, name: str, key: Any, listeners: Any, declared: tuple[str | None, int | None]
-    ) -> None:
-        file, line = declared
-        if not isinstance(key, Signal):
-            hint = " (the name of a signal; use the signal object, e.g. " \
-                "toolkit.signals.ckanext.signal(name))" if isinstance(key, str) else ""
-            self.errors.append(LoadError(
-                name, "bad_signal_key", f"subscription key {brief(key)} is not a blinker "
-                f"signal{hint}", signal=key if isinstance(key, str) else brief(key),
-                file=file, line=line))
-            return
-        ns, signal_name = self._where(key)
-        if isinstance(listeners, (str, bytes, Mapping)) or not isinstance(listeners, Iterable):
-            self.errors.append(LoadError(
-                name, "subscriptions_malformed",
-                f"receivers of {signal_name!r} must be a list, not a {type(listeners).__name__}",
-                signal=signal_name, namespace=ns, file=file, line=line))
-            return
-        records = self.records.setdefault(id(key), {})
-        held = key.receivers
-        for index, entry in self._read(
-                listeners, name, lambda n: f"receiver {n} of {signal_name!r}", declared,
-                signal=signal_name, namespace=ns):
-            try:  # per receiver: plugin_error, not a with (see there)
-                if type(entry) is FunctionType and id(entry) not in held:
-                    # The common case (a function, not connected before) of
-                    # _connect_one, kept in the loop: it runs once per receiver.
-                    info = describe(entry)
-                    try:
-                        key.connect(entry, sender=ANY, weak=True)
-                    except BaseException as exc:
-                        self._connect_failed(name, ns, signal_name, info, declared, exc)
-                        continue
-                    rid = id(entry)
-                    if ns is None:
-                        self.extra.setdefault(id(key), key)
-                    records.setdefault(rid, []).append((_blinker.ANY_ID, _make_subscription((
-                        ns, signal_name, info, name, "isignal", _ANY_SENDER, True, True, rid,
-                        file, line, _blinker.reference(key, rid)))))
-                    continue
-                self._connect_one(name, key, ns, signal_name, entry, declared, records)
-            except BaseException as exc:
-                self._fault(name, "plugin_raised",
-                            f"inspecting receiver {index} of {signal_name!r}",
-                            plugin_error(exc), declared, signal=signal_name, namespace=ns)
-
-    def _connect_one(
-        self, name: str, signal: Signal, ns: str | None, signal_name: str, entry: Any,
-        declared: tuple[str | None, int | None],
-        records: dict[Hashable, list[tuple[Hashable, Subscription]]],
-    ) -> None:
-        # The common case (a bare callable) is kept short: it runs once per receiver.
-        if isinstance(entry, dict):
-            problem = check_options(entry, signal_name)
-            if problem is not None:
-                kind, message, receiver_name, site = problem
-                self.errors.append(LoadError(
-                    name, kind, message, signal=signal_name, namespace=ns,
-                    receiver=receiver_name, file=site[0] or declared[0],
-                    line=site[1] if site[0] else declared[1]))
-                return
-            receiver = entry["receiver"]
-            sender = entry.get("sender", ANY)
-            weak = entry.get("weak", True)
-        else:
-            receiver, sender, weak = entry, ANY, True
-        if not callable(receiver):
-            self.errors.append(LoadError(
-                name, "not_callable", f"receiver {brief(receiver)} of {signal_name!r} is not "
-                "callable", signal=signal_name, namespace=ns, receiver=brief(receiver),
-                file=declared[0], line=declared[1]))
-            return
-        info = describe(receiver)
-        rid = _blinker.make_id(receiver)
-        sid = _blinker.ANY_ID if sender is ANY else _blinker.make_id(sender)
-        if rid in signal.receivers and sid in _blinker.sender_ids_of(signal, rid):
-            # blinker keeps one connection per receiver and sender: this one is lost
-            self.duplicates.append(Duplicate(
-                ns, signal_name, info, _ANY_SENDER if sender is ANY else Sender.of(sender),
-                self._connected_by(signal, rid, sid), name, declared[0], declared[1]))
-        try:  # per receiver: plugin_error, not a with (see there)
-            signal.connect(receiver, sender=sender, weak=weak)
-        except BaseException as exc:
-            self._connect_failed(name, ns, signal_name, info, declared, exc)
-            return
-        if ns is None:
-            self.extra.setdefault(id(signal), signal)
-        sub = _make_subscription((  # every field, in order: this runs once per receiver
-            ns, signal_name, info, name, "isignal",
-            _ANY_SENDER if sender is ANY else Sender.of(sender), bool(weak), True, rid,
-            declared[0], declared[1], _blinker.reference(signal, rid)))
-        records.setdefault(rid, []).append((sid, sub))
-
-    def _connect_failed(self, name: str, ns: str | None, signal_name: str, info: CallableInfo,
-                        declared: tuple[str | None, int | None], exc: BaseException) -> None:
-        self.errors.append(LoadError(
-            name, "connect_failed", f"connecting {info.name} to {signal_name!r} raised "
-            f"{exc_text(plugin_error(exc))}", signal=signal_name, namespace=ns,
-            receiver=info.name, file=info.file or declared[0],
-            line=info.line if info.file else declared[1]))
-
-    def _connected_by(self, signal: Signal, rid: Hashable, sid: Hashable) -> str | None:
-        for recorded, sub in self.records.get(id(signal), {}).get(rid, ()):
-            if recorded == sid:
-                return sub.plugin
-        receiver = _blinker.reference(signal, rid)()
-        return self.module_owner.get(getattr(receiver, "__module__", None) or "")
 
 def load(config: Config, namespaces: Mapping[str, Namespace] | None = None,
          absent: Mapping[tuple[str, str], Signal] | None = None, *,
