@@ -9,7 +9,7 @@
   book for the :class:`~ckansig.values.Redactor` to use.
 - Database model objects (CKAN's ``User``) and any object whose repr shows a
   secret-named field are summarized: type, id and name
-  (:func:`~ckansig.values.model_summary`).
+  (:func:`~ckansig.shown.model_summary`).
 - A command line keeps its words but hides the values of secret-named
   options and ``key=value`` pairs (:func:`redact_argv`).
 """

@@ -18,6 +18,7 @@ from ckansig.secret_keys import (
     secret_keys_in,
     secret_keys_of,
 )
+from ckansig.shown import Shown, model_summary, object_text, short, text_of, unrepresentable
 
 __all__ = [
     "MAX_DEPTH",
@@ -31,6 +32,7 @@ __all__ = [
     "short",
     "unrepresentable",
 ]
+
 
 def _longest_first(secret: str) -> tuple[int, str]:
     """The order secrets are replaced in: longest first, then alphabetical (a
@@ -121,7 +123,7 @@ def collect_secrets(source: Any, exact: set[str], objects: bool = True) -> set[s
                     next_hidden += value.values() if isinstance(value, dict) else value
             elif value is not None and kind is not bool and (
                     objects or issubclass(kind, (str, int, float))):
-                text = value if kind is str else _text_of(value)
+                text = value if kind is str else text_of(value)
                 if text and (kind is str or text not in _SINGLETON_TEXTS):
                     exact.add(text)
         if not next_plain and not next_hidden:
@@ -212,12 +214,12 @@ class Redactor:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and self.exact and (
-            _text_of(value) in self.exact
+            text_of(value) in self.exact
         ):
             return REDACTED  # a numeric secret, repeated elsewhere (as the sender, say)
         if type(value) in _SCALARS or isinstance(value, (int, float)):
             return value
-        return _Shown(_object_text(value))
+        return Shown(object_text(value))
 
     def text(self, text: str) -> str:
         """``text`` with every known secret value replaced: the whole text when
@@ -259,69 +261,11 @@ class Redactor:
 # -- showing values ---------------------------------------------------------------
 
 
-class _Shown:
-    """An object as it may be shown: its repr is the text given."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-
-#: ``name=`` or ``'name':`` in a repr: a field an object shows of itself
-_FIELD = re.compile(r"""['"]?([A-Za-z_][A-Za-z0-9_]*)['"]?\s*[=:]""")
-
-
-def _object_text(value: Any) -> str:
-    """How an object other than plain data is shown: a database model object
-    (SQLAlchemy-mapped: CKAN's ``User``, ``Package``) by its type, id and name
-    only, read without touching the database; any other object by its repr,
-    unless that repr shows a secret-named field (``password=``), when it is
-    summarized the same way. A repr that raises gives a marker."""
-    try:
-        fields = object.__getattribute__(value, "__dict__")
-    except Exception:
-        fields = None
-    if not isinstance(fields, dict):
-        fields = {}
-    if "_sa_instance_state" in fields:
-        return model_summary(value, fields)
-    try:
-        text = repr(value)
-    except Exception as exc:  # a broken __repr__ belongs to the plugin
-        return unrepresentable(f"{type(value).__name__}, repr() raised {type(exc).__name__}")
-    if any(is_secret_key(name) for name in _FIELD.findall(text)):
-        return model_summary(value, fields)
-    return text
-
-
-def model_summary(value: Any, fields: dict[str, Any]) -> str:
-    """``<User id='…' name='bob'>``: the type, and the id and name the object
-    holds (loaded already; nothing is fetched)."""
-    parts = [f"{key}={short(_text_of(fields[key]), 60)!r}" for key in ("id", "name")
-             if key in fields and isinstance(fields[key], (str, int))]
-    return f"<{type(value).__name__}{''.join(' ' + part for part in parts)}>"
-
-
-
-def short(text: str, limit: int = 200) -> str:
-    """``text`` cut to ``limit`` characters, the last one an ellipsis."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 _SIMPLE = frozenset({int, float, bool, type(None)})
 
 
 #: How deep a value is shown; deeper parts are markers (and deeper input is refused).
 MAX_DEPTH = 100
-
-
-def unrepresentable(reason: str) -> str:
-    """The marker shown in place of a value that cannot be shown."""
-    return f"<unrepresentable: {reason}>"
 
 
 def _unwalkable(container: Any, depth: int, seen: frozenset[int]) -> str | None:
@@ -338,15 +282,6 @@ def _hides(key: Any, value: Any) -> bool:
     """Whether ``value`` under ``key`` is shown as ``***`` (a flag such as
     ``ignore_auth=True``, or None, hides nothing)."""
     return is_secret_key(key) and not isinstance(value, _NO_SECRET)
-
-
-def _text_of(value: Any) -> str:
-    """``str(value)``, or a marker when that raises (an int of more than 4,300
-    digits, a ``__str__`` that raises)."""
-    try:
-        return str(value)
-    except Exception as exc:
-        return unrepresentable(f"{type(value).__name__}, str() raised {type(exc).__name__}")
 
 
 def safe_repr(value: Any, redactor: Redactor, limit: int = 200) -> str:

@@ -1,8 +1,8 @@
 """Doctor: check every subscription against CKAN's rules and blinker's behaviour.
 
 - :mod:`~ckansig.doctor.catalogue`: the checks' IDs, severities and explanations;
-- :mod:`~ckansig.doctor.checks` and :mod:`~ckansig.doctor.plugin_checks`: one
-  registered function per ID;
+- :mod:`~ckansig.doctor.checks`, :mod:`~ckansig.doctor.signal_checks` and
+  :mod:`~ckansig.doctor.plugin_checks`: one registered function per ID;
 - :mod:`~ckansig.doctor.context`: how checks are registered, run and report;
 - :mod:`~ckansig.doctor.diagnosis`: :func:`diagnose`, the entry point;
 - :mod:`~ckansig.doctor.problems`: the :class:`Problem` and :class:`Report` records;

@@ -14,6 +14,7 @@ from ckansig.catalog import KNOWN_RELEASES
 from ckansig.config.settings import Config
 from ckansig.doctor import checks as _checks  # noqa: F401  (registers the checks)
 from ckansig.doctor import plugin_checks as _plugin_checks  # noqa: F401  (and these)
+from ckansig.doctor import signal_checks as _signal_checks  # noqa: F401  (and these)
 from ckansig.doctor.catalogue import CHECKS, SEVERITY_RANK
 from ckansig.doctor.context import Shared, run_checks
 from ckansig.doctor.problems import Report

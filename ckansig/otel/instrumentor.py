@@ -37,19 +37,24 @@ from collections.abc import Collection, Iterator
 from typing import Any
 
 from blinker.base import Signal
-from opentelemetry import context, metrics, propagate, trace
+from opentelemetry import context, metrics, trace
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanKind
 
 from ckansig import __version__
 from ckansig.isolation import OWN_PATCH
+from ckansig.otel.integrations import carry_context_in_jobs, count_flushed_rows
+from ckansig.otel.spans import (
+    capture_arguments,
+    drops_unsampled_children,
+    low_cardinality,
+    mark_error,
+)
 
 __all__ = ["BlinkerInstrumentor"]
 
 _LOG = logging.getLogger(__name__)
 _SCOPE = "ckansig.otel"
-#: the rq job meta key that carries the trace context
-JOB_META = "ckansig_otel"
 
 
 class _Sending:
@@ -113,7 +118,7 @@ class _Instrumentation:
         self.pid = os.getpid()
         #: whether the sampler drops the children of a parent that is not
         #: sampled, for a local parent and for a remote one
-        self.drops = _drops_unsampled_children(provider)
+        self.drops = drops_unsampled_children(provider)
         self.keys: weakref.WeakKeyDictionary[Signal, str] = weakref.WeakKeyDictionary()
         self.described: weakref.WeakKeyDictionary[Any, _Described] = weakref.WeakKeyDictionary()
         self.undo_steps: list[Any] = []
@@ -158,11 +163,11 @@ class _Instrumentation:
                 "messaging.system": "blinker", "messaging.destination.name": key,
                 "messaging.operation.type": "send", "messaging.operation.name": "send"})
         if span.is_recording():
-            name = _low_cardinality(state.sender)
+            name = low_cardinality(state.sender)
             if name is not None:
                 span.set_attribute("ckansig.sender", name)
             if self.capture_arguments:
-                _capture(span, state.kwargs)
+                capture_arguments(span, state.kwargs)
         state.ctx_token = context.attach(trace.set_span_in_context(span))
 
     def end_send(self, state: _Sending, token: Any, error: BaseException | None) -> None:
@@ -186,7 +191,7 @@ class _Instrumentation:
             span.set_attribute("ckansig.receivers.not_called", len(filtered))
             span.set_attribute("ckansig.receivers.dead", dead)
             if error is not None:
-                _mark_error(span, error, state)
+                mark_error(span, error, state.sender, state.kwargs)
         span.end()
 
     # -- receivers ---------------------------------------------------------------------
@@ -232,7 +237,7 @@ class _Instrumentation:
                 for op, count in (state.dbc or {}).items():
                     span.set_attribute(f"ckansig.db.{op}", count)
                 if error is not None:
-                    _mark_error(span, error, state)
+                    mark_error(span, error, state.sender, state.kwargs)
             span.end()
         state.rspan = state.receiver = state.token = None
 
@@ -247,7 +252,7 @@ class _Instrumentation:
             return None
         if not ids or ANY_ID in ids:
             return None
-        return _low_cardinality(sender)
+        return low_cardinality(sender)
 
     def traced(self, receivers: Iterator[Any], state: _Sending) -> Iterator[Any]:
         for receiver in receivers:
@@ -312,160 +317,13 @@ class _Instrumentation:
         from ckansig.loading.blinker_state import loaded_signals, redirect_forwards
 
         self.undo_steps.append(redirect_forwards(loaded_signals(), send, traced_send))
-        self._install_flush_counts()
-        self._install_rq()
-
-    def _install_flush_counts(self) -> None:
-        """Rows each receiver writes, from SQLAlchemy's flush events (when in use)."""
-        try:
-            from sqlalchemy import event
-            from sqlalchemy.orm import Session
-        except ImportError:
-            return
-        from ckansig.watching.db_changes import flushed
-
-        def after_flush(session: Any, flush_context: Any) -> None:
-            state = _current.get()
-            if state is None or state.rspan is None or not state.rspan.is_recording():
-                return
-            counts = state.dbc if state.dbc is not None else {}
-            for _, op in flushed(session):  # the rows, as call and the panel count them
-                counts[op] = counts.get(op, 0) + 1
-            state.dbc = counts
-
-        event.listen(Session, "after_flush", after_flush)
-        self.undo_steps.append(lambda: event.remove(Session, "after_flush", after_flush))
-
-    def _install_rq(self) -> None:
-        """Jobs enqueued inside a span carry its context; a job performed in a
-        worker is a span of that trace, flushed before a forked horse exits."""
-        try:
-            from rq.job import Job  # type: ignore[import-not-found, unused-ignore]
-            from rq.queue import Queue  # type: ignore[import-not-found, unused-ignore]
-        except ImportError:
-            return
-        enqueue_job, perform = Queue.enqueue_job, Job.perform
-        me = self
-
-        def traced_enqueue_job(queue: Any, job: Any, *args: Any, **kwargs: Any) -> Any:
-            if not trace.get_current_span().get_span_context().is_valid:
-                return enqueue_job(queue, job, *args, **kwargs)
-            name = getattr(job, "func_name", None) or "job"
-            with me.tracer.start_as_current_span(f"enqueue {name}", kind=SpanKind.PRODUCER,
-                                                 attributes={"messaging.system": "rq",
-                                                             "messaging.destination.name":
-                                                             str(queue.name),
-                                                             "messaging.operation.type": "send"}):
-                carrier: dict[str, str] = {}
-                propagate.inject(carrier)
-                job.meta[JOB_META] = carrier
-                return enqueue_job(queue, job, *args, **kwargs)
-
-        def traced_perform(job: Any) -> Any:
-            carrier = (getattr(job, "meta", None) or {}).get(JOB_META)
-            parent = propagate.extract(carrier) if isinstance(carrier, dict) else None
-            name = getattr(job, "func_name", None) or "job"
-            try:
-                with me.tracer.start_as_current_span(
-                        f"job {name}", context=parent, kind=SpanKind.CONSUMER,
-                        attributes={"messaging.system": "rq",
-                                    "messaging.destination.name": str(job.origin),
-                                    "messaging.operation.type": "process",
-                                    "messaging.message.id": str(job.id)}):
-                    return perform(job)
-            finally:
-                if os.getpid() != me.pid:  # a forked work horse: os._exit comes next
-                    flush = getattr(me.provider, "force_flush", None)
-                    if flush is not None:
-                        flush(5000)
-
-        for function in (traced_enqueue_job, traced_perform):
-            setattr(function, OWN_PATCH, True)
-        Queue.enqueue_job = traced_enqueue_job  # type: ignore[method-assign, assignment, unused-ignore]
-        Job.perform = traced_perform  # type: ignore[method-assign, unused-ignore]
-        self.undo_steps.append(lambda: setattr(Queue, "enqueue_job", enqueue_job))
-        self.undo_steps.append(lambda: setattr(Job, "perform", perform))
+        self.undo_steps += count_flushed_rows(_current)
+        self.undo_steps += carry_context_in_jobs(self.tracer, self.provider, self.pid)
 
     def undo(self) -> None:
         for step in reversed(self.undo_steps):
             step()
         self.undo_steps.clear()
-
-
-def _drops_unsampled_children(provider: Any) -> tuple[bool, bool]:
-    """Asked of the provider's sampler once (the SDK's default, ParentBased,
-    drops them): then a send under an unsampled span makes no spans, which
-    would record nothing anyway. Any other sampler, or none known: (False, False)."""
-    sampler = getattr(provider, "sampler", None)
-    if sampler is None:
-        return False, False
-    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
-
-    found = []
-    for remote in (False, True):
-        parent = trace.set_span_in_context(NonRecordingSpan(SpanContext(
-            0x5EED, 0x5EED, is_remote=remote, trace_flags=TraceFlags(TraceFlags.DEFAULT))))
-        try:
-            decision = sampler.should_sample(parent, 0x5EED, "ckansig probe").decision
-            found.append(not decision.is_recording())
-        except Exception:
-            found.append(False)
-    return found[0], found[1]
-
-
-def _low_cardinality(sender: Any) -> str | None:
-    """``sender``'s name when it is one of few: a CKAN action's name, a Flask
-    blueprint's name, or a Flask app (its name). A user name, an id or any
-    other value is left out: it would make one time series per value."""
-    import sys
-
-    if isinstance(sender, str):
-        logic = sys.modules.get("ckan.logic")
-        actions = getattr(logic, "_actions", None)
-        if isinstance(actions, dict) and sender in actions:
-            return sender
-        flask = sys.modules.get("flask")
-        if flask is not None and flask.has_app_context() and \
-                sender in flask.current_app.blueprints:
-            return sender
-        return None
-    flask = sys.modules.get("flask")
-    if flask is not None and isinstance(sender, flask.Flask):
-        return str(sender.name)
-    return None
-
-
-def _mark_error(span: Any, error: BaseException, state: _Sending) -> None:
-    """ERROR status and an exception event, with the send's secrets hidden from
-    the message and the stack trace (an error often quotes what it was given)."""
-    import traceback
-
-    from ckansig.redaction import SecretBook
-
-    book = SecretBook()
-    book.learn(state.sender, state.kwargs)
-    redactor = book.redactor(True)
-    message = redactor.text(str(error))
-    span.record_exception(error, attributes={
-        "exception.message": message,
-        "exception.stacktrace": redactor.text("".join(traceback.format_exception(error)))})
-    span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {message}"))
-
-
-def _capture(span: Any, kwargs: dict[str, Any]) -> None:
-    """The keyword arguments as attributes, ``ckansig.kwargs.<name>``, through
-    ckansig's redaction (secret-looking keys and values hidden)."""
-    import json
-
-    from ckansig.redaction import SecretBook
-    from ckansig.values import jsonable
-
-    book = SecretBook()
-    book.learn(kwargs)
-    redactor = book.redactor(True)
-    for name, value in kwargs.items():
-        text = json.dumps(jsonable(value, redactor), ensure_ascii=False, default=repr)
-        span.set_attribute(f"ckansig.kwargs.{name}", text[:1000])
 
 
 class BlinkerInstrumentor(BaseInstrumentor):  # type: ignore[misc]
