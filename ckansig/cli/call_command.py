@@ -78,7 +78,7 @@ def call_command(ctx: click.Context, action: str, kw: tuple[tuple[str, Any], ...
     except RunInterrupted as stopped:  # said here: click turns a KeyboardInterrupt into Abort
         click.echo(f"ckansig: {stopped}", err=True)
         ctx.exit(130)
-    with POLICY.building_output():
+    with POLICY.building_output(last=True):
         redactor = call.secrets.redactor(not no_redact)  # the call's scope's secrets
         if fmt == "json":
             echo_json(output.call_json(call, redactor))

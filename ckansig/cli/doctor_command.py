@@ -68,7 +68,7 @@ def doctor_command(
                           select=[i for ids in select for i in ids],
                           ignore=[i for ids in ignore for i in ids],
                           strict=True if strict or level == "pedantic" else None)
-    with POLICY.building_output():
+    with POLICY.building_output(last=True):
         if fmt == "json":
             echo_json(output.report_json(report, level))
         elif fmt == "github":

@@ -127,7 +127,7 @@ def fire_command(
     except FireInterrupted as stopped:
         trace = stopped.trace
     done_with_plugins(ctx)
-    with POLICY.building_output():
+    with POLICY.building_output(last=True):
         # the secrets of the arguments and of every send the receivers made
         redactor = trace.secrets.redactor(not no_redact)
         if fmt == "json":

@@ -44,7 +44,7 @@ def graph_command(
 
     registry = load_registry(ctx, text=False)
     signals = registry.select(pattern, namespace, plugin, subscribed)
-    with POLICY.building_output():
+    with POLICY.building_output(last=True):
         sends = None
         if not no_sends:
             from ckansig.sends import send_index

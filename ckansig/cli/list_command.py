@@ -46,7 +46,7 @@ def list_command(
             from ckansig.output.terminal import clean
 
             click.echo(f"ckansig: {clean(reason)}", err=True)
-    with POLICY.building_output():
+    with POLICY.building_output(last=True):
         index = None
         if sends:
             from ckansig.sends import send_index

@@ -38,7 +38,7 @@ def trace_command(ctx: click.Context, output: str | None, pattern: str | None,
     from ckansig.watching.runner import traced
 
     with traced(list(command), output, pattern, not no_redact) as run, \
-            POLICY.building_output():
+            POLICY.building_output(last=True):
         rendering.print_trace_summary(rendering.console(stderr=True), run.path,
                                       kept=run.path if run.kept else None, tree=tree,
                                       pattern=pattern)

@@ -7,6 +7,8 @@ import marshal
 from collections.abc import Mapping
 from typing import Any
 
+from ckansig.isolation import GC
+
 __all__ = ["Snapshot", "top_level_keys"]
 
 _PLAIN = (str, int, float, bool, type(None))
@@ -132,10 +134,15 @@ def _copy(value: Any, builtin: bool) -> Any:
     """A deep copy of plain data; of built-in types only, by ``marshal`` (the
     same values and types, in C)."""
     if builtin:
+        enabled = GC.isenabled()
+        GC.disable()  # the copy holds no cycle (and marshal runs no code of anyone's)
         try:
             return marshal.loads(marshal.dumps(value))
         except (ValueError, TypeError):  # a receiver put something else in since
             pass
+        finally:
+            if enabled:
+                GC.enable()
     return copy.deepcopy(value)
 
 
