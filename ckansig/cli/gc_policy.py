@@ -56,15 +56,18 @@ class GcPolicy:
         """Pause the collector while ckansig's own code builds output (or the
         arguments of a fire and their redactor): tens of thousands of records,
         no cycles to free. With ``last`` (the command's final output, written
-        just before it exits) it stays paused: resuming would only walk what
-        the output made as the process ends (a tenth of a second after a fire
-        with 40 MB of arguments)."""
+        just before it exits) what it made is frozen before the collector
+        resumes: a collection would only walk it as the process ends (a tenth
+        of a second after a fire with 40 MB of arguments). The collector is
+        on again either way: the interpreter's shutdown needs it."""
         enabled = GC.isenabled()
         GC.disable()
         try:
             yield
         finally:
-            if enabled and not last:
+            if enabled:
+                if last:
+                    GC.freeze()
                 GC.enable()
 
 
