@@ -241,27 +241,45 @@ def redirect_forwards(signals: Iterable[Signal], original: Callable[..., Any],
     return restore_forwards
 
 
-def loaded_signals() -> Iterator[Signal]:
+def loaded_signals() -> list[Signal]:
     """The signals of the imported ``*signals`` modules (Flask's, Flask-Login's,
     CKAN's, an extension's), including those in their namespaces: where forwards
     are connected."""
-    seen: set[int] = set()
-    for name, module in list(sys.modules.items()):
-        if module is None or not name.endswith("signals"):
+    found: dict[int, Signal] = {}
+    for name in _signals_module_names():
+        module = sys.modules.get(name)
+        if module is None:
             continue
         try:
             items = list(vars(module).items())
         except Exception:  # not a module
             continue
         for attribute, value in items:
-            if attribute.startswith("__"):
-                continue
-            found: Iterable[Any] = (list(cast("Mapping[str, Any]", value).values())
-                                    if issubclass(type(value), _NAMESPACES) else (value,))
-            for candidate in found:
-                if issubclass(type(candidate), Signal) and id(candidate) not in seen:
-                    seen.add(id(candidate))
-                    yield candidate
+            kind = type(value)
+            if issubclass(kind, Signal):
+                if not attribute.startswith("__"):
+                    found.setdefault(id(value), value)
+            elif issubclass(kind, _NAMESPACES) and not attribute.startswith("__"):
+                for candidate in list(cast("Mapping[str, Any]", value).values()):
+                    if issubclass(type(candidate), Signal):
+                        found.setdefault(id(candidate), candidate)
+    return list(found.values())
+
+
+_names_seen: frozenset[str] = frozenset()
+_signals_names: list[str] = []
+
+
+def _signals_module_names() -> list[str]:
+    """The names of the imported modules that end with "signals", in import
+    order: looked for again only when the set of imported names changed
+    (asked in C; a recorder is installed for every fire)."""
+    global _names_seen, _signals_names
+    names = sys.modules.keys()
+    if names != _names_seen:
+        _names_seen = frozenset(names)
+        _signals_names = [name for name in list(sys.modules) if name.endswith("signals")]
+    return _signals_names
 
 
 _NAMESPACES: tuple[type, ...] = tuple(

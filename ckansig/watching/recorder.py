@@ -261,11 +261,32 @@ def _timed(receivers: Iterator[Any], marks: list[float], handed: list[Any]) -> I
 
 
 def _install() -> None:
-    send = Signal.send
-    send_async = getattr(Signal, "send_async", None)
-    receivers_for = Signal.receivers_for
+    send, receivers_for = Signal.send, Signal.receivers_for
+    send_async = getattr(Signal, "send_async", None)  # blinker 1.7+
+    timed, recorded, recorded_async = _wrappers(send, receivers_for, send_async)
     _original["send"] = send
     _original["receivers_for"] = receivers_for
+    Signal.receivers_for = timed  # type: ignore[method-assign]
+    Signal.send = recorded  # type: ignore[method-assign, assignment, unused-ignore]
+    from ckansig.loading.blinker_state import loaded_signals, redirect_forwards
+
+    _original["forwards"] = redirect_forwards(loaded_signals(), send, recorded)
+    if recorded_async is not None:
+        _original["send_async"] = send_async
+        Signal.send_async = recorded_async  # type: ignore[method-assign, assignment, unused-ignore]
+
+
+#: the originals of the last install, and the recorder's wrappers of them
+_made: list[tuple[tuple[Any, ...], tuple[Any, Any, Any]]] = []
+
+
+def _wrappers(send: Any, receivers_for: Any, send_async: Any) -> tuple[Any, Any, Any]:
+    """The recorder's ``receivers_for``, ``send`` and ``send_async`` (None
+    without it) around these originals: made again only when they changed
+    (``fire`` installs the recorder each time)."""
+    originals = (send, receivers_for, send_async)
+    if _made and all(a is b for a, b in zip(_made[0][0], originals, strict=True)):
+        return _made[0][1]
 
     def timed_receivers_for(self: Signal, sender: Any) -> Any:
         # send iterates receivers_for lazily: the gaps between the items it
@@ -275,10 +296,6 @@ def _install() -> None:
             return receivers_for(self, sender)
         rec._marks, rec._handed = [], []
         return _timed(iter(receivers_for(self, sender)), rec._marks, rec._handed)
-
-    functools.update_wrapper(timed_receivers_for, receivers_for)
-    setattr(timed_receivers_for, OWN_PATCH, True)
-    Signal.receivers_for = timed_receivers_for  # type: ignore[method-assign]
 
     def recorded_send(self: Signal, *args: Any, **kwargs: Any) -> Any:
         if not _sinks:
@@ -295,16 +312,6 @@ def _install() -> None:
         _succeeded(rec, start, results)
         return results
 
-    functools.update_wrapper(recorded_send, send)  # it shows as Signal.send in a tree
-    setattr(recorded_send, OWN_PATCH, True)
-    Signal.send = recorded_send  # type: ignore[method-assign, assignment, unused-ignore]
-    from ckansig.loading.blinker_state import loaded_signals, redirect_forwards
-
-    _original["forwards"] = redirect_forwards(loaded_signals(), send, recorded_send)
-    if send_async is None:  # blinker < 1.7
-        return
-    _original["send_async"] = send_async
-
     async def recorded_send_async(self: Signal, *args: Any, **kwargs: Any) -> Any:
         if not _sinks:
             return await send_async(self, *args, **kwargs)
@@ -320,9 +327,17 @@ def _install() -> None:
         _succeeded(rec, start, results)
         return results
 
-    functools.update_wrapper(recorded_send_async, send_async)
-    setattr(recorded_send_async, OWN_PATCH, True)
-    Signal.send_async = recorded_send_async  # type: ignore[method-assign, assignment, unused-ignore]
+    made: list[Any] = [timed_receivers_for, recorded_send, None]
+    wrapped = [receivers_for, send]  # recorded_send shows as Signal.send in a tree
+    if send_async is not None:
+        made[2] = recorded_send_async
+        wrapped.append(send_async)
+    for wrapper, original in zip(made, wrapped, strict=False):
+        functools.update_wrapper(wrapper, original)
+        setattr(wrapper, OWN_PATCH, True)
+    wrappers = (made[0], made[1], made[2])
+    _made[:] = [(originals, wrappers)]
+    return wrappers
 
 
 def _uninstall() -> None:
