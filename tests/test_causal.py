@@ -274,3 +274,32 @@ def test_a_forward_among_many_receivers_is_found_by_its_id(monkeypatch) -> None:
         source.send("app")
     assert [r.name for r in records] == ["busy_target", "busy"]
     assert records[0].parent == records[1].id
+
+
+def test_a_signals_module_imported_after_a_recording_is_found_by_the_next(monkeypatch) -> None:
+    # the *signals modules are looked for again whenever the imported names
+    # change, and their signals are read afresh every time
+    import types
+
+    with record(lambda rec: None):
+        pass  # a first recording: the imported names are remembered
+    source, target = Namespace().signal("late"), Namespace().signal("late_target")
+    module = types.ModuleType("fx_late.signals")
+    module.source = source
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    source.connect(target.send)
+    target.connect(on_deepest)
+    records: list = []
+    with record(records.append):
+        source.send("app")
+    assert [r.name for r in records] == ["late_target", "late"]
+    # the same name, another module (a reload): the same names, new signals
+    again = Namespace().signal("late_again")
+    other = types.ModuleType(module.__name__)
+    other.source = again
+    monkeypatch.setitem(sys.modules, module.__name__, other)
+    again.connect(target.send)
+    records.clear()
+    with record(records.append):
+        again.send("app")
+    assert [r.name for r in records] == ["late_target", "late_again"]
