@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from blinker import Namespace
+from blinker import Namespace, Signal
 
 from ckansig.cli import main
 from ckansig.watching.recorder import record, scope
@@ -267,13 +267,19 @@ def test_a_forward_among_many_receivers_is_found_by_its_id(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, module.__name__, module)
     for number in range(300):
         source.connect(lambda sender, number=number: number, weak=False)
+    records = _forwarded(source, target)
+    assert [r.name for r in records] == ["busy_target", "busy"]
+    assert records[0].parent == records[1].id
+
+
+def _forwarded(source: Signal, target: Signal) -> list:
+    """The records of ``source.send``, once ``source`` forwards to ``target``."""
     source.connect(target.send)
     target.connect(on_deepest)
     records: list = []
     with record(records.append):
         source.send("app")
-    assert [r.name for r in records] == ["busy_target", "busy"]
-    assert records[0].parent == records[1].id
+    return records
 
 
 def test_a_signals_module_imported_after_a_recording_is_found_by_the_next(monkeypatch) -> None:
@@ -287,19 +293,10 @@ def test_a_signals_module_imported_after_a_recording_is_found_by_the_next(monkey
     module = types.ModuleType("fx_late.signals")
     module.source = source
     monkeypatch.setitem(sys.modules, module.__name__, module)
-    source.connect(target.send)
-    target.connect(on_deepest)
-    records: list = []
-    with record(records.append):
-        source.send("app")
-    assert [r.name for r in records] == ["late_target", "late"]
+    assert [r.name for r in _forwarded(source, target)] == ["late_target", "late"]
     # the same name, another module (a reload): the same names, new signals
     again = Namespace().signal("late_again")
     other = types.ModuleType(module.__name__)
     other.source = again
     monkeypatch.setitem(sys.modules, module.__name__, other)
-    again.connect(target.send)
-    records.clear()
-    with record(records.append):
-        again.send("app")
-    assert [r.name for r in records] == ["late_target", "late_again"]
+    assert [r.name for r in _forwarded(again, target)] == ["late_target", "late_again"]
