@@ -216,6 +216,11 @@ def _call_each(
                 snapshot.take(sender, kwargs)  # what is no longer plain data: unchecked
                 copied = snapshot.kwargs
                 quick = snapshot.all_keys and not snapshot.check_sender
+        wrote = capture is not None and (
+            seek(out_fd, 0, 1) != capture.out_pos or seek(err_fd, 0, 1) != capture.err_pos
+            or bool(capture.logged))
+        if not (failed is not None or is_async or wrote or alarm is not None or CTRL_C.hit):
+            continue  # the common case: nothing more to note
         ended: Ended | None = None
         if (alarm is not None and alarm.rang) or type(failed) is ReceiverTimeout:
             ended = "timeout"
@@ -223,9 +228,7 @@ def _call_each(
                 alarm.rang = False
         if CTRL_C.hit:
             ended = "interrupted"
-        if failed is not None or is_async or ended or (capture is not None and (
-                seek(out_fd, 0, 1) != capture.out_pos or seek(err_fd, 0, 1) != capture.err_pos
-                or capture.logged)):
+        if failed is not None or is_async or ended or wrote:
             extra = _extra(extras, len(results) - 1)
             extra.exception, extra.is_async, extra.ended = failed, is_async, ended
             if capture is not None:
