@@ -81,12 +81,11 @@ class Connector:
                 signal=signal_name, namespace=ns, file=file, line=line))
             return
         records = self.records.setdefault(id(key), {})
-        held = key.receivers
         for index, entry in self._read(
                 listeners, name, lambda n: f"receiver {n} of {signal_name!r}", declared,
                 signal=signal_name, namespace=ns):
             try:  # per receiver: plugin_error, not a with (see there)
-                if type(entry) is FunctionType and id(entry) not in held:
+                if type(entry) is FunctionType and id(entry) not in key.receivers:
                     # The common case (a function, not connected before) of
                     # _connect_one, kept in the loop: it runs once per receiver.
                     info = describe(entry)
@@ -113,7 +112,8 @@ class Connector:
         declared: Site,
         records: dict[Hashable, list[tuple[Hashable, Subscription]]],
     ) -> None:
-        # The common case (a bare callable) is kept short: it runs once per receiver.
+        # Any entry: a dict of options, a method, a callable object, a function
+        # connected before (a duplicate); connect_all keeps a new function's case.
         if isinstance(entry, dict):
             problem = check_options(entry, signal_name)
             if problem is not None:
