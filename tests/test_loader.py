@@ -236,3 +236,57 @@ def test_entry_points_are_scanned_once_per_run(write_config, monkeypatch) -> Non
     registry = load(load_config(write_config(*names)))
     assert len(registry.errors) == 200
     assert len(calls) == 2  # ckan.plugins and ckan.test_plugins, once each
+
+
+
+REFUSING_PLUGIN = """
+import ckansig.plugins as p
+from blinker import ANY, NamedSignal
+
+
+class Refusing(NamedSignal):
+    # a plugin's own signal class, whose connect raises for one receiver
+    def connect(self, receiver, sender=ANY, weak=True):
+        if getattr(receiver, "__name__", "") == "refused":
+            raise RuntimeError("no room for refused")
+        return super().connect(receiver, sender=sender, weak=weak)
+
+
+special = Refusing("fx_refusing_special")
+
+
+def refused(sender, **kwargs):
+    return "never"
+
+
+def welcome(sender, **kwargs):
+    return "ok"
+
+
+class RefusingPlugin(p.SingletonPlugin):
+    p.implements(p.ISignal)
+
+    def get_signal_subscriptions(self):
+        return {special: [refused, {"receiver": refused, "sender": "bob"}, welcome]}
+"""
+
+
+def test_a_connect_that_raises_is_the_plugins_load_error(tmp_path: Path) -> None:
+    # a bare function (the loader's fast path) and a dict entry (the general
+    # path) give the same error, with the receiver's name, file and line; the
+    # other receivers are connected
+    (tmp_path / "fx_refusing.py").write_text(REFUSING_PLUGIN)
+    config = tmp_path / "plugins.toml"
+    config.write_text('[ckansig]\npaths = ["."]\nplugins = ["fx_refusing:RefusingPlugin"]\n')
+    registry = load(load_config(config))
+    line = REFUSING_PLUGIN.splitlines().index("def refused(sender, **kwargs):") + 1
+    assert [e.kind for e in registry.errors] == ["connect_failed", "connect_failed"]
+    for error in registry.errors:
+        assert error.plugin == "fx_refusing:RefusingPlugin"
+        assert error.receiver == "fx_refusing.refused"
+        assert error.signal == "fx_refusing_special"
+        assert "RuntimeError: no room for refused" in error.message
+        assert error.file is not None and error.file.endswith("fx_refusing.py")
+        assert error.line == line
+    info = registry.find("fx_refusing_special")
+    assert [s.receiver.name for s in info.subscriptions] == ["fx_refusing.welcome"]
