@@ -276,6 +276,31 @@ def _install() -> None:
         Signal.send_async = recorded_async  # type: ignore[method-assign, assignment, unused-ignore]
 
 
+class _Recording:
+    """One send being recorded, around ``Signal.send`` (or ``send_async``):
+    its record is the current send within, and is ended with the results, or
+    with the exception, which goes on."""
+
+    __slots__ = ("rec", "results", "start", "token")
+
+    def __init__(self, signal: Signal, args: tuple[Any, ...], kwargs: dict[str, Any],
+                 is_async: bool) -> None:
+        self.rec = _begin(signal, args, kwargs, is_async)
+        self.start = time.perf_counter()
+        self.token = _current.set(self.rec)
+        self.results: Any = None
+
+    def __enter__(self) -> _Recording:
+        return self
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        _current.reset(self.token)
+        if exc is not None:
+            _failed(self.rec, self.start, exc)
+        else:
+            _succeeded(self.rec, self.start, self.results)
+
+
 #: the originals of the last install, and the recorder's wrappers of them
 _made: list[tuple[tuple[Any, ...], tuple[Any, Any, Any]]] = []
 
@@ -300,32 +325,16 @@ def _wrappers(send: Any, receivers_for: Any, send_async: Any) -> tuple[Any, Any,
     def recorded_send(self: Signal, *args: Any, **kwargs: Any) -> Any:
         if not _sinks:
             return send(self, *args, **kwargs)
-        rec, start = _begin(self, args, kwargs, False), time.perf_counter()
-        token = _current.set(rec)
-        try:
-            results = send(self, *args, **kwargs)
-        except BaseException as exc:
-            _current.reset(token)
-            _failed(rec, start, exc)
-            raise
-        _current.reset(token)
-        _succeeded(rec, start, results)
-        return results
+        with _Recording(self, args, kwargs, False) as recording:
+            recording.results = send(self, *args, **kwargs)
+        return recording.results
 
     async def recorded_send_async(self: Signal, *args: Any, **kwargs: Any) -> Any:
         if not _sinks:
             return await send_async(self, *args, **kwargs)
-        rec, start = _begin(self, args, kwargs, True), time.perf_counter()
-        token = _current.set(rec)
-        try:
-            results = await send_async(self, *args, **kwargs)
-        except BaseException as exc:
-            _current.reset(token)
-            _failed(rec, start, exc)
-            raise
-        _current.reset(token)
-        _succeeded(rec, start, results)
-        return results
+        with _Recording(self, args, kwargs, True) as recording:
+            recording.results = await send_async(self, *args, **kwargs)
+        return recording.results
 
     made: list[Any] = [timed_receivers_for, recorded_send, None]
     wrapped = [receivers_for, send]  # recorded_send shows as Signal.send in a tree
