@@ -450,3 +450,51 @@ def test_stderr_and_logs_are_captured_per_receiver_and_redacted(runner, write_co
                "password=hunter22")
     assert "stderr: to stderr ***" in text.stdout and "logged: WARNING" in text.stdout
     assert "hunter22" not in text.stdout + text.stderr
+
+
+def _behaving(kind: str, number: int):
+    """A receiver that returns, raises, prints, writes to stderr, logs or
+    changes its arguments: each field of the JSON is rare or common by turns."""
+
+    def receiver(sender, **kwargs):
+        if kind == "raise":
+            raise ValueError(f"no {number}")
+        if kind == "print":
+            print(f"out {number}")
+        elif kind == "stderr":
+            print(f"err {number}", file=sys.stderr)
+        elif kind == "log":
+            import logging
+
+            logging.getLogger("fx").warning("logged %d", number)
+        elif kind == "mutate":
+            kwargs["items"].append(number)
+        return number
+
+    receiver.__qualname__ = receiver.__name__ = f"r{number}_{kind}"
+    return receiver
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["return", "raise", "print", "stderr", "log", "mutate"]),
+                min_size=1, max_size=6))
+def test_json_receivers_match_the_records_for_any_mix(kinds: list[str]) -> None:
+    # every column may be the same for all receivers (merged into the keys
+    # around it) or vary: the encoder must give the reference either way
+    from blinker import Signal
+
+    from ckansig.model import SignalInfo
+    from ckansig.output import trace_json
+    from ckansig.values import Redactor
+
+    signal = Signal()
+    receivers = [_behaving(kind, number) for number, kind in enumerate(kinds)]
+    for receiver in receivers:
+        signal.connect(receiver)
+    kwargs = {"items": [], "password": "hunter22"}
+    redactor = Redactor(kwargs)
+    trace = fire(SignalInfo(None, "mix", signal, None), "bob", kwargs, capture_output=True)
+    document = json.loads(trace_json(trace, redactor))
+    assert document["receivers"] == reference_receivers(trace, redactor)
+    assert sorted(r["receiver"].rsplit(".", 1)[-1] for r in document["receivers"]) == \
+        sorted(r.__qualname__ for r in receivers)
