@@ -118,15 +118,24 @@ def draw(config_args: list[str], page: Path, layout: str) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+def open_graph(browser: Any, config_args: list[str], folder: Path, layout: str) -> None:
+    """Draw the graph page of ``config_args`` into ``folder`` and open it in ``browser``."""
+    page = folder / "graph.html"
+    draw(config_args, page, layout)
+    browser.get(page.as_uri())
+
+
+def keep_screenshot(browser: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / name))
+
+
 LAYOUTS = ["builtin"] + (["dot"] if shutil.which("dot") else [])
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_fifty_plugins_nothing_overlaps(browser: Any, tmp_path: Path, layout: str) -> None:
-    config = fifty_plugins(tmp_path)
-    page = tmp_path / "graph.html"
-    draw(["-c", str(config)], page, layout)
-    browser.get(page.as_uri())
+    open_graph(browser, ["-c", str(fifty_plugins(tmp_path))], tmp_path, layout)
     found = browser.execute_script(GEOMETRY)
     data = browser.execute_script(
         "return JSON.parse(document.getElementById('ckansig-data').textContent)")
@@ -134,8 +143,7 @@ def test_fifty_plugins_nothing_overlaps(browser: Any, tmp_path: Path, layout: st
     assert (kinds.count("plugin"), kinds.count("receiver")) == (50, 150)
     assert len(found["shapes"]) == len(kinds)  # every node drawn
     check_geometry(found, builtin=layout == "builtin")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(ARTIFACTS / f"graph-50-plugins-{layout}.png"))
+    keep_screenshot(browser, f"graph-50-plugins-{layout}.png")
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -144,12 +152,9 @@ def test_activitys_sender_filtered_receivers_are_readable(browser: Any, tmp_path
     base = generated_ini(tmp_path / "base.ini")
     ini = tmp_path / "ckan.ini"
     ini.write_text(f"[app:main]\nuse = config:{base}\nckan.plugins = activity\n")
-    page = tmp_path / "graph.html"
-    draw(["--ckan-ini", str(ini)], page, layout)
-    browser.get(page.as_uri())
+    open_graph(browser, ["--ckan-ini", str(ini)], tmp_path, layout)
     check_geometry(browser.execute_script(GEOMETRY), builtin=layout == "builtin")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(ARTIFACTS / f"graph-activity-{layout}.png"))
+    keep_screenshot(browser, f"graph-activity-{layout}.png")
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -157,10 +162,7 @@ def test_hover_search_and_collapse(browser: Any, tmp_path: Path, layout: str) ->
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
-    config = fifty_plugins(tmp_path)
-    page = tmp_path / "graph.html"
-    draw(["-c", str(config)], page, layout)
-    browser.get(page.as_uri())
+    open_graph(browser, ["-c", str(fifty_plugins(tmp_path))], tmp_path, layout)
     signal = browser.find_element(By.XPATH, "//*[local-name()='g'][contains(@class,'signal')]"
                                   "[*[local-name()='title'][text()='ckanext:fx_gen:signal_0']]")
     ActionChains(browser).move_to_element(signal).perform()
